@@ -1,0 +1,63 @@
+//! The errors that stop a command, in the user's terms, and the exit status
+//! each one gives (data.md, Exit status). Rejected records are not errors:
+//! they are data (`validate::Reject`).
+
+use std::path::PathBuf;
+
+use crate::rules::RulesError;
+use crate::validate::Reject;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Usage(String),
+
+    /// An input that cannot be read at all: missing, not CSV or Parquet, not UTF-8.
+    #[error("cannot read {path}: {problem}")]
+    Unreadable { path: PathBuf, problem: String },
+
+    #[error("{path}: missing required column `{column}` (the header has: {found})")]
+    MissingColumn { path: PathBuf, column: String, found: String },
+
+    #[error("{path}: {rejected} of {read} records rejected ({rate:.2} %), over the limit of {max_rate:.2} %; by code: {by_code}\nfirst rejects:\n{first}", rate = rate * 100.0, max_rate = max_rate * 100.0, first = format_rejects(first))]
+    TooManyRejects { path: PathBuf, rejected: u64, read: u64, rate: f64, max_rate: f64, by_code: String, first: Vec<Reject> },
+
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+
+    #[error("cannot write {path}: {problem}")]
+    Output { path: PathBuf, problem: String },
+
+    /// `replay`: an input no longer matches the manifest.
+    #[error("{0}")]
+    InputChanged(String),
+
+    /// `replay`: an output differs from the manifest.
+    #[error("{0}")]
+    OutputDiffers(String),
+}
+
+fn format_rejects(rejects: &[Reject]) -> String {
+    rejects
+        .iter()
+        .map(|r| format!("  {} line {} {} [{}] {}: {}", r.file, r.line, r.record_id, r.column, r.code.as_str(), r.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+impl Error {
+    /// The process exit status of data.md.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::OutputDiffers(_) => 1,
+            Error::InputChanged(_) => 3,
+            _ => 2,
+        }
+    }
+
+    pub fn output(path: impl Into<PathBuf>, e: impl std::fmt::Display) -> Error {
+        Error::Output { path: path.into(), problem: e.to_string() }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

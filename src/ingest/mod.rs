@@ -1,0 +1,247 @@
+//! Ingest: finds the four input files, reads each with polars (CSV in the
+//! international or French dialect, or Parquet) into text columns, and checks
+//! the header. Typing and per-record checks belong to `validate`.
+//!
+//! Every column is read as text on purpose: one bad cell must reject one
+//! record, not the file, and the original text is kept for the reject message.
+
+use std::fmt;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::rules::hex;
+
+/// The CSV dialect of an input file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// `,` separator, `.` decimal point.
+    Intl,
+    /// `;` separator, `,` decimal comma (French back-office exports).
+    Fr,
+}
+
+impl Dialect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Intl => "intl",
+            Dialect::Fr => "fr",
+        }
+    }
+}
+
+/// `--dialect`: detect from the header line, or force one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DialectChoice {
+    #[default]
+    Auto,
+    Intl,
+    Fr,
+}
+
+/// The four inputs of data.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum InputKind {
+    Rights,
+    Declarations,
+    Attestations,
+    Ledger,
+}
+
+impl InputKind {
+    pub const ALL: [InputKind; 4] = [InputKind::Rights, InputKind::Declarations, InputKind::Attestations, InputKind::Ledger];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            InputKind::Rights => "rights",
+            InputKind::Declarations => "declarations",
+            InputKind::Attestations => "attestations",
+            InputKind::Ledger => "ledger",
+        }
+    }
+
+    /// (column, required) in data.md's order.
+    pub fn columns(self) -> &'static [(&'static str, bool)] {
+        match self {
+            InputKind::Rights => &[
+                ("right_id", true),
+                ("seeker_id", true),
+                ("agency_id", true),
+                ("opened_on", true),
+                ("payable_from", true),
+                ("closed_on", false),
+                ("sjr", true),
+                ("entitlement_days", true),
+                ("days_paid_before", true),
+                ("age_at_contract_end", true),
+                ("contract_ended_on", true),
+            ],
+            InputKind::Declarations => &[
+                ("declaration_id", true),
+                ("seeker_id", true),
+                ("month", true),
+                ("declared_on", true),
+                ("hours_worked", true),
+                ("gross_earnings", true),
+                ("sick_days", false),
+                ("search_ended_on", false),
+            ],
+            InputKind::Attestations => &[
+                ("attestation_id", true),
+                ("seeker_id", true),
+                ("employer_id", true),
+                ("period_start", true),
+                ("period_end", true),
+                ("hours", true),
+                ("gross_pay", true),
+                ("received_on", true),
+                ("conserved", false),
+            ],
+            InputKind::Ledger => &[
+                ("payment_id", true),
+                ("seeker_id", true),
+                ("right_id", true),
+                ("month", true),
+                ("kind", true),
+                ("days", true),
+                ("daily_rate", true),
+                ("amount", true),
+                ("paid_on", true),
+            ],
+        }
+    }
+}
+
+impl fmt::Display for InputKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One input file read as text columns, in data.md's column order.
+pub struct RawTable {
+    pub kind: InputKind,
+    /// The path as the user gave it (or as found in the input folder).
+    pub path: PathBuf,
+    /// The file's name, as rejects name it.
+    pub file_name: String,
+    pub sha256: String,
+    /// `None` for Parquet.
+    pub dialect: Option<Dialect>,
+    pub rows: usize,
+    /// One per column of `kind.columns()`; `None` for an optional column the file lacks.
+    pub columns: Vec<Option<StringChunked>>,
+    /// Columns the file has that indus does not know (ignored).
+    pub unknown_columns: Vec<String>,
+}
+
+impl RawTable {
+    /// The text of a cell, `None` when empty or absent.
+    pub fn cell(&self, column: usize, row: usize) -> Option<&str> {
+        let ca = self.columns[column].as_ref()?;
+        let s = ca.downcast_as_array().get(row)?.trim();
+        (!s.is_empty()).then_some(s)
+    }
+
+    /// The line a row stands on: the header is line 1 in a CSV file; a
+    /// Parquet row's line is its 1-based row number.
+    pub fn line(&self, row: usize) -> u64 {
+        if self.dialect.is_some() { row as u64 + 2 } else { row as u64 + 1 }
+    }
+}
+
+/// Where the four inputs are: `DIR/NAME.csv` or `DIR/NAME.parquet`, unless a
+/// path is given for one.
+pub fn locate(input_dir: Option<&Path>, kind: InputKind, explicit: Option<&Path>) -> Result<PathBuf, Error> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    let dir = input_dir.ok_or_else(|| Error::Usage(format!("no --input folder and no --{} file given", kind.name())))?;
+    let csv = dir.join(format!("{}.csv", kind.name()));
+    let parquet = dir.join(format!("{}.parquet", kind.name()));
+    match (csv.exists(), parquet.exists()) {
+        (true, true) => Err(Error::Unreadable {
+            path: dir.to_path_buf(),
+            problem: format!("both {0}.csv and {0}.parquet are there: keep one, or name it with --{0}", kind.name()),
+        }),
+        (false, true) => Ok(parquet),
+        _ => Ok(csv),
+    }
+}
+
+/// Detects the dialect from the header line: French when it holds a `;`.
+pub fn detect_dialect(header: &str) -> Dialect {
+    if header.contains(';') { Dialect::Fr } else { Dialect::Intl }
+}
+
+/// Reads one input file into text columns and checks its header.
+pub fn read_table(kind: InputKind, path: &Path, choice: DialectChoice) -> Result<RawTable, Error> {
+    let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
+    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let (df, dialect) = if is_parquet {
+        let df = ParquetReader::new(Cursor::new(bytes))
+            .finish()
+            .map_err(|e| unreadable(format!("not a readable Parquet file ({e})")))?;
+        (df, None)
+    } else {
+        let text = std::str::from_utf8(&bytes).map_err(|e| {
+            let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+            unreadable(format!("not UTF-8 text (first invalid byte on line {line})"))
+        })?;
+        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let header = body.lines().next().unwrap_or("");
+        if header.trim().is_empty() {
+            return Err(unreadable("empty file: no header line".into()));
+        }
+        let dialect = match choice {
+            DialectChoice::Auto => detect_dialect(header),
+            DialectChoice::Intl => Dialect::Intl,
+            DialectChoice::Fr => Dialect::Fr,
+        };
+        let separator = if dialect == Dialect::Fr { b';' } else { b',' };
+        let offset = text.len() - body.len();
+        let df = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .map_parse_options(|o| o.with_separator(separator))
+            .into_reader_with_file_handle(Cursor::new(&bytes[offset..]))
+            .finish()
+            .map_err(|e| unreadable(format!("not a readable CSV file ({e})")))?;
+        (df, Some(dialect))
+    };
+    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    let mut columns = Vec::new();
+    for &(name, required) in kind.columns() {
+        match df.column(name) {
+            Ok(c) => {
+                let s = c.as_materialized_series().cast(&DataType::String).map_err(|e| unreadable(e.to_string()))?;
+                let ca = s.str().map_err(|e| unreadable(e.to_string()))?.rechunk().into_owned();
+                columns.push(Some(ca));
+            }
+            Err(_) if !required => columns.push(None),
+            Err(_) => {
+                return Err(Error::MissingColumn {
+                    path: path.to_path_buf(),
+                    column: name.to_string(),
+                    found: if names.is_empty() { "nothing".into() } else { names.join(", ") },
+                })
+            }
+        }
+    }
+    let unknown_columns = names.iter().filter(|n| !kind.columns().iter().any(|(c, _)| c == n)).cloned().collect();
+    Ok(RawTable {
+        kind,
+        file_name: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        path: path.to_path_buf(),
+        sha256,
+        dialect,
+        rows: df.height(),
+        columns,
+        unknown_columns,
+    })
+}

@@ -1,0 +1,23 @@
+//! indus: batch overpayment reconciliation for French unemployment allowances.
+//!
+//! A run replays a month from the back office's files and explains every euro
+//! of difference between what was paid and what was due:
+//!
+//! ```text
+//! ingest → validate → (per seeker, in parallel) recompute → reconcile → status → output
+//! ```
+//!
+//! `rules` holds the dated legal parameters; `run` ties the stages together.
+
+pub mod error;
+pub mod ingest;
+pub mod model;
+pub mod output;
+pub mod recompute;
+pub mod reconcile;
+pub mod rules;
+pub mod run;
+pub mod status;
+pub mod validate;
+
+pub use error::{Error, Result};

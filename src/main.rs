@@ -1,0 +1,142 @@
+//! The `indus` command: parses arguments, calls the library, reports errors
+//! and sets the exit status (data.md: 0 done, 1 replay differs, 2 error,
+//! 3 replay input changed).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use indus::ingest::DialectChoice;
+use indus::run::{InputOptions, RunOptions};
+use indus::Error;
+
+#[derive(Parser)]
+#[command(name = "indus", version, about = "Recompute a month of unemployment allowances and explain every euro of overpayment")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Reconcile the input files and write findings, notices and totals.
+    Run(RunArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DialectArg {
+    Auto,
+    Intl,
+    Fr,
+}
+
+#[derive(Args)]
+struct InputArgs {
+    /// Folder holding rights, declarations, attestations and ledger (.csv or .parquet).
+    #[arg(long)]
+    input: Option<PathBuf>,
+    /// The rights file, if not in --input.
+    #[arg(long)]
+    rights: Option<PathBuf>,
+    /// The declarations file, if not in --input.
+    #[arg(long)]
+    declarations: Option<PathBuf>,
+    /// The payslip attestations file, if not in --input.
+    #[arg(long)]
+    attestations: Option<PathBuf>,
+    /// The payment ledger file, if not in --input.
+    #[arg(long)]
+    ledger: Option<PathBuf>,
+    /// CSV dialect: detected from the header line, or forced.
+    #[arg(long, value_enum, default_value = "auto")]
+    dialect: DialectArg,
+}
+
+impl InputArgs {
+    fn options(self) -> InputOptions {
+        InputOptions {
+            input: self.input,
+            rights: self.rights,
+            declarations: self.declarations,
+            attestations: self.attestations,
+            ledger: self.ledger,
+            dialect: match self.dialect {
+                DialectArg::Auto => DialectChoice::Auto,
+                DialectArg::Intl => DialectChoice::Intl,
+                DialectArg::Fr => DialectChoice::Fr,
+            },
+        }
+    }
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// Output folder, replaced atomically when the run succeeds.
+    #[arg(long)]
+    out: PathBuf,
+    /// The date the run sees the world at (YYYY-MM-DD); later records are not yet known.
+    #[arg(long, value_parser = parse_date)]
+    as_of: NaiveDate,
+    /// A rule set TOML file instead of the embedded fr-are.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Months to reconcile, e.g. 2024-01..2024-03 (default: every month in the input).
+    #[arg(long)]
+    months: Option<String>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Fail when a file's rejected records exceed this share (and number more than 10).
+    #[arg(long, default_value_t = 0.01)]
+    max_reject_rate: f64,
+    /// Print the time of each stage on stderr.
+    #[arg(long)]
+    timings: bool,
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    indus::validate::parse_date(s).ok_or_else(|| format!("`{s}` is not a date (YYYY-MM-DD)"))
+}
+
+fn run(args: RunArgs) -> Result<(), Error> {
+    indus::run::configure_threads(args.threads)?;
+    let opts = RunOptions {
+        inputs: args.inputs.options(),
+        out: args.out,
+        as_of: args.as_of,
+        rules: args.rules,
+        months: args.months,
+        max_reject_rate: args.max_reject_rate,
+    };
+    let report = indus::run::run(&opts)?;
+    for w in &report.warnings {
+        eprintln!("indus: warning: {w}");
+    }
+    if args.timings {
+        for (stage, d) in &report.timings.stages {
+            eprintln!("indus: timing {stage:<10} {:>9.3} s", d.as_secs_f64());
+        }
+        let total: f64 = report.timings.stages.iter().map(|(_, d)| d.as_secs_f64()).sum();
+        eprintln!("indus: timing {:<10} {total:>9.3} s", "total");
+    }
+    print!("{}", indus::run::summary(&report.manifest));
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(a) => run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("indus: error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

@@ -1,0 +1,193 @@
+//! The domain records once validated: rights, declarations, payslips and
+//! payments, and the calendar month they are reconciled by.
+//!
+//! Everything here is plain data: parsing lives in `validate`, arithmetic in
+//! `recompute` and `reconcile`.
+
+use std::fmt;
+
+use chrono::{Datelike, NaiveDate};
+use rust_decimal::Decimal;
+
+/// A calendar month, ordered; stored as `year * 12 + (month - 1)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month(i32);
+
+impl Month {
+    pub fn new(year: i32, month: u32) -> Option<Month> {
+        if (1..=12).contains(&month) && (1..=9999).contains(&year) {
+            Some(Month(year * 12 + month as i32 - 1))
+        } else {
+            None
+        }
+    }
+
+    /// Parses `YYYY-MM` (exactly four digits, a dash, two digits).
+    pub fn parse(s: &str) -> Option<Month> {
+        let b = s.as_bytes();
+        if b.len() != 7 || b[4] != b'-' || !b.iter().enumerate().all(|(i, c)| i == 4 || c.is_ascii_digit()) {
+            return None;
+        }
+        Month::new(s[..4].parse().ok()?, s[5..].parse().ok()?)
+    }
+
+    /// Parses `YYYY-MM..YYYY-MM` (inclusive) or a single `YYYY-MM`.
+    pub fn parse_range(s: &str) -> Option<Vec<Month>> {
+        let (a, b) = match s.split_once("..") {
+            Some((a, b)) => (Month::parse(a.trim())?, Month::parse(b.trim())?),
+            None => {
+                let m = Month::parse(s.trim())?;
+                (m, m)
+            }
+        };
+        if a > b {
+            return None;
+        }
+        Some((a.0..=b.0).map(Month).collect())
+    }
+
+    pub fn of(date: NaiveDate) -> Month {
+        Month(date.year() * 12 + date.month0() as i32)
+    }
+
+    pub fn year(self) -> i32 {
+        self.0.div_euclid(12)
+    }
+
+    pub fn month(self) -> u32 {
+        self.0.rem_euclid(12) as u32 + 1
+    }
+
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year(), self.month(), 1).expect("valid month")
+    }
+
+    pub fn last_day(self) -> NaiveDate {
+        self.next().first_day().pred_opt().expect("valid month")
+    }
+
+    pub fn next(self) -> Month {
+        Month(self.0 + 1)
+    }
+}
+
+impl fmt::Display for Month {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year(), self.month())
+    }
+}
+
+/// A right to the allowance (droit ARE).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Right {
+    pub line: u64,
+    pub right_id: String,
+    pub seeker_id: String,
+    pub agency_id: String,
+    pub opened_on: NaiveDate,
+    pub payable_from: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+    /// Reference daily wage (salaire journalier de référence), already revalued.
+    pub sjr: Decimal,
+    pub entitlement_days: i64,
+    pub days_paid_before: i64,
+    pub age_at_contract_end: i64,
+    pub contract_ended_on: NaiveDate,
+}
+
+/// A monthly self-declaration (actualisation).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Declaration {
+    pub line: u64,
+    pub declaration_id: String,
+    pub seeker_id: String,
+    pub month: Month,
+    pub declared_on: NaiveDate,
+    pub hours_worked: Decimal,
+    pub gross_earnings: Decimal,
+    pub sick_days: i64,
+    pub search_ended_on: Option<NaiveDate>,
+}
+
+impl Declaration {
+    /// The declaration shows no work at all (0 hours and 0 earnings).
+    pub fn declares_no_work(&self) -> bool {
+        self.hours_worked.is_zero() && self.gross_earnings.is_zero()
+    }
+}
+
+/// An employer's payslip attestation (attestation employeur mensualisée).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Payslip {
+    pub line: u64,
+    pub attestation_id: String,
+    pub seeker_id: String,
+    pub employer_id: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub hours: Decimal,
+    pub gross_pay: Decimal,
+    pub received_on: NaiveDate,
+    /// Activity kept from before the right (activité conservée), cumulated in full.
+    pub conserved: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PaymentKind {
+    Advance,
+    Regularisation,
+    Reversal,
+}
+
+impl PaymentKind {
+    pub fn parse(s: &str) -> Option<PaymentKind> {
+        match s {
+            "advance" => Some(PaymentKind::Advance),
+            "regularisation" => Some(PaymentKind::Regularisation),
+            "reversal" => Some(PaymentKind::Reversal),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaymentKind::Advance => "advance",
+            PaymentKind::Regularisation => "regularisation",
+            PaymentKind::Reversal => "reversal",
+        }
+    }
+}
+
+/// A row of the payment ledger.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Payment {
+    pub line: u64,
+    pub payment_id: String,
+    pub seeker_id: String,
+    pub right_id: String,
+    pub month: Month,
+    pub kind: PaymentKind,
+    pub days: i64,
+    pub daily_rate: Decimal,
+    pub amount: Decimal,
+    pub paid_on: NaiveDate,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_parse_and_bounds() {
+        let m = Month::parse("2024-02").unwrap();
+        assert_eq!(m.to_string(), "2024-02");
+        assert_eq!(m.last_day(), NaiveDate::from_ymd_opt(2024, 2, 29).unwrap());
+        assert_eq!(Month::parse("2023-12").unwrap().next().to_string(), "2024-01");
+        assert!(Month::parse("2024-13").is_none());
+        assert!(Month::parse("2024-3").is_none());
+        assert!(Month::parse("24-03-01").is_none());
+        let r = Month::parse_range("2023-11..2024-02").unwrap();
+        assert_eq!(r.iter().map(|m| m.to_string()).collect::<Vec<_>>(), ["2023-11", "2023-12", "2024-01", "2024-02"]);
+        assert!(Month::parse_range("2024-03..2024-01").is_none());
+    }
+}

@@ -1,0 +1,68 @@
+//! `manifest.json`: what a run read, with which rules, and what it wrote —
+//! enough for `indus replay` to check a run to the byte. Nothing in it depends
+//! on the clock or the host.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub engine: String,
+    pub engine_version: String,
+    pub rule_set: RuleSetRef,
+    pub as_of: String,
+    /// The months reconciled (those selected, or all the input holds).
+    pub months: Vec<String>,
+    /// `--months` as given, if any (replay passes it again).
+    pub months_selected: Option<String>,
+    pub dialect: String,
+    pub max_reject_rate: f64,
+    pub inputs: Vec<InputRef>,
+    pub outputs: Vec<OutputRef>,
+    pub totals: Totals,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleSetRef {
+    pub id: String,
+    pub version: String,
+    pub sha256: String,
+    /// The rule set file given with `--rules`; empty for the embedded default.
+    pub path: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputRef {
+    pub kind: String,
+    pub path: String,
+    pub sha256: String,
+    pub rows_read: u64,
+    pub rejected: u64,
+    pub not_yet_known: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OutputRef {
+    pub file: String,
+    pub sha256: String,
+    pub rows: u64,
+}
+
+/// Count and amount (two decimals, as text) of a group of findings.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Total {
+    pub findings: u64,
+    pub amount: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    pub seeker_months: u64,
+    pub findings: u64,
+    pub notices: u64,
+    pub rejects: u64,
+    pub by_cause: BTreeMap<String, Total>,
+    pub by_status: BTreeMap<String, Total>,
+    pub notices_by_channel: BTreeMap<String, Total>,
+}

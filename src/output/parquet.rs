@@ -1,0 +1,120 @@
+//! Parquet copies of findings and entitlements for analysts' notebooks:
+//! money as Decimal(18, 2) (never a float), dates as Date, flags as Boolean.
+
+use std::io::Cursor;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+
+use super::{write_file, EntitlementRow, FindingRow, Written};
+use crate::error::Error;
+use crate::rules::hex;
+
+fn cents(d: Decimal) -> i128 {
+    let d = crate::recompute::round_cents(d);
+    d.mantissa() * 10i128.pow(2 - d.scale().min(2))
+}
+
+fn money_col(name: &str, values: impl Iterator<Item = Option<Decimal>>) -> PolarsResult<Column> {
+    let ca: Int128Chunked = values.map(|v| v.map(cents)).collect();
+    Ok(ca.with_name(name.into()).into_decimal(18, 2)?.into_series().into())
+}
+
+fn date_col(name: &str, values: impl Iterator<Item = Option<NaiveDate>>) -> PolarsResult<Column> {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
+    let ca: Int32Chunked = values.map(|v| v.map(|d| (d - epoch).num_days() as i32)).collect();
+    Ok(ca.with_name(name.into()).into_date().into_series().into())
+}
+
+fn str_col<'a>(name: &str, values: impl Iterator<Item = &'a str>) -> Column {
+    let v: Vec<&str> = values.collect();
+    Column::new(name.into(), v)
+}
+
+fn write(dir: &Path, file: &str, mut df: DataFrame) -> Result<Written, Error> {
+    let path = dir.join(file);
+    let rows = df.height() as u64;
+    let mut buf = Cursor::new(Vec::new());
+    ParquetWriter::new(&mut buf).finish(&mut df).map_err(|e| Error::output(&path, e))?;
+    let bytes = buf.into_inner();
+    write_file(&path, &bytes)?;
+    Ok(Written { file: file.to_string(), sha256: hex(&Sha256::digest(&bytes)), rows })
+}
+
+pub fn write_findings(dir: &Path, rows: &[FindingRow]) -> Result<Written, Error> {
+    let path = dir.join("findings.parquet");
+    let build = || -> PolarsResult<DataFrame> {
+        DataFrame::new_infer_height(vec![
+            str_col("finding_id", rows.iter().map(|r| r.finding_id.as_str())),
+            str_col("seeker_id", rows.iter().map(|r| r.seeker_id.as_str())),
+            str_col("agency_id", rows.iter().map(|r| r.agency_id.as_str())),
+            str_col("right_id", rows.iter().map(|r| r.right_id.as_str())),
+            str_col("month", rows.iter().map(|r| r.month.as_str())),
+            str_col("cause", rows.iter().map(|r| r.cause)),
+            money_col("amount", rows.iter().map(|r| Some(r.amount)))?,
+            str_col("status", rows.iter().map(|r| r.status)),
+            str_col("basis", rows.iter().map(|r| r.basis)),
+            date_col("time_barred_on", rows.iter().map(|r| r.time_barred_on))?,
+            str_col("evidence", rows.iter().map(|r| r.evidence.as_str())),
+            str_col("rule_set", rows.iter().map(|r| r.rule_set.as_str())),
+        ])
+    };
+    write(dir, "findings.parquet", build().map_err(|e| Error::output(&path, e))?)
+}
+
+pub fn write_entitlements(dir: &Path, rows: &[EntitlementRow]) -> Result<Written, Error> {
+    let path = dir.join("entitlements.parquet");
+    let int = |name: &str, f: &dyn Fn(&EntitlementRow) -> Option<i64>| -> Column {
+        let ca: Int64Chunked = rows.iter().map(f).collect();
+        ca.with_name(name.into()).into_series().into()
+    };
+    let boolean = |name: &str, f: &dyn Fn(&EntitlementRow) -> Option<bool>| -> Column {
+        let ca: BooleanChunked = rows.iter().map(f).collect();
+        ca.with_name(name.into()).into_series().into()
+    };
+    let a_col = || -> PolarsResult<Column> {
+        let ca: Int128Chunked = rows
+            .iter()
+            .map(|r| {
+                r.a.map(|a| {
+                    let a = a.round_dp(3);
+                    a.mantissa() * 10i128.pow(3 - a.scale().min(3))
+                })
+            })
+            .collect();
+        Ok(ca.with_name("a".into()).into_decimal(18, 3)?.into_series().into())
+    };
+    let build = || -> PolarsResult<DataFrame> {
+        let mut cols = vec![
+            str_col("seeker_id", rows.iter().map(|r| r.seeker_id.as_str())),
+            str_col("agency_id", rows.iter().map(|r| r.agency_id.as_str())),
+            str_col("right_id", rows.iter().map(|r| r.right_id.as_str())),
+            str_col("month", rows.iter().map(|r| r.month.as_str())),
+            str_col("basis", rows.iter().map(|r| r.basis)),
+            money_col("aj", rows.iter().map(|r| r.aj))?,
+            money_col("degressive_rate", rows.iter().map(|r| r.degressive_rate))?,
+            money_col("paid_rate", rows.iter().map(|r| r.paid_rate))?,
+            int("w", &|r| r.w),
+            int("w_prime", &|r| r.w_prime),
+            money_col("e_declared", rows.iter().map(|r| r.e_declared))?,
+            money_col("e_attested", rows.iter().map(|r| r.e_attested))?,
+            a_col()?,
+            int("days_due", &|r| r.days_due),
+            boolean("ceiling_applied", &|r| r.ceiling_applied),
+            money_col("due", rows.iter().map(|r| Some(r.due)))?,
+            money_col("paid", rows.iter().map(|r| Some(r.paid)))?,
+            money_col("duplicates", rows.iter().map(|r| Some(r.duplicates)))?,
+        ];
+        for (i, name) in ["f0", "f1", "f2", "f3", "f4", "f5"].iter().enumerate() {
+            cols.push(money_col(name, rows.iter().map(|r| Some(r.f[i])))?);
+        }
+        cols.push(money_col("delta", rows.iter().map(|r| Some(r.delta)))?);
+        cols.push(boolean("ambiguous", &|r| Some(r.ambiguous)));
+        cols.push(boolean("held", &|r| Some(r.held)));
+        DataFrame::new_infer_height(cols)
+    };
+    write(dir, "entitlements.parquet", build().map_err(|e| Error::output(&path, e))?)
+}

@@ -1,0 +1,498 @@
+//! Reconciliation of one seeker (rules.md §3.0, §4, §5): which records and
+//! which right each month uses, what was paid and which rows were duplicates,
+//! and the waterfall F0…F5 that attributes every cent of `paid − due` to a cause.
+//!
+//! [`reconcile_seeker`] is a pure function of one seeker's records and the rule
+//! set: the run calls it in parallel, `explain` calls it again for one seeker.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use crate::model::{Declaration, Month, Payment, PaymentKind, Payslip, Right};
+use crate::recompute::{
+    daily_allowance, degressive_rate, degressivity_applies, due, payable_window, Allowance, Due, DueInput,
+    PayableWindow, Pricing,
+};
+use crate::rules::{MonthParams, RuleSet, RulesError};
+
+/// The causes of rules.md §5, in their output order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cause {
+    DuplicatePayment,
+    NoActiveRight,
+    NoDeclaration,
+    ProcessingError,
+    OutsideEntitlement,
+    RateError,
+    UndeclaredActivity,
+    UnderdeclaredEarnings,
+    OverdeclaredEarnings,
+}
+
+impl Cause {
+    pub const ALL: [Cause; 9] = [
+        Cause::DuplicatePayment,
+        Cause::NoActiveRight,
+        Cause::NoDeclaration,
+        Cause::ProcessingError,
+        Cause::OutsideEntitlement,
+        Cause::RateError,
+        Cause::UndeclaredActivity,
+        Cause::UnderdeclaredEarnings,
+        Cause::OverdeclaredEarnings,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::DuplicatePayment => "duplicate_payment",
+            Cause::NoActiveRight => "no_active_right",
+            Cause::NoDeclaration => "no_declaration",
+            Cause::ProcessingError => "processing_error",
+            Cause::OutsideEntitlement => "outside_entitlement",
+            Cause::RateError => "rate_error",
+            Cause::UndeclaredActivity => "undeclared_activity",
+            Cause::UnderdeclaredEarnings => "underdeclared_earnings",
+            Cause::OverdeclaredEarnings => "overdeclared_earnings",
+        }
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The finding statuses of rules.md §6.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    Claim,
+    Review,
+    Owed,
+    Offset,
+    TimeBarred,
+    WrittenOff,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] =
+        [Status::Claim, Status::Review, Status::Owed, Status::Offset, Status::TimeBarred, Status::WrittenOff];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Claim => "claim",
+            Status::Review => "review",
+            Status::Owed => "owed",
+            Status::Offset => "offset",
+            Status::TimeBarred => "time_barred",
+            Status::WrittenOff => "written_off",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether the month's earnings are the employers' or the seeker's figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Basis {
+    Attested,
+    Declared,
+}
+
+impl Basis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Attested => "attested",
+            Basis::Declared => "declared",
+        }
+    }
+}
+
+/// Why a month is ambiguous (rules.md §3.0): its findings go to review.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ambiguity {
+    SeveralRights(Vec<String>),
+    SeveralDeclarations(Vec<String>),
+    /// A ledger row names a right that is not one of this seeker's.
+    ForeignRight { payment_id: String, right_id: String },
+}
+
+/// The seeker's records, as validated and known at `as_of`.
+#[derive(Clone, Copy, Debug)]
+pub struct SeekerRecords<'a> {
+    pub seeker_id: &'a str,
+    pub rights: &'a [Right],
+    pub declarations: &'a [Declaration],
+    pub payslips: &'a [Payslip],
+    pub payments: &'a [Payment],
+}
+
+/// Which months of a seeker a rejected record touched (data.md, Bad input).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Held {
+    /// Every month (a rejected right, or a rejected record whose month is unreadable).
+    pub all: bool,
+    pub months: BTreeSet<Month>,
+}
+
+impl Held {
+    pub fn contains(&self, m: Month) -> bool {
+        self.all || self.months.contains(&m)
+    }
+}
+
+/// The run-wide context of a seeker's reconciliation.
+pub struct Context<'a> {
+    pub rules: &'a RuleSet,
+    /// The parameters of every month the input holds, resolved once.
+    pub params: &'a HashMap<Month, MonthParams>,
+    pub as_of: NaiveDate,
+}
+
+/// The four `due` of the waterfall with the right's figures (rules.md §5).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Computation {
+    pub right_index: usize,
+    pub declaration_index: usize,
+    pub allowance: Allowance,
+    /// The degressive rate of the month, when the right is subject to degressivity.
+    pub degressive_rate: Option<Decimal>,
+    /// `r`: the first non-duplicate advance's rate, or AJ.
+    pub paid_rate: Decimal,
+    /// `r` is AJ or the degressive rate: F2 and F3 then price as F4.
+    pub paid_rate_correct: bool,
+    /// Days consumed on the right before the month (`before(M)`).
+    pub days_before: i64,
+    pub month_window: PayableWindow,
+    pub window: PayableWindow,
+    /// `W'`
+    pub payable_days: i64,
+    pub e_declared: Decimal,
+    pub e_attested: Option<Decimal>,
+    pub f2: Due,
+    pub f3: Due,
+    pub f4: Due,
+    pub f5: Due,
+}
+
+/// How the month's `due` was settled.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Entitlement {
+    /// No right of the seeker covers a day of the month.
+    NoActiveRight,
+    /// A right covers the month but no declaration was filed.
+    NoDeclaration { right_index: usize, allowance: Allowance },
+    Computed(Box<Computation>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finding {
+    pub cause: Cause,
+    pub amount: Decimal,
+    pub status: Status,
+    pub time_barred_on: Option<NaiveDate>,
+}
+
+/// One reconciled seeker-month: the entitlement row and its findings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MonthOutcome {
+    pub month: Month,
+    /// The right used, or the seeker's latest right for a month no right covers.
+    pub agency_id: Option<String>,
+    pub right_id: Option<String>,
+    pub entitlement: Entitlement,
+    pub basis: Basis,
+    pub ambiguities: Vec<Ambiguity>,
+    pub held: bool,
+    /// Indexes into the seeker's records.
+    pub covering_rights: Vec<usize>,
+    pub declarations: Vec<usize>,
+    pub payslips: Vec<usize>,
+    /// The month's ledger rows in (paid_on, payment_id) order, with whether each is a duplicate.
+    pub payments: Vec<(usize, bool)>,
+    /// F0 = P.
+    pub paid: Decimal,
+    pub duplicates: Decimal,
+    /// F1 = P − duplicates.
+    pub f1: Decimal,
+    /// F2…F5; all zero when no right covers the month or no declaration was filed.
+    pub f2: Decimal,
+    pub f3: Decimal,
+    pub f4: Decimal,
+    pub f5: Decimal,
+    /// `P − Due`.
+    pub delta: Decimal,
+    /// The earliest `paid_on` of the month's ledger rows.
+    pub first_paid_on: Option<NaiveDate>,
+    pub findings: Vec<Finding>,
+}
+
+impl MonthOutcome {
+    pub fn ambiguous(&self) -> bool {
+        !self.ambiguities.is_empty()
+    }
+
+    pub fn computation(&self) -> Option<&Computation> {
+        match &self.entitlement {
+            Entitlement::Computed(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The record ids the month's findings rest on, in data.md's evidence form.
+    pub fn evidence(&self, r: &SeekerRecords) -> String {
+        let mut parts = Vec::new();
+        let mut push = |prefix: &str, mut ids: Vec<&str>| {
+            ids.sort_unstable();
+            ids.dedup();
+            parts.extend(ids.into_iter().map(|id| format!("{prefix}{id}")));
+        };
+        push("right:", self.covering_rights.iter().map(|&i| r.rights[i].right_id.as_str()).collect());
+        push("decl:", self.declarations.iter().map(|&i| r.declarations[i].declaration_id.as_str()).collect());
+        push("att:", self.payslips.iter().map(|&i| r.payslips[i].attestation_id.as_str()).collect());
+        push("pay:", self.payments.iter().map(|&(i, _)| r.payments[i].payment_id.as_str()).collect());
+        parts.join(" ")
+    }
+}
+
+/// The right covers M: payable before its end, not closed before its start.
+fn covers(right: &Right, m: Month) -> bool {
+    right.payable_from <= m.last_day() && right.closed_on.is_none_or(|c| c >= m.first_day())
+}
+
+/// The months a seeker is reconciled for: those with a declaration, a ledger
+/// row or a payslip ending in them (rules.md §3.0).
+pub fn seeker_months(r: &SeekerRecords) -> BTreeSet<Month> {
+    let mut months = BTreeSet::new();
+    months.extend(r.declarations.iter().map(|d| d.month));
+    months.extend(r.payments.iter().map(|p| p.month));
+    months.extend(r.payslips.iter().map(|p| Month::of(p.period_end)));
+    months
+}
+
+/// Reconciles every month of one seeker, in month order (the capital and
+/// degressivity of a month depend on the days due in the earlier ones).
+/// Findings carry their amounts; statuses are set by `status::settle`.
+pub fn reconcile_seeker(r: &SeekerRecords, held: &Held, ctx: &Context) -> Result<Vec<MonthOutcome>, RulesError> {
+    let months = seeker_months(r);
+    // Days due so far on each right, over the input's months (before(M) − days_paid_before).
+    let mut consumed: HashMap<usize, i64> = HashMap::new();
+    let mut out = Vec::with_capacity(months.len());
+    for m in months {
+        let p = match ctx.params.get(&m) {
+            Some(p) => p,
+            None => return Err(ctx.rules.for_month(m).err().unwrap_or_else(|| RulesError {
+                source_name: ctx.rules.label(),
+                message: format!("no parameters resolved for {m}"),
+            })),
+        };
+        let outcome = reconcile_month(r, m, p, held.contains(m), &consumed, ctx);
+        if let Some(c) = outcome.computation() {
+            *consumed.entry(c.right_index).or_insert(0) += c.f5.days;
+        }
+        out.push(outcome);
+    }
+    Ok(out)
+}
+
+fn reconcile_month(
+    r: &SeekerRecords,
+    m: Month,
+    p: &MonthParams,
+    held: bool,
+    consumed: &HashMap<usize, i64>,
+    ctx: &Context,
+) -> MonthOutcome {
+    let mut ambiguities = Vec::new();
+
+    // Ledger rows of the month, in (paid_on, payment_id) order; duplicates marked (§4).
+    let mut pay_idx: Vec<usize> = (0..r.payments.len()).filter(|&i| r.payments[i].month == m).collect();
+    pay_idx.sort_by(|&a, &b| {
+        let (a, b) = (&r.payments[a], &r.payments[b]);
+        (a.paid_on, &a.payment_id).cmp(&(b.paid_on, &b.payment_id))
+    });
+    let mut payments: Vec<(usize, bool)> = Vec::with_capacity(pay_idx.len());
+    for &i in &pay_idx {
+        let row = &r.payments[i];
+        let dup = row.kind != PaymentKind::Reversal
+            && payments.iter().any(|&(j, _)| {
+                let e = &r.payments[j];
+                e.right_id == row.right_id
+                    && e.kind == row.kind
+                    && e.days == row.days
+                    && e.daily_rate == row.daily_rate
+                    && e.amount == row.amount
+            });
+        payments.push((i, dup));
+    }
+    for &(i, _) in &payments {
+        let row = &r.payments[i];
+        if !r.rights.iter().any(|x| x.right_id == row.right_id) {
+            ambiguities.push(Ambiguity::ForeignRight { payment_id: row.payment_id.clone(), right_id: row.right_id.clone() });
+        }
+    }
+    let paid: Decimal = payments.iter().map(|&(i, _)| r.payments[i].amount).sum();
+    let duplicates: Decimal = payments.iter().filter(|&&(_, d)| d).map(|&(i, _)| r.payments[i].amount).sum();
+    let f1 = paid - duplicates;
+    let first_paid_on = payments.iter().map(|&(i, _)| r.payments[i].paid_on).min();
+    let first_advance = payments.iter().find(|&&(i, d)| !d && r.payments[i].kind == PaymentKind::Advance).map(|&(i, _)| i);
+
+    // Covering right (§3.0).
+    let mut covering: Vec<usize> = (0..r.rights.len()).filter(|&i| covers(&r.rights[i], m)).collect();
+    covering.sort_by(|&a, &b| {
+        let (a, b) = (&r.rights[a], &r.rights[b]);
+        (a.payable_from, &a.right_id).cmp(&(b.payable_from, &b.right_id))
+    });
+    if covering.len() > 1 {
+        ambiguities.push(Ambiguity::SeveralRights(covering.iter().map(|&i| r.rights[i].right_id.clone()).collect()));
+    }
+    let right_index = first_advance
+        .and_then(|a| covering.iter().copied().find(|&i| r.rights[i].right_id == r.payments[a].right_id))
+        .or_else(|| covering.first().copied());
+
+    // Declaration (§3.0): the latest by (declared_on, declaration_id).
+    let mut declarations: Vec<usize> = (0..r.declarations.len()).filter(|&i| r.declarations[i].month == m).collect();
+    declarations.sort_by(|&a, &b| {
+        let (a, b) = (&r.declarations[a], &r.declarations[b]);
+        (a.declared_on, &a.declaration_id).cmp(&(b.declared_on, &b.declaration_id))
+    });
+    if declarations.len() > 1 {
+        ambiguities
+            .push(Ambiguity::SeveralDeclarations(declarations.iter().map(|&i| r.declarations[i].declaration_id.clone()).collect()));
+    }
+    let declaration_index = declarations.last().copied();
+
+    let payslips: Vec<usize> = (0..r.payslips.len()).filter(|&i| Month::of(r.payslips[i].period_end) == m).collect();
+    let attested: Vec<&Payslip> = payslips.iter().map(|&i| &r.payslips[i]).filter(|s| !s.conserved).collect();
+    let e_attested = (!attested.is_empty()).then(|| attested.iter().map(|s| s.gross_pay).sum::<Decimal>());
+    let basis = if e_attested.is_some() { Basis::Attested } else { Basis::Declared };
+
+    let mut outcome = MonthOutcome {
+        month: m,
+        agency_id: None,
+        right_id: None,
+        entitlement: Entitlement::NoActiveRight,
+        basis,
+        ambiguities,
+        held,
+        covering_rights: covering.clone(),
+        declarations,
+        payslips,
+        payments,
+        paid,
+        duplicates,
+        f1,
+        f2: Decimal::ZERO,
+        f3: Decimal::ZERO,
+        f4: Decimal::ZERO,
+        f5: Decimal::ZERO,
+        delta: paid,
+        first_paid_on,
+        findings: Vec::new(),
+    };
+    let mut causes: Vec<(Cause, Decimal)> = vec![(Cause::DuplicatePayment, duplicates)];
+
+    let Some(ri) = right_index else {
+        // Filed under the seeker's latest right, if any.
+        if let Some(latest) = r.rights.iter().max_by(|a, b| (a.payable_from, &a.right_id).cmp(&(b.payable_from, &b.right_id))) {
+            outcome.agency_id = Some(latest.agency_id.clone());
+        }
+        causes.push((Cause::NoActiveRight, f1));
+        outcome.findings = findings_from(causes, p);
+        return outcome;
+    };
+    let right = &r.rights[ri];
+    outcome.agency_id = Some(right.agency_id.clone());
+    outcome.right_id = Some(right.right_id.clone());
+    let allowance = daily_allowance(right.sjr, p);
+    let Some(di) = declaration_index else {
+        outcome.entitlement = Entitlement::NoDeclaration { right_index: ri, allowance };
+        causes.push((Cause::NoDeclaration, f1));
+        outcome.findings = findings_from(causes, p);
+        return outcome;
+    };
+    let decl = &r.declarations[di];
+    let aj = allowance.aj;
+
+    let degressivity = degressivity_applies(right, p, ctx.rules.degressivity_max_age_at(right.contract_ended_on));
+    let reduced = degressivity.map(|d| degressive_rate(aj, &d));
+    let days_before = right.days_paid_before + consumed.get(&ri).copied().unwrap_or(0);
+    let aj_pricing = match (degressivity, reduced) {
+        (Some(d), Some(reduced)) => {
+            Pricing::Split { aj, degressive: reduced, full_rate_days: (d.from_day - 1 - days_before).max(0) }
+        }
+        _ => Pricing::Flat(aj),
+    };
+    let paid_rate = first_advance.map(|i| r.payments[i].daily_rate).unwrap_or(aj);
+    let paid_rate_correct = paid_rate == aj || reduced == Some(paid_rate);
+    let (r_rate, r_pricing) = if paid_rate_correct { (aj, aj_pricing) } else { (paid_rate, Pricing::Flat(paid_rate)) };
+
+    let month_window = payable_window(m, right, Some(decl), false);
+    let window = payable_window(m, right, Some(decl), true);
+    let payable_days = (window.days - decl.sick_days).max(0);
+    let ceiling = right.sjr * p.ceiling_days_factor;
+    let capital_left = Some(right.entitlement_days - days_before);
+    let e_declared = decl.gross_earnings;
+    let step = |rate, pricing, earnings, payable_days, capital_left| {
+        due(DueInput { rate, pricing, earnings, payable_days, ceiling, capital_left }, p)
+    };
+    let f2 = step(r_rate, r_pricing, e_declared, month_window.days, None);
+    let f3 = step(r_rate, r_pricing, e_declared, payable_days, capital_left);
+    let f4 = step(aj, aj_pricing, e_declared, payable_days, capital_left);
+    let f5 = step(aj, aj_pricing, e_attested.unwrap_or(e_declared), payable_days, capital_left);
+
+    let (f2a, f3a, f4a, f5a) = (f2.amount, f3.amount, f4.amount, f5.amount);
+    let outside = (f2a - f3a).clamp(Decimal::ZERO, (f1 - f3a).max(Decimal::ZERO));
+    causes.push((Cause::ProcessingError, f1 - f3a - outside));
+    causes.push((Cause::OutsideEntitlement, outside));
+    causes.push((Cause::RateError, f3a - f4a));
+    let earnings_cause = match e_attested {
+        _ if decl.declares_no_work() => Cause::UndeclaredActivity,
+        Some(att) if e_declared > att => Cause::OverdeclaredEarnings,
+        _ => Cause::UnderdeclaredEarnings,
+    };
+    causes.push((earnings_cause, f4a - f5a));
+
+    outcome.f2 = f2a;
+    outcome.f3 = f3a;
+    outcome.f4 = f4a;
+    outcome.f5 = f5a;
+    outcome.delta = paid - f5a;
+    outcome.entitlement = Entitlement::Computed(Box::new(Computation {
+        right_index: ri,
+        declaration_index: di,
+        allowance,
+        degressive_rate: reduced,
+        paid_rate,
+        paid_rate_correct,
+        days_before,
+        month_window,
+        window,
+        payable_days,
+        e_declared,
+        e_attested,
+        f2,
+        f3,
+        f4,
+        f5,
+    }));
+    outcome.findings = findings_from(causes, p);
+    outcome
+}
+
+/// The steps at or above the tolerance, in cause order; statuses are set later.
+fn findings_from(mut causes: Vec<(Cause, Decimal)>, p: &MonthParams) -> Vec<Finding> {
+    causes.sort_by_key(|(c, _)| *c);
+    causes
+        .into_iter()
+        .filter(|(_, amount)| amount.abs() >= p.tolerance)
+        .map(|(cause, amount)| Finding { cause, amount, status: Status::Claim, time_barred_on: None })
+        .collect()
+}

@@ -1,0 +1,552 @@
+//! `indus run`: the pipeline from input files to an output folder.
+//!
+//! Ingest and validate the four files, group the records by seeker, reconcile
+//! every seeker in parallel (one pure function each), then settle statuses and
+//! notices, total by agency and write the outputs atomically. The work is
+//! split so that `replay` and `explain` reuse each stage.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::ingest::{self, DialectChoice, InputKind, RawTable};
+use crate::model::Month;
+use crate::output::manifest::{InputRef, Manifest, OutputRef, RuleSetRef, Total, Totals};
+use crate::output::{self, money, AgencyRow, EntitlementRow, FindingRow, NoticeRow, Staging, Written};
+use crate::reconcile::{reconcile_seeker, Context, Entitlement, Held, MonthOutcome, SeekerRecords, Status};
+use crate::rules::{hex, MonthParams, RuleSet};
+use crate::status::{self, Channel};
+use crate::validate::{self, Validated};
+
+/// Where the inputs are and how to read them.
+#[derive(Clone, Debug, Default)]
+pub struct InputOptions {
+    pub input: Option<PathBuf>,
+    pub rights: Option<PathBuf>,
+    pub declarations: Option<PathBuf>,
+    pub attestations: Option<PathBuf>,
+    pub ledger: Option<PathBuf>,
+    pub dialect: DialectChoice,
+}
+
+impl InputOptions {
+    fn explicit(&self, kind: InputKind) -> Option<&Path> {
+        match kind {
+            InputKind::Rights => self.rights.as_deref(),
+            InputKind::Declarations => self.declarations.as_deref(),
+            InputKind::Attestations => self.attestations.as_deref(),
+            InputKind::Ledger => self.ledger.as_deref(),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub inputs: InputOptions,
+    pub out: PathBuf,
+    pub as_of: NaiveDate,
+    pub rules: Option<PathBuf>,
+    /// `--months` as given (`2024-01..2024-03`).
+    pub months: Option<String>,
+    pub max_reject_rate: f64,
+}
+
+/// How long each stage took (`--timings`); never written into the outputs.
+#[derive(Clone, Debug, Default)]
+pub struct Timings {
+    pub stages: Vec<(&'static str, Duration)>,
+}
+
+impl Timings {
+    fn lap(&mut self, stage: &'static str, since: &mut Instant) {
+        self.stages.push((stage, since.elapsed()));
+        *since = Instant::now();
+    }
+}
+
+/// What a run did, for stdout and the caller.
+#[derive(Debug)]
+pub struct RunReport {
+    pub manifest: Manifest,
+    /// Things worth a line on stderr (unknown columns).
+    pub warnings: Vec<String>,
+    pub timings: Timings,
+}
+
+/// Every row a run writes, in output order.
+#[derive(Clone, Debug, Default)]
+pub struct Rows {
+    pub findings: Vec<FindingRow>,
+    pub entitlements: Vec<EntitlementRow>,
+    pub notices: Vec<NoticeRow>,
+    pub agencies: Vec<AgencyRow>,
+}
+
+/// Sets the thread count of rayon and polars; call before any other work.
+pub fn configure_threads(threads: Option<usize>) -> Result<()> {
+    if let Some(n) = threads {
+        if n == 0 {
+            return Err(Error::Usage("--threads must be at least 1".into()));
+        }
+        std::env::set_var("POLARS_MAX_THREADS", n.to_string());
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global()
+            .map_err(|e| Error::Usage(format!("cannot set up {n} threads: {e}")))?;
+    }
+    Ok(())
+}
+
+pub fn load_rules(path: Option<&Path>) -> Result<RuleSet> {
+    Ok(match path {
+        Some(p) => RuleSet::from_file(p)?,
+        None => RuleSet::default_rules(),
+    })
+}
+
+/// Reads the four inputs (in parallel: each is one file read and one parse).
+pub fn read_inputs(opts: &InputOptions) -> Result<Vec<RawTable>> {
+    let paths: Vec<(InputKind, PathBuf)> = InputKind::ALL
+        .iter()
+        .map(|&k| ingest::locate(opts.input.as_deref(), k, opts.explicit(k)).map(|p| (k, p)))
+        .collect::<Result<_>>()?;
+    paths.par_iter().map(|(k, p)| ingest::read_table(*k, p, opts.dialect)).collect()
+}
+
+/// One seeker's slices of the validated records (sorted by seeker, then id).
+pub struct Grouped<'a> {
+    pub ids: Vec<&'a str>,
+    ranges: Vec<[Range<usize>; 4]>,
+    v: &'a Validated,
+}
+
+impl<'a> Grouped<'a> {
+    pub fn records(&self, i: usize) -> SeekerRecords<'a> {
+        let r = &self.ranges[i];
+        SeekerRecords {
+            seeker_id: self.ids[i],
+            rights: &self.v.rights[r[0].clone()],
+            declarations: &self.v.declarations[r[1].clone()],
+            payslips: &self.v.payslips[r[2].clone()],
+            payments: &self.v.payments[r[3].clone()],
+        }
+    }
+
+    pub fn find(&self, seeker: &str) -> Option<usize> {
+        self.ids.binary_search(&seeker).ok()
+    }
+}
+
+/// Sorts every record list by (seeker, id), so that results do not depend on
+/// the input's row order.
+pub fn sort_records(v: &mut Validated) {
+    v.rights.par_sort_unstable_by(|a, b| (&a.seeker_id, &a.right_id).cmp(&(&b.seeker_id, &b.right_id)));
+    v.declarations
+        .par_sort_unstable_by(|a, b| (&a.seeker_id, &a.declaration_id).cmp(&(&b.seeker_id, &b.declaration_id)));
+    v.payslips.par_sort_unstable_by(|a, b| (&a.seeker_id, &a.attestation_id).cmp(&(&b.seeker_id, &b.attestation_id)));
+    v.payments.par_sort_unstable_by(|a, b| (&a.seeker_id, &a.payment_id).cmp(&(&b.seeker_id, &b.payment_id)));
+}
+
+/// Groups sorted records by seeker.
+pub fn group(v: &Validated) -> Grouped<'_> {
+    let mut ids: Vec<&str> = Vec::with_capacity(v.rights.len() + v.declarations.len());
+    ids.extend(v.rights.iter().map(|r| r.seeker_id.as_str()));
+    ids.extend(v.declarations.iter().map(|r| r.seeker_id.as_str()));
+    ids.extend(v.payslips.iter().map(|r| r.seeker_id.as_str()));
+    ids.extend(v.payments.iter().map(|r| r.seeker_id.as_str()));
+    ids.par_sort_unstable();
+    ids.dedup();
+    fn ranges<'a, T>(ids: &[&str], items: &'a [T], key: impl Fn(&'a T) -> &'a str) -> Vec<Range<usize>> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut at = 0;
+        for id in ids {
+            let start = at;
+            while at < items.len() && key(&items[at]) == *id {
+                at += 1;
+            }
+            out.push(start..at);
+        }
+        out
+    }
+    let r = ranges(&ids, &v.rights, |r| &r.seeker_id);
+    let d = ranges(&ids, &v.declarations, |r| &r.seeker_id);
+    let s = ranges(&ids, &v.payslips, |r| &r.seeker_id);
+    let p = ranges(&ids, &v.payments, |r| &r.seeker_id);
+    let ranges = (0..ids.len()).map(|i| [r[i].clone(), d[i].clone(), s[i].clone(), p[i].clone()]).collect();
+    Grouped { ids, ranges, v }
+}
+
+/// The parameters of every month the records name, resolved once; a month
+/// the rule set does not cover stops the run.
+pub fn resolve_params(v: &Validated, rules: &RuleSet) -> Result<HashMap<Month, MonthParams>> {
+    let mut months: Vec<Month> = Vec::new();
+    months.extend(v.declarations.iter().map(|d| d.month));
+    months.extend(v.payments.iter().map(|p| p.month));
+    months.extend(v.payslips.iter().map(|p| Month::of(p.period_end)));
+    months.sort_unstable();
+    months.dedup();
+    months.into_iter().map(|m| Ok((m, rules.for_month(m)?))).collect()
+}
+
+/// 16 hex digits of SHA-256(`seeker|month|cause|rule_set`) (data.md).
+pub fn finding_id(seeker: &str, month: Month, cause: &str, rule_set: &str) -> String {
+    let h = Sha256::digest(format!("{seeker}|{month}|{cause}|{rule_set}").as_bytes());
+    hex(&h[..8])
+}
+
+/// One seeker's reconciled, settled months and their output rows.
+pub struct SeekerResult {
+    pub months: Vec<MonthOutcome>,
+    pub findings: Vec<FindingRow>,
+    pub entitlements: Vec<EntitlementRow>,
+    pub notice: Option<NoticeRow>,
+}
+
+/// The whole of rules.md §3–§6 for one seeker: the pure function the run
+/// maps over seekers and `explain` calls for one.
+pub fn process_seeker(
+    recs: &SeekerRecords,
+    held: &Held,
+    ctx: &Context,
+    selected: Option<&[Month]>,
+    rules_label: &str,
+) -> SeekerResult {
+    let mut months = reconcile_seeker(recs, held, ctx).expect("parameters resolved for every month");
+    if let Some(sel) = selected {
+        months.retain(|m| sel.contains(&m.month));
+    }
+    for m in &mut months {
+        status::settle_month(m, &ctx.params[&m.month], ctx.as_of);
+    }
+    let np = ctx.rules.notice_params(ctx.as_of).expect("as_of checked against the rule set");
+    let notice = status::notice(&mut months, &np, ctx.as_of);
+    let seeker = recs.seeker_id;
+    let mut findings = Vec::new();
+    let mut entitlements = Vec::with_capacity(months.len());
+    for m in &months {
+        let evidence = m.evidence(recs);
+        for f in &m.findings {
+            findings.push(FindingRow {
+                finding_id: finding_id(seeker, m.month, f.cause.as_str(), rules_label),
+                seeker_id: seeker.to_string(),
+                agency_id: m.agency_id.clone().unwrap_or_default(),
+                right_id: m.right_id.clone().unwrap_or_default(),
+                month: m.month.to_string(),
+                cause: f.cause.as_str(),
+                amount: f.amount,
+                status: f.status.as_str(),
+                basis: m.basis.as_str(),
+                time_barred_on: f.time_barred_on,
+                evidence: evidence.clone(),
+                rule_set: rules_label.to_string(),
+            });
+        }
+        entitlements.push(entitlement_row(seeker, m, recs));
+    }
+    let notice = notice.map(|n| NoticeRow {
+        seeker_id: seeker.to_string(),
+        agency_id: n.agency_id.unwrap_or_default(),
+        net: n.net,
+        channel: n.channel.as_str(),
+        notified_on: n.notified_on,
+        formal_notice_on: n.formal_notice_on,
+        finding_ids: n
+            .findings
+            .iter()
+            .map(|(m, c)| finding_id(seeker, *m, c.as_str(), rules_label))
+            .collect::<Vec<_>>()
+            .join(" "),
+    });
+    SeekerResult { months, findings, entitlements, notice }
+}
+
+fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> EntitlementRow {
+    let mut row = EntitlementRow {
+        seeker_id: seeker.to_string(),
+        agency_id: m.agency_id.clone().unwrap_or_default(),
+        right_id: m.right_id.clone().unwrap_or_default(),
+        month: m.month.to_string(),
+        basis: m.basis.as_str(),
+        e_attested: m.computation().map_or_else(
+            || {
+                let att: Vec<Decimal> =
+                    m.payslips.iter().map(|&i| &recs.payslips[i]).filter(|s| !s.conserved).map(|s| s.gross_pay).collect();
+                (!att.is_empty()).then(|| att.iter().sum())
+            },
+            |c| c.e_attested,
+        ),
+        due: m.f5,
+        paid: m.paid,
+        duplicates: m.duplicates,
+        f: [m.paid, m.f1, m.f2, m.f3, m.f4, m.f5],
+        delta: m.delta,
+        ambiguous: m.ambiguous(),
+        held: m.held,
+        ..Default::default()
+    };
+    match &m.entitlement {
+        Entitlement::NoActiveRight => {}
+        Entitlement::NoDeclaration { allowance, .. } => row.aj = Some(allowance.aj),
+        Entitlement::Computed(c) => {
+            row.aj = Some(c.allowance.aj);
+            row.degressive_rate = c.degressive_rate;
+            row.paid_rate = Some(c.paid_rate);
+            row.w = Some(c.window.days);
+            row.w_prime = Some(c.payable_days);
+            row.e_declared = Some(c.e_declared);
+            row.a = Some(c.f5.a);
+            row.days_due = Some(c.f5.days);
+            row.ceiling_applied = Some(c.f5.ceiling_applied);
+        }
+    }
+    row
+}
+
+/// Totals by agency (rules.md §6): who was notified, how, and the sums by status.
+pub fn agencies(findings: &[FindingRow], notices: &[NoticeRow]) -> Vec<AgencyRow> {
+    let mut by: BTreeMap<&str, AgencyRow> = BTreeMap::new();
+    for f in findings {
+        let a = by.entry(f.agency_id.as_str()).or_default();
+        match f.status {
+            "claim" => a.claimed += f.amount,
+            "owed" => a.owed += f.amount,
+            "offset" => a.offset += f.amount,
+            "review" => a.review += f.amount,
+            "time_barred" => a.time_barred += f.amount,
+            "written_off" => a.written_off += f.amount,
+            _ => {}
+        }
+    }
+    for n in notices {
+        let a = by.entry(n.agency_id.as_str()).or_default();
+        a.seekers_notified += 1;
+        if n.channel == Channel::Phone.as_str() {
+            a.phone += 1;
+        } else {
+            a.sms += 1;
+            // SMS recipients call their agency back (rules.md §6, data.md).
+            a.calls_to_expect += 1;
+        }
+    }
+    by.into_iter()
+        .map(|(id, mut a)| {
+            a.agency_id = id.to_string();
+            a
+        })
+        .collect()
+}
+
+/// Everything a run computes, before anything is written.
+pub struct Computed {
+    pub rules: RuleSet,
+    pub tables: Vec<RawTable>,
+    pub validated: Validated,
+    pub rows: Rows,
+    pub months: Vec<Month>,
+    pub seeker_months: u64,
+    pub timings: Timings,
+}
+
+/// Ingest, validate, reconcile and settle: everything but writing.
+pub fn compute(opts: &RunOptions) -> Result<Computed> {
+    let mut timings = Timings::default();
+    let mut t = Instant::now();
+    let rules = load_rules(opts.rules.as_deref())?;
+    rules.notice_params(opts.as_of)?;
+    let selected = match &opts.months {
+        Some(s) => Some(Month::parse_range(s).ok_or_else(|| {
+            Error::Usage(format!("--months `{s}` is not a month or a range like 2024-01..2024-03"))
+        })?),
+        None => None,
+    };
+    let tables = read_inputs(&opts.inputs)?;
+    timings.lap("ingest", &mut t);
+    let mut validated = validate::validate(&tables, opts.as_of, opts.max_reject_rate)?;
+    sort_records(&mut validated);
+    let params = resolve_params(&validated, &rules)?;
+    timings.lap("validate", &mut t);
+
+    let grouped = group(&validated);
+    let ctx = Context { rules: &rules, params: &params, as_of: opts.as_of };
+    let label = rules.label();
+    let no_hold = Held::default();
+    let results: Vec<SeekerResult> = (0..grouped.ids.len())
+        .into_par_iter()
+        .map(|i| {
+            let recs = grouped.records(i);
+            let held = validated.held.get(recs.seeker_id).unwrap_or(&no_hold);
+            process_seeker(&recs, held, &ctx, selected.as_deref(), &label)
+        })
+        .collect();
+    timings.lap("reconcile", &mut t);
+
+    let mut rows = Rows::default();
+    let mut months: Vec<Month> = Vec::new();
+    let mut seeker_months = 0u64;
+    for r in results {
+        seeker_months += r.months.len() as u64;
+        months.extend(r.months.iter().map(|m| m.month));
+        rows.findings.extend(r.findings);
+        rows.entitlements.extend(r.entitlements);
+        rows.notices.extend(r.notice);
+    }
+    months.sort_unstable();
+    months.dedup();
+    if let Some(sel) = selected {
+        months = sel;
+    }
+    rows.agencies = agencies(&rows.findings, &rows.notices);
+    timings.lap("settle", &mut t);
+    drop(grouped);
+    Ok(Computed { rules, tables, validated, rows, months, seeker_months, timings })
+}
+
+/// Writes every output of a computed run into `dir` (which must exist) and
+/// returns the manifest.
+pub fn write_outputs(c: &Computed, opts: &RunOptions, dir: &Path) -> Result<Manifest> {
+    let rows = &c.rows;
+    let mut written: Vec<Written> = vec![
+        output::write_csv(dir, "findings.csv", output::FINDINGS_HEADER, rows.findings.iter().map(|r| r.fields()))?,
+        output::parquet::write_findings(dir, &rows.findings)?,
+        output::write_csv(dir, "entitlements.csv", output::ENTITLEMENTS_HEADER, rows.entitlements.iter().map(|r| r.fields()))?,
+        output::parquet::write_entitlements(dir, &rows.entitlements)?,
+        output::write_csv(dir, "notices.csv", output::NOTICES_HEADER, rows.notices.iter().map(|r| r.fields()))?,
+        output::write_csv(dir, "agencies.csv", output::AGENCIES_HEADER, rows.agencies.iter().map(|r| r.fields()))?,
+    ];
+    written.push(output::write_csv(
+        dir,
+        "rejects.csv",
+        output::REJECTS_HEADER,
+        c.validated.rejects.iter().map(|r| {
+            [r.file.clone(), r.line.to_string(), r.record_id.clone(), r.column.clone(), r.code.as_str().to_string(), r.message.clone()]
+        }),
+    )?);
+    let manifest = manifest(c, opts, &written);
+    let json = serde_json::to_string_pretty(&manifest).map_err(|e| Error::output(dir.join("manifest.json"), e))? + "\n";
+    output::write_file(&dir.join("manifest.json"), json.as_bytes())?;
+    Ok(manifest)
+}
+
+fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
+    let mut totals = Totals {
+        seeker_months: c.seeker_months,
+        findings: c.rows.findings.len() as u64,
+        notices: c.rows.notices.len() as u64,
+        rejects: c.validated.rejects.len() as u64,
+        ..Default::default()
+    };
+    let add = |map: &mut BTreeMap<String, (u64, Decimal)>, key: &str, amount: Decimal| {
+        let e = map.entry(key.to_string()).or_default();
+        e.0 += 1;
+        e.1 += amount;
+    };
+    let (mut by_cause, mut by_status, mut by_channel) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    for f in &c.rows.findings {
+        add(&mut by_cause, f.cause, f.amount);
+        add(&mut by_status, f.status, f.amount);
+    }
+    for n in &c.rows.notices {
+        add(&mut by_channel, n.channel, n.net);
+    }
+    let to_totals = |m: BTreeMap<String, (u64, Decimal)>| {
+        m.into_iter().map(|(k, (n, a))| (k, Total { findings: n, amount: money(a) })).collect()
+    };
+    totals.by_cause = to_totals(by_cause);
+    totals.by_status = to_totals(by_status);
+    totals.notices_by_channel = to_totals(by_channel);
+    Manifest {
+        engine: "indus".into(),
+        engine_version: env!("CARGO_PKG_VERSION").into(),
+        rule_set: RuleSetRef {
+            id: c.rules.id.clone(),
+            version: c.rules.version.clone(),
+            sha256: c.rules.sha256.clone(),
+            path: opts.rules.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        },
+        as_of: opts.as_of.to_string(),
+        months: c.months.iter().map(|m| m.to_string()).collect(),
+        months_selected: opts.months.clone(),
+        dialect: match opts.inputs.dialect {
+            DialectChoice::Auto => "auto",
+            DialectChoice::Intl => "intl",
+            DialectChoice::Fr => "fr",
+        }
+        .into(),
+        max_reject_rate: opts.max_reject_rate,
+        inputs: c
+            .tables
+            .iter()
+            .map(|t| {
+                let s = &c.validated.stats[&t.kind];
+                InputRef {
+                    kind: t.kind.name().into(),
+                    path: t.path.display().to_string(),
+                    sha256: t.sha256.clone(),
+                    rows_read: s.rows_read,
+                    rejected: s.rejected,
+                    not_yet_known: s.not_yet_known,
+                }
+            })
+            .collect(),
+        outputs: written.iter().map(|w| OutputRef { file: w.file.clone(), sha256: w.sha256.clone(), rows: w.rows }).collect(),
+        totals,
+    }
+}
+
+/// `indus run`: compute, then write atomically into `opts.out`.
+pub fn run(opts: &RunOptions) -> Result<RunReport> {
+    let mut c = compute(opts)?;
+    let mut t = Instant::now();
+    let staging = Staging::new(&opts.out)?;
+    let manifest = write_outputs(&c, opts, &staging.dir)?;
+    staging.commit()?;
+    c.timings.lap("write", &mut t);
+    let warnings = c
+        .tables
+        .iter()
+        .filter(|t| !t.unknown_columns.is_empty())
+        .map(|t| format!("{}: ignoring unknown columns: {}", t.path.display(), t.unknown_columns.join(", ")))
+        .collect();
+    Ok(RunReport { manifest, warnings, timings: c.timings })
+}
+
+/// The short summary printed on stdout after a run.
+pub fn summary(m: &Manifest) -> String {
+    let mut s = format!(
+        "indus {} · rule set {}@{} · as of {} · months {}\n",
+        m.engine_version,
+        m.rule_set.id,
+        m.rule_set.version,
+        m.as_of,
+        m.months.join(", ")
+    );
+    for i in &m.inputs {
+        s += &format!(
+            "  input {:<13} {:>9} rows, {} rejected, {} not yet known\n",
+            i.kind, i.rows_read, i.rejected, i.not_yet_known
+        );
+    }
+    s += &format!("seeker-months reconciled: {}\nfindings: {}\n", m.totals.seeker_months, m.totals.findings);
+    for (k, t) in &m.totals.by_cause {
+        s += &format!("  {:<24} {:>8} {:>16}\n", k, t.findings, t.amount);
+    }
+    s += "by status:\n";
+    for st in Status::ALL {
+        if let Some(t) = m.totals.by_status.get(st.as_str()) {
+            s += &format!("  {:<24} {:>8} {:>16}\n", st.as_str(), t.findings, t.amount);
+        }
+    }
+    s += &format!("notices: {}\n", m.totals.notices);
+    for (k, t) in &m.totals.notices_by_channel {
+        s += &format!("  {:<24} {:>8} {:>16}\n", k, t.findings, t.amount);
+    }
+    s += &format!("rejects: {}\n", m.totals.rejects);
+    s
+}

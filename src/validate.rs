@@ -1,0 +1,523 @@
+//! Validation: turns the text columns of each input into typed records, one
+//! record at a time. A record that cannot be read becomes a [`Reject`] with the
+//! stable code of data.md, and holds the seeker-months it touches to review;
+//! a record dated after `as_of` is set aside as not yet known (rules.md §3.0).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+
+use crate::error::Error;
+use crate::ingest::{Dialect, InputKind, RawTable};
+use crate::model::{Declaration, Month, Payment, PaymentKind, Payslip, Right};
+use crate::reconcile::Held;
+
+/// The stable reject codes of data.md.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    MissingValue,
+    BadDate,
+    BadMonth,
+    BadInteger,
+    BadDecimal,
+    BadBoolean,
+    TooManyDecimals,
+    NegativeValue,
+    BadEnum,
+    DateOrder,
+    SignMismatch,
+    DuplicateId,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::MissingValue => "missing_value",
+            Code::BadDate => "bad_date",
+            Code::BadMonth => "bad_month",
+            Code::BadInteger => "bad_integer",
+            Code::BadDecimal => "bad_decimal",
+            Code::BadBoolean => "bad_boolean",
+            Code::TooManyDecimals => "too_many_decimals",
+            Code::NegativeValue => "negative_value",
+            Code::BadEnum => "bad_enum",
+            Code::DateOrder => "date_order",
+            Code::SignMismatch => "sign_mismatch",
+            Code::DuplicateId => "duplicate_id",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A rejected record (one row of rejects.csv per problem found in it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reject {
+    pub file: String,
+    pub line: u64,
+    pub record_id: String,
+    pub column: String,
+    pub code: Code,
+    pub message: String,
+}
+
+/// What validation made of one input file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InputStats {
+    pub rows_read: u64,
+    /// Records rejected (a record with several problems counts once).
+    pub rejected: u64,
+    /// Records dated after `as_of`, set aside.
+    pub not_yet_known: u64,
+}
+
+/// The typed records of a run, known at `as_of`, and what was rejected.
+#[derive(Default)]
+pub struct Validated {
+    pub rights: Vec<Right>,
+    pub declarations: Vec<Declaration>,
+    pub payslips: Vec<Payslip>,
+    pub payments: Vec<Payment>,
+    pub rejects: Vec<Reject>,
+    /// Seeker → the months rejected records touched.
+    pub held: HashMap<String, Held>,
+    pub stats: BTreeMap<InputKind, InputStats>,
+}
+
+/// What one row became.
+enum Row<T> {
+    Accepted(T),
+    NotYetKnown,
+    Rejected { id: Option<String>, seeker: Option<String>, month: Option<Month>, problems: Vec<(usize, Code, String)> },
+}
+
+/// Reads the cells of one row, remembering every problem.
+struct Cells<'a> {
+    table: &'a RawTable,
+    row: usize,
+    decimal_mark: u8,
+    problems: Vec<(usize, Code, String)>,
+}
+
+impl<'a> Cells<'a> {
+    fn new(table: &'a RawTable, row: usize) -> Self {
+        let decimal_mark = if table.dialect == Some(Dialect::Fr) { b',' } else { b'.' };
+        Cells { table, row, decimal_mark, problems: Vec::new() }
+    }
+
+    fn problem(&mut self, col: usize, code: Code, message: String) {
+        self.problems.push((col, code, message));
+    }
+
+    fn raw(&self, col: usize) -> Option<&'a str> {
+        self.table.cell(col, self.row)
+    }
+
+    /// The cell's text, or a `missing_value` problem when it is required and empty.
+    fn get(&mut self, col: usize) -> Option<&'a str> {
+        let v = self.raw(col);
+        if v.is_none() && self.table.kind.columns()[col].1 {
+            self.problem(col, Code::MissingValue, "is empty but required".into());
+        }
+        v
+    }
+
+    fn text(&mut self, col: usize) -> String {
+        self.get(col).unwrap_or_default().to_string()
+    }
+
+    fn date(&mut self, col: usize) -> Option<NaiveDate> {
+        let s = self.get(col)?;
+        let d = parse_date(s);
+        if d.is_none() {
+            self.problem(col, Code::BadDate, format!("`{s}` is not a date (YYYY-MM-DD)"));
+        }
+        d
+    }
+
+    fn month(&mut self, col: usize) -> Option<Month> {
+        let s = self.get(col)?;
+        let m = Month::parse(s);
+        if m.is_none() {
+            self.problem(col, Code::BadMonth, format!("`{s}` is not a month (YYYY-MM)"));
+        }
+        m
+    }
+
+    fn integer(&mut self, col: usize, may_be_negative: bool) -> Option<i64> {
+        let s = self.get(col)?;
+        let Some(v) = parse_integer(s) else {
+            self.problem(col, Code::BadInteger, format!("`{s}` is not a whole number"));
+            return None;
+        };
+        if v < 0 && !may_be_negative {
+            self.problem(col, Code::NegativeValue, format!("`{s}` is negative"));
+        }
+        Some(v)
+    }
+
+    /// A decimal; `money` limits it to 2 decimals.
+    fn decimal(&mut self, col: usize, money: bool, may_be_negative: bool) -> Option<Decimal> {
+        let s = self.get(col)?;
+        let Some(v) = parse_decimal(s, self.decimal_mark) else {
+            let mark = if self.decimal_mark == b',' { "a decimal comma, as in 1234,56" } else { "a decimal point, as in 1234.56" };
+            self.problem(col, Code::BadDecimal, format!("`{s}` is not a number with {mark}"));
+            return None;
+        };
+        if money && v.scale() > 2 {
+            self.problem(col, Code::TooManyDecimals, format!("`{s}` has more than 2 decimals"));
+            return None;
+        }
+        if v.is_sign_negative() && !v.is_zero() && !may_be_negative {
+            self.problem(col, Code::NegativeValue, format!("`{s}` is negative"));
+        }
+        Some(v)
+    }
+
+    fn boolean(&mut self, col: usize) -> Option<bool> {
+        let s = self.get(col)?;
+        let b = parse_bool(s);
+        if b.is_none() {
+            self.problem(col, Code::BadBoolean, format!("`{s}` is not a boolean (true/false, 1/0, O/N, Y/N)"));
+        }
+        b
+    }
+}
+
+/// `YYYY-MM-DD`, nothing else.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r.clone()].iter().all(u8::is_ascii_digit).then(|| s[r].parse().ok())?
+    };
+    NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
+}
+
+pub fn parse_integer(s: &str) -> Option<i64> {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+/// A decimal with `mark` as its decimal separator; no exponent, no grouping.
+pub fn parse_decimal(s: &str, mark: u8) -> Option<Decimal> {
+    let (neg, body) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (int, frac) = match body.bytes().position(|c| c == mark) {
+        Some(i) => (&body[..i], &body[i + 1..]),
+        None => (body, ""),
+    };
+    let digits_ok = |p: &str| p.bytes().all(|c| c.is_ascii_digit());
+    if (int.is_empty() && frac.is_empty()) || !digits_ok(int) || !digits_ok(frac) || int.len() + frac.len() > 26 {
+        return None;
+    }
+    if body.bytes().filter(|&c| c == mark).count() > 1 || (body.ends_with(mark as char) && frac.is_empty() && int.is_empty()) {
+        return None;
+    }
+    let mut mantissa: i128 = 0;
+    for c in int.bytes().chain(frac.bytes()) {
+        mantissa = mantissa * 10 + (c - b'0') as i128;
+    }
+    let mut d = Decimal::try_from_i128_with_scale(mantissa, frac.len() as u32).ok()?;
+    d.set_sign_negative(neg);
+    Some(d)
+}
+
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s.to_ascii_lowercase().as_str() {
+        "true" | "1" | "o" | "y" => Some(true),
+        "false" | "0" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// A record is read in two passes: its `as_of` date first (a readable date
+/// after `as_of` sets the record aside before any other check), then the rest.
+fn not_yet_known(c: &Cells, col: Option<usize>, as_of: NaiveDate) -> bool {
+    col.and_then(|col| c.raw(col)).and_then(parse_date).is_some_and(|d| d > as_of)
+}
+
+fn finish<T>(c: Cells, record: T, id_col: usize, seeker_col: usize, month: Option<Month>) -> Row<T> {
+    if c.problems.is_empty() {
+        return Row::Accepted(record);
+    }
+    Row::Rejected {
+        id: c.raw(id_col).map(str::to_string),
+        seeker: c.raw(seeker_col).map(str::to_string),
+        month,
+        problems: c.problems,
+    }
+}
+
+fn read_right(t: &RawTable, row: usize) -> Row<Right> {
+    let mut c = Cells::new(t, row);
+    let right = Right {
+        line: t.line(row),
+        right_id: c.text(0),
+        seeker_id: c.text(1),
+        agency_id: c.text(2),
+        opened_on: c.date(3).unwrap_or_default(),
+        payable_from: c.date(4).unwrap_or_default(),
+        closed_on: c.date(5),
+        sjr: c.decimal(6, true, false).unwrap_or_default(),
+        entitlement_days: c.integer(7, false).unwrap_or_default(),
+        days_paid_before: c.integer(8, false).unwrap_or_default(),
+        age_at_contract_end: c.integer(9, false).unwrap_or_default(),
+        contract_ended_on: c.date(10).unwrap_or_default(),
+    };
+    if c.problems.is_empty() {
+        if right.payable_from < right.opened_on {
+            c.problem(4, Code::DateOrder, format!("payable_from {} is before opened_on {}", right.payable_from, right.opened_on));
+        }
+        if let Some(closed) = right.closed_on.filter(|&d| d < right.payable_from) {
+            c.problem(5, Code::DateOrder, format!("closed_on {closed} is before payable_from {}", right.payable_from));
+        }
+    }
+    // A rejected right holds every month of its seeker.
+    finish(c, right, 0, 1, None)
+}
+
+fn read_declaration(t: &RawTable, row: usize, as_of: NaiveDate) -> Row<Declaration> {
+    let mut c = Cells::new(t, row);
+    if not_yet_known(&c, Some(3), as_of) {
+        return Row::NotYetKnown;
+    }
+    let d = Declaration {
+        line: t.line(row),
+        declaration_id: c.text(0),
+        seeker_id: c.text(1),
+        month: c.month(2).unwrap_or(Month::new(1, 1).expect("valid")),
+        declared_on: c.date(3).unwrap_or_default(),
+        hours_worked: c.decimal(4, false, false).unwrap_or_default(),
+        gross_earnings: c.decimal(5, true, false).unwrap_or_default(),
+        sick_days: c.integer(6, false).unwrap_or_default(),
+        search_ended_on: c.date(7),
+    };
+    let month = c.raw(2).and_then(Month::parse);
+    finish(c, d, 0, 1, month)
+}
+
+fn read_payslip(t: &RawTable, row: usize, as_of: NaiveDate) -> Row<Payslip> {
+    let mut c = Cells::new(t, row);
+    if not_yet_known(&c, Some(7), as_of) {
+        return Row::NotYetKnown;
+    }
+    let p = Payslip {
+        line: t.line(row),
+        attestation_id: c.text(0),
+        seeker_id: c.text(1),
+        employer_id: c.text(2),
+        period_start: c.date(3).unwrap_or_default(),
+        period_end: c.date(4).unwrap_or_default(),
+        hours: c.decimal(5, false, false).unwrap_or_default(),
+        gross_pay: c.decimal(6, true, false).unwrap_or_default(),
+        received_on: c.date(7).unwrap_or_default(),
+        conserved: c.boolean(8).unwrap_or(false),
+    };
+    if c.problems.is_empty() && p.period_end < p.period_start {
+        c.problem(4, Code::DateOrder, format!("period_end {} is before period_start {}", p.period_end, p.period_start));
+    }
+    let month = c.raw(4).and_then(parse_date).map(Month::of);
+    finish(c, p, 0, 1, month)
+}
+
+fn read_payment(t: &RawTable, row: usize, as_of: NaiveDate) -> Row<Payment> {
+    let mut c = Cells::new(t, row);
+    if not_yet_known(&c, Some(8), as_of) {
+        return Row::NotYetKnown;
+    }
+    let kind = c.get(4).and_then(|s| {
+        let k = PaymentKind::parse(s);
+        if k.is_none() {
+            c.problem(4, Code::BadEnum, format!("`{s}` is not a payment kind (advance, regularisation, reversal)"));
+        }
+        k
+    });
+    let reversal = kind == Some(PaymentKind::Reversal);
+    let p = Payment {
+        line: t.line(row),
+        payment_id: c.text(0),
+        seeker_id: c.text(1),
+        right_id: c.text(2),
+        month: c.month(3).unwrap_or(Month::new(1, 1).expect("valid")),
+        kind: kind.unwrap_or(PaymentKind::Advance),
+        days: c.integer(5, reversal).unwrap_or_default(),
+        daily_rate: c.decimal(6, true, false).unwrap_or_default(),
+        amount: c.decimal(7, true, true).unwrap_or_default(),
+        paid_on: c.date(8).unwrap_or_default(),
+    };
+    if c.problems.is_empty() {
+        let positive = p.amount > Decimal::ZERO;
+        let negative = p.amount < Decimal::ZERO;
+        if reversal && positive {
+            c.problem(7, Code::SignMismatch, format!("a reversal with a positive amount {}", p.amount));
+        } else if !reversal && negative {
+            c.problem(7, Code::SignMismatch, format!("a {} with a negative amount {}", p.kind.as_str(), p.amount));
+        }
+    }
+    let month = c.raw(3).and_then(Month::parse);
+    finish(c, p, 0, 1, month)
+}
+
+/// Validates one table: typed records, rejects, held months and counts.
+fn validate_table<T: Send>(
+    t: &RawTable,
+    read: impl Fn(&RawTable, usize) -> Row<T> + Sync,
+    id_of: impl Fn(&T) -> &str,
+    seeker_and_month: impl Fn(&T) -> (&str, Option<Month>),
+    out: &mut Validated,
+) -> Vec<T> {
+    let rows: Vec<Row<T>> = (0..t.rows).into_par_iter().map(|i| read(t, i)).collect();
+    let mut stats = InputStats { rows_read: t.rows as u64, ..Default::default() };
+    let mut seen: HashSet<String> = HashSet::with_capacity(t.rows);
+    let mut records = Vec::with_capacity(t.rows);
+    let id_column = t.kind.columns()[0].0;
+    for (i, row) in rows.into_iter().enumerate() {
+        let line = t.line(i);
+        let (id, seeker, month, problems) = match row {
+            Row::NotYetKnown => {
+                stats.not_yet_known += 1;
+                continue;
+            }
+            Row::Accepted(rec) => {
+                if seen.insert(id_of(&rec).to_string()) {
+                    records.push(rec);
+                    continue;
+                }
+                let (seeker, month) = seeker_and_month(&rec);
+                let id = id_of(&rec).to_string();
+                let msg = format!("`{id}` already appears earlier in the file");
+                (Some(id), Some(seeker.to_string()), month, vec![(0, Code::DuplicateId, msg)])
+            }
+            Row::Rejected { id, seeker, month, problems } => {
+                if let Some(id) = &id {
+                    seen.insert(id.clone());
+                }
+                (id, seeker, month, problems)
+            }
+        };
+        stats.rejected += 1;
+        if let Some(seeker) = seeker {
+            let held = out.held.entry(seeker).or_default();
+            match month {
+                // A right touches every month of its seeker; so does a record whose month is unreadable.
+                Some(m) if t.kind != InputKind::Rights => {
+                    held.months.insert(m);
+                }
+                _ => held.all = true,
+            }
+        }
+        for (col, code, message) in problems {
+            let column = if col == 0 && code == Code::DuplicateId { id_column } else { t.kind.columns()[col].0 };
+            out.rejects.push(Reject {
+                file: t.file_name.clone(),
+                line,
+                record_id: id.clone().unwrap_or_default(),
+                column: column.to_string(),
+                code,
+                message: format!("{column} {message}"),
+            });
+        }
+    }
+    out.stats.insert(t.kind, stats);
+    records
+}
+
+/// Validates the four inputs; fails the run when a file's rejects exceed
+/// `max_reject_rate` (and are more than 10), before anything is written.
+pub fn validate(tables: &[RawTable], as_of: NaiveDate, max_reject_rate: f64) -> Result<Validated, Error> {
+    let mut v = Validated::default();
+    for t in tables {
+        match t.kind {
+            InputKind::Rights => {
+                v.rights = validate_table(t, read_right, |r| &r.right_id, |r| (&r.seeker_id, None), &mut v);
+            }
+            InputKind::Declarations => {
+                v.declarations = validate_table(
+                    t,
+                    |t, i| read_declaration(t, i, as_of),
+                    |d| &d.declaration_id,
+                    |d| (&d.seeker_id, Some(d.month)),
+                    &mut v,
+                );
+            }
+            InputKind::Attestations => {
+                v.payslips = validate_table(
+                    t,
+                    |t, i| read_payslip(t, i, as_of),
+                    |p| &p.attestation_id,
+                    |p| (&p.seeker_id, Some(Month::of(p.period_end))),
+                    &mut v,
+                );
+            }
+            InputKind::Ledger => {
+                v.payments = validate_table(
+                    t,
+                    |t, i| read_payment(t, i, as_of),
+                    |p| &p.payment_id,
+                    |p| (&p.seeker_id, Some(p.month)),
+                    &mut v,
+                );
+            }
+        }
+        let stats = &v.stats[&t.kind];
+        let rate = if stats.rows_read == 0 { 0.0 } else { stats.rejected as f64 / stats.rows_read as f64 };
+        if stats.rejected > 10 && rate > max_reject_rate {
+            let mine: Vec<&Reject> = v.rejects.iter().filter(|r| r.file == t.file_name).collect();
+            let mut by_code: BTreeMap<&str, u64> = BTreeMap::new();
+            for r in &mine {
+                *by_code.entry(r.code.as_str()).or_default() += 1;
+            }
+            return Err(Error::TooManyRejects {
+                path: t.path.clone(),
+                rejected: stats.rejected,
+                read: stats.rows_read,
+                rate,
+                max_rate: max_reject_rate,
+                by_code: by_code.iter().map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join(", "),
+                first: mine.into_iter().take(20).cloned().collect(),
+            });
+        }
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn parses_values_strictly() {
+        assert_eq!(parse_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(parse_date("2024-02-30"), None);
+        assert_eq!(parse_date("2024-2-03"), None);
+        assert_eq!(parse_decimal("1234.56", b'.'), Some(dec!(1234.56)));
+        assert_eq!(parse_decimal("1234,56", b','), Some(dec!(1234.56)));
+        assert_eq!(parse_decimal("-273.6", b'.'), Some(dec!(-273.6)));
+        assert_eq!(parse_decimal("45.6", b'.'), parse_decimal("45.60", b'.'));
+        assert_eq!(parse_decimal("12,3,4", b','), None);
+        assert_eq!(parse_decimal("1234,56", b'.'), None);
+        assert_eq!(parse_decimal("1e3", b'.'), None);
+        assert_eq!(parse_decimal(".", b'.'), None);
+        assert_eq!(parse_integer("-3"), Some(-3));
+        assert_eq!(parse_integer("3.0"), None);
+        assert_eq!(parse_bool("O"), Some(true));
+        assert_eq!(parse_bool("n"), Some(false));
+        assert_eq!(parse_bool("maybe"), None);
+    }
+}
