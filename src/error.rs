@@ -20,7 +20,15 @@ pub enum Error {
     MissingColumn { path: PathBuf, column: String, found: String },
 
     #[error("{path}: {rejected} of {read} records rejected ({rate:.2} %), over the limit of {max_rate:.2} %; by code: {by_code}\nfirst rejects:\n{first}", rate = rate * 100.0, max_rate = max_rate * 100.0, first = format_rejects(first))]
-    TooManyRejects { path: PathBuf, rejected: u64, read: u64, rate: f64, max_rate: f64, by_code: String, first: Vec<Reject> },
+    TooManyRejects {
+        path: PathBuf,
+        rejected: u64,
+        read: u64,
+        rate: f64,
+        max_rate: f64,
+        by_code: String,
+        first: Vec<Reject>,
+    },
 
     #[error(transparent)]
     Rules(#[from] RulesError),
@@ -40,7 +48,9 @@ pub enum Error {
 fn format_rejects(rejects: &[Reject]) -> String {
     rejects
         .iter()
-        .map(|r| format!("  {} line {} {} [{}] {}: {}", r.file, r.line, r.record_id, r.column, r.code.as_str(), r.message))
+        .map(|r| {
+            format!("  {} line {} {} [{}] {}: {}", r.file, r.line, r.record_id, r.column, r.code.as_str(), r.message)
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -13,7 +13,11 @@ use indus::run::{InputOptions, RunOptions};
 use indus::Error;
 
 #[derive(Parser)]
-#[command(name = "indus", version, about = "Recompute a month of unemployment allowances and explain every euro of overpayment")]
+#[command(
+    name = "indus",
+    version,
+    about = "Recompute a month of unemployment allowances and explain every euro of overpayment"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -248,7 +248,14 @@ mod tests {
     }
 
     fn due_at(rate: Decimal, e: Decimal, w: i64, ceiling: Decimal, capital: Option<i64>) -> Due {
-        let input = DueInput { rate, pricing: Pricing::Flat(rate), earnings: e, payable_days: w, ceiling, capital_left: capital };
+        let input = DueInput {
+            rate,
+            pricing: Pricing::Flat(rate),
+            earnings: e,
+            payable_days: w,
+            ceiling,
+            capital_left: capital,
+        };
         due(input, &params("2024-03"))
     }
 
@@ -288,7 +295,14 @@ mod tests {
     fn capital_limits_days_not_the_cumul_base() {
         // Case 18: 7 days from the cumul, 4 left on the capital.
         let p = params("2022-04");
-        let input = DueInput { rate: dec!(37), pricing: Pricing::Flat(dec!(37)), earnings: dec!(1200), payable_days: 30, ceiling: dec!(61.58) * dec!(30.42), capital_left: Some(4) };
+        let input = DueInput {
+            rate: dec!(37),
+            pricing: Pricing::Flat(dec!(37)),
+            earnings: dec!(1200),
+            payable_days: 30,
+            ceiling: dec!(61.58) * dec!(30.42),
+            capital_left: Some(4),
+        };
         let d = due(input, &p);
         assert_eq!((d.days_after_cumul, d.capital_applied, d.days, d.amount), (7, true, 4, dec!(148.00)));
         let d = due_at(dec!(37.19), dec!(0), 31, dec!(9999), Some(-3));

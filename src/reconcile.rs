@@ -121,7 +121,10 @@ pub enum Ambiguity {
     SeveralRights(Vec<String>),
     SeveralDeclarations(Vec<String>),
     /// A ledger row names a right that is not one of this seeker's.
-    ForeignRight { payment_id: String, right_id: String },
+    ForeignRight {
+        payment_id: String,
+        right_id: String,
+    },
 }
 
 /// The seeker's records, as validated and known at `as_of`.
@@ -188,7 +191,10 @@ pub enum Entitlement {
     /// No right of the seeker covers a day of the month.
     NoActiveRight,
     /// A right covers the month but no declaration was filed.
-    NoDeclaration { right_index: usize, allowance: Allowance },
+    NoDeclaration {
+        right_index: usize,
+        allowance: Allowance,
+    },
     Computed(Box<Computation>),
 }
 
@@ -288,10 +294,12 @@ pub fn reconcile_seeker(r: &SeekerRecords, held: &Held, ctx: &Context) -> Result
     for m in months {
         let p = match ctx.params.get(&m) {
             Some(p) => p,
-            None => return Err(ctx.rules.for_month(m).err().unwrap_or_else(|| RulesError {
-                source_name: ctx.rules.label(),
-                message: format!("no parameters resolved for {m}"),
-            })),
+            None => {
+                return Err(ctx.rules.for_month(m).err().unwrap_or_else(|| RulesError {
+                    source_name: ctx.rules.label(),
+                    message: format!("no parameters resolved for {m}"),
+                }))
+            }
         };
         let outcome = reconcile_month(r, m, p, held.contains(m), &consumed, ctx);
         if let Some(c) = outcome.computation() {
@@ -335,14 +343,16 @@ fn reconcile_month(
     for &(i, _) in &payments {
         let row = &r.payments[i];
         if !r.rights.iter().any(|x| x.right_id == row.right_id) {
-            ambiguities.push(Ambiguity::ForeignRight { payment_id: row.payment_id.clone(), right_id: row.right_id.clone() });
+            ambiguities
+                .push(Ambiguity::ForeignRight { payment_id: row.payment_id.clone(), right_id: row.right_id.clone() });
         }
     }
     let paid: Decimal = payments.iter().map(|&(i, _)| r.payments[i].amount).sum();
     let duplicates: Decimal = payments.iter().filter(|&&(_, d)| d).map(|&(i, _)| r.payments[i].amount).sum();
     let f1 = paid - duplicates;
     let first_paid_on = payments.iter().map(|&(i, _)| r.payments[i].paid_on).min();
-    let first_advance = payments.iter().find(|&&(i, d)| !d && r.payments[i].kind == PaymentKind::Advance).map(|&(i, _)| i);
+    let first_advance =
+        payments.iter().find(|&&(i, d)| !d && r.payments[i].kind == PaymentKind::Advance).map(|&(i, _)| i);
 
     // Covering right (§3.0).
     let mut covering: Vec<usize> = (0..r.rights.len()).filter(|&i| covers(&r.rights[i], m)).collect();
@@ -364,8 +374,9 @@ fn reconcile_month(
         (a.declared_on, &a.declaration_id).cmp(&(b.declared_on, &b.declaration_id))
     });
     if declarations.len() > 1 {
-        ambiguities
-            .push(Ambiguity::SeveralDeclarations(declarations.iter().map(|&i| r.declarations[i].declaration_id.clone()).collect()));
+        ambiguities.push(Ambiguity::SeveralDeclarations(
+            declarations.iter().map(|&i| r.declarations[i].declaration_id.clone()).collect(),
+        ));
     }
     let declaration_index = declarations.last().copied();
 
@@ -401,7 +412,9 @@ fn reconcile_month(
 
     let Some(ri) = right_index else {
         // Filed under the seeker's latest right, if any.
-        if let Some(latest) = r.rights.iter().max_by(|a, b| (a.payable_from, &a.right_id).cmp(&(b.payable_from, &b.right_id))) {
+        if let Some(latest) =
+            r.rights.iter().max_by(|a, b| (a.payable_from, &a.right_id).cmp(&(b.payable_from, &b.right_id)))
+        {
             outcome.agency_id = Some(latest.agency_id.clone());
         }
         causes.push((Cause::NoActiveRight, f1));

@@ -276,8 +276,13 @@ fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> Enti
         basis: m.basis.as_str(),
         e_attested: m.computation().map_or_else(
             || {
-                let att: Vec<Decimal> =
-                    m.payslips.iter().map(|&i| &recs.payslips[i]).filter(|s| !s.conserved).map(|s| s.gross_pay).collect();
+                let att: Vec<Decimal> = m
+                    .payslips
+                    .iter()
+                    .map(|&i| &recs.payslips[i])
+                    .filter(|s| !s.conserved)
+                    .map(|s| s.gross_pay)
+                    .collect();
                 (!att.is_empty()).then(|| att.iter().sum())
             },
             |c| c.e_attested,
@@ -360,12 +365,13 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
     let mut t = Instant::now();
     let rules = load_rules(opts.rules.as_deref())?;
     rules.notice_params(opts.as_of)?;
-    let selected = match &opts.months {
-        Some(s) => Some(Month::parse_range(s).ok_or_else(|| {
-            Error::Usage(format!("--months `{s}` is not a month or a range like 2024-01..2024-03"))
-        })?),
-        None => None,
-    };
+    let selected =
+        match &opts.months {
+            Some(s) => Some(Month::parse_range(s).ok_or_else(|| {
+                Error::Usage(format!("--months `{s}` is not a month or a range like 2024-01..2024-03"))
+            })?),
+            None => None,
+        };
     let tables = read_inputs(&opts.inputs)?;
     timings.lap("ingest", &mut t);
     let mut validated = validate::validate(&tables, opts.as_of, opts.max_reject_rate)?;
@@ -415,7 +421,12 @@ pub fn write_outputs(c: &Computed, opts: &RunOptions, dir: &Path) -> Result<Mani
     let mut written: Vec<Written> = vec![
         output::write_csv(dir, "findings.csv", output::FINDINGS_HEADER, rows.findings.iter().map(|r| r.fields()))?,
         output::parquet::write_findings(dir, &rows.findings)?,
-        output::write_csv(dir, "entitlements.csv", output::ENTITLEMENTS_HEADER, rows.entitlements.iter().map(|r| r.fields()))?,
+        output::write_csv(
+            dir,
+            "entitlements.csv",
+            output::ENTITLEMENTS_HEADER,
+            rows.entitlements.iter().map(|r| r.fields()),
+        )?,
         output::parquet::write_entitlements(dir, &rows.entitlements)?,
         output::write_csv(dir, "notices.csv", output::NOTICES_HEADER, rows.notices.iter().map(|r| r.fields()))?,
         output::write_csv(dir, "agencies.csv", output::AGENCIES_HEADER, rows.agencies.iter().map(|r| r.fields()))?,
@@ -425,7 +436,14 @@ pub fn write_outputs(c: &Computed, opts: &RunOptions, dir: &Path) -> Result<Mani
         "rejects.csv",
         output::REJECTS_HEADER,
         c.validated.rejects.iter().map(|r| {
-            [r.file.clone(), r.line.to_string(), r.record_id.clone(), r.column.clone(), r.code.as_str().to_string(), r.message.clone()]
+            [
+                r.file.clone(),
+                r.line.to_string(),
+                r.record_id.clone(),
+                r.column.clone(),
+                r.code.as_str().to_string(),
+                r.message.clone(),
+            ]
         }),
     )?);
     let manifest = manifest(c, opts, &written);
@@ -495,7 +513,10 @@ fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
                 }
             })
             .collect(),
-        outputs: written.iter().map(|w| OutputRef { file: w.file.clone(), sha256: w.sha256.clone(), rows: w.rows }).collect(),
+        outputs: written
+            .iter()
+            .map(|w| OutputRef { file: w.file.clone(), sha256: w.sha256.clone(), rows: w.rows })
+            .collect(),
         totals,
     }
 }

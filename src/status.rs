@@ -90,7 +90,8 @@ pub fn notice(months: &mut [MonthOutcome], np: &NoticeParams, as_of: NaiveDate) 
         }
         return None;
     }
-    let agency_id = months.iter().rev().find(|m| m.findings.iter().any(|f| counted(f.status))).and_then(|m| m.agency_id.clone());
+    let agency_id =
+        months.iter().rev().find(|m| m.findings.iter().any(|f| counted(f.status))).and_then(|m| m.agency_id.clone());
     let findings = months
         .iter()
         .flat_map(|m| m.findings.iter().filter(|f| counted(f.status)).map(move |f| (m.month, f.cause)))

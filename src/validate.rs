@@ -167,7 +167,11 @@ impl<'a> Cells<'a> {
     fn decimal(&mut self, col: usize, money: bool, may_be_negative: bool) -> Option<Decimal> {
         let s = self.get(col)?;
         let Some(v) = parse_decimal(s, self.decimal_mark) else {
-            let mark = if self.decimal_mark == b',' { "a decimal comma, as in 1234,56" } else { "a decimal point, as in 1234.56" };
+            let mark = if self.decimal_mark == b',' {
+                "a decimal comma, as in 1234,56"
+            } else {
+                "a decimal point, as in 1234.56"
+            };
             self.problem(col, Code::BadDecimal, format!("`{s}` is not a number with {mark}"));
             return None;
         };
@@ -225,7 +229,9 @@ pub fn parse_decimal(s: &str, mark: u8) -> Option<Decimal> {
     if (int.is_empty() && frac.is_empty()) || !digits_ok(int) || !digits_ok(frac) || int.len() + frac.len() > 26 {
         return None;
     }
-    if body.bytes().filter(|&c| c == mark).count() > 1 || (body.ends_with(mark as char) && frac.is_empty() && int.is_empty()) {
+    if body.bytes().filter(|&c| c == mark).count() > 1
+        || (body.ends_with(mark as char) && frac.is_empty() && int.is_empty())
+    {
         return None;
     }
     let mut mantissa: i128 = 0;
@@ -281,7 +287,11 @@ fn read_right(t: &RawTable, row: usize) -> Row<Right> {
     };
     if c.problems.is_empty() {
         if right.payable_from < right.opened_on {
-            c.problem(4, Code::DateOrder, format!("payable_from {} is before opened_on {}", right.payable_from, right.opened_on));
+            c.problem(
+                4,
+                Code::DateOrder,
+                format!("payable_from {} is before opened_on {}", right.payable_from, right.opened_on),
+            );
         }
         if let Some(closed) = right.closed_on.filter(|&d| d < right.payable_from) {
             c.problem(5, Code::DateOrder, format!("closed_on {closed} is before payable_from {}", right.payable_from));

@@ -52,7 +52,8 @@ pub enum InputKind {
 }
 
 impl InputKind {
-    pub const ALL: [InputKind; 4] = [InputKind::Rights, InputKind::Declarations, InputKind::Attestations, InputKind::Ledger];
+    pub const ALL: [InputKind; 4] =
+        [InputKind::Rights, InputKind::Declarations, InputKind::Attestations, InputKind::Ledger];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -149,7 +150,11 @@ impl RawTable {
     /// The line a row stands on: the header is line 1 in a CSV file; a
     /// Parquet row's line is its 1-based row number.
     pub fn line(&self, row: usize) -> u64 {
-        if self.dialect.is_some() { row as u64 + 2 } else { row as u64 + 1 }
+        if self.dialect.is_some() {
+            row as u64 + 2
+        } else {
+            row as u64 + 1
+        }
     }
 }
 
@@ -159,7 +164,8 @@ pub fn locate(input_dir: Option<&Path>, kind: InputKind, explicit: Option<&Path>
     if let Some(p) = explicit {
         return Ok(p.to_path_buf());
     }
-    let dir = input_dir.ok_or_else(|| Error::Usage(format!("no --input folder and no --{} file given", kind.name())))?;
+    let dir =
+        input_dir.ok_or_else(|| Error::Usage(format!("no --input folder and no --{} file given", kind.name())))?;
     let csv = dir.join(format!("{}.csv", kind.name()));
     let parquet = dir.join(format!("{}.parquet", kind.name()));
     match (csv.exists(), parquet.exists()) {
@@ -174,7 +180,11 @@ pub fn locate(input_dir: Option<&Path>, kind: InputKind, explicit: Option<&Path>
 
 /// Detects the dialect from the header line: French when it holds a `;`.
 pub fn detect_dialect(header: &str) -> Dialect {
-    if header.contains(';') { Dialect::Fr } else { Dialect::Intl }
+    if header.contains(';') {
+        Dialect::Fr
+    } else {
+        Dialect::Intl
+    }
 }
 
 /// Reads one input file into text columns and checks its header.

@@ -51,8 +51,18 @@ pub struct FindingRow {
 }
 
 pub const FINDINGS_HEADER: &[&str] = &[
-    "finding_id", "seeker_id", "agency_id", "right_id", "month", "cause", "amount", "status", "basis", "time_barred_on",
-    "evidence", "rule_set",
+    "finding_id",
+    "seeker_id",
+    "agency_id",
+    "right_id",
+    "month",
+    "cause",
+    "amount",
+    "status",
+    "basis",
+    "time_barred_on",
+    "evidence",
+    "rule_set",
 ];
 
 /// One row of entitlements.csv; `None` where a figure does not apply.
@@ -83,9 +93,33 @@ pub struct EntitlementRow {
 }
 
 pub const ENTITLEMENTS_HEADER: &[&str] = &[
-    "seeker_id", "agency_id", "right_id", "month", "basis", "aj", "degressive_rate", "paid_rate", "w", "w_prime",
-    "e_declared", "e_attested", "a", "days_due", "ceiling_applied", "due", "paid", "duplicates", "f0", "f1", "f2", "f3",
-    "f4", "f5", "delta", "ambiguous", "held",
+    "seeker_id",
+    "agency_id",
+    "right_id",
+    "month",
+    "basis",
+    "aj",
+    "degressive_rate",
+    "paid_rate",
+    "w",
+    "w_prime",
+    "e_declared",
+    "e_attested",
+    "a",
+    "days_due",
+    "ceiling_applied",
+    "due",
+    "paid",
+    "duplicates",
+    "f0",
+    "f1",
+    "f2",
+    "f3",
+    "f4",
+    "f5",
+    "delta",
+    "ambiguous",
+    "held",
 ];
 
 #[derive(Clone, Debug, PartialEq)]
@@ -118,8 +152,17 @@ pub struct AgencyRow {
 }
 
 pub const AGENCIES_HEADER: &[&str] = &[
-    "agency_id", "seekers_notified", "sms", "phone", "calls_to_expect", "claimed", "owed", "offset", "review",
-    "time_barred", "written_off",
+    "agency_id",
+    "seekers_notified",
+    "sms",
+    "phone",
+    "calls_to_expect",
+    "claimed",
+    "owed",
+    "offset",
+    "review",
+    "time_barred",
+    "written_off",
 ];
 
 pub const REJECTS_HEADER: &[&str] = &["file", "line", "record_id", "column", "code", "message"];
@@ -166,7 +209,9 @@ impl EntitlementRow {
             opt_int(self.w_prime),
             opt_money(self.e_declared),
             opt_money(self.e_attested),
-            self.a.map(|a| if a.is_zero() { "0.000".into() } else { format!("{:.3}", a.round_dp(3)) }).unwrap_or_default(),
+            self.a
+                .map(|a| if a.is_zero() { "0.000".into() } else { format!("{:.3}", a.round_dp(3)) })
+                .unwrap_or_default(),
             opt_int(self.days_due),
             opt_bool(self.ceiling_applied),
             money(self.due),
@@ -227,7 +272,8 @@ where
     R::Item: AsRef<[u8]>,
 {
     let path = dir.join(file);
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::with_capacity(1 << 20));
+    let mut w =
+        csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::with_capacity(1 << 20));
     w.write_record(header).map_err(|e| Error::output(&path, e))?;
     let mut n = 0u64;
     for r in rows {

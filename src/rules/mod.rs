@@ -194,7 +194,9 @@ impl Loader {
                     return Err(self.err(format!("parameter `{name}`: two values from {from}")));
                 }
                 if from < *last {
-                    return Err(self.err(format!("parameter `{name}`: {from} comes after {last}: the timeline must be sorted")));
+                    return Err(
+                        self.err(format!("parameter `{name}`: {from} comes after {last}: the timeline must be sorted"))
+                    );
                 }
             }
             entries.push((from, value));
@@ -249,10 +251,8 @@ impl RuleSet {
     /// date, every parameter in force from `in_force_from` on (the floor from
     /// degressivity's first date on), no unknown parameter.
     pub fn parse(text: &str, source_name: &str) -> Result<RuleSet, RulesError> {
-        let raw: RawRuleSet = toml::from_str(text).map_err(|e| RulesError {
-            source_name: source_name.to_string(),
-            message: e.to_string(),
-        })?;
+        let raw: RawRuleSet = toml::from_str(text)
+            .map_err(|e| RulesError { source_name: source_name.to_string(), message: e.to_string() })?;
         let mut l = Loader { source_name: source_name.to_string(), params: raw.parameters };
         let in_force_from = toml_date(&raw.in_force_from)
             .ok_or_else(|| l.err(format!("in_force_from = {} is not a date", raw.in_force_from)))?;
@@ -269,7 +269,11 @@ impl RuleSet {
             minimum: l.timeline("minimum", decimal, DEC)?,
             degressivity_coefficient: l.timeline("degressivity_coefficient", decimal, DEC)?,
             degressivity_floor: l.timeline("degressivity_floor", decimal, DEC)?,
-            degressivity_from_day: l.timeline("degressivity_from_day", optional_integer, "a whole number of days or \"none\"")?,
+            degressivity_from_day: l.timeline(
+                "degressivity_from_day",
+                optional_integer,
+                "a whole number of days or \"none\"",
+            )?,
             degressivity_max_age: l.timeline("degressivity_max_age", integer, INT)?,
             earnings_retained_rate: l.timeline("earnings_retained_rate", decimal, DEC)?,
             ceiling_days_factor: l.timeline("ceiling_days_factor", decimal, DEC)?,
@@ -292,7 +296,9 @@ impl RuleSet {
         let from = self.in_force_from;
         let late = |name: &str, first: Option<NaiveDate>, need: NaiveDate| match first {
             Some(d) if d <= need => Ok(()),
-            Some(d) => Err(format!("parameter `{name}` starts on {d}, after {need}: months in between would have no value")),
+            Some(d) => {
+                Err(format!("parameter `{name}` starts on {d}, after {need}: months in between would have no value"))
+            }
             None => Err(format!("parameter `{name}` has no value")),
         };
         late("sjr_rate_with_fixed", self.sjr_rate_with_fixed.first_date(), from)?;
@@ -463,13 +469,17 @@ mod tests {
 
     #[test]
     fn bad_timelines_are_refused_with_the_parameter_named() {
-        let e = mutate("{ from = 2020-07-01, value = \"12.05\" }", "{ from = 2019-07-01, value = \"12.05\" }").unwrap_err();
+        let e =
+            mutate("{ from = 2020-07-01, value = \"12.05\" }", "{ from = 2019-07-01, value = \"12.05\" }").unwrap_err();
         assert!(e.to_string().contains("fixed_part") && e.to_string().contains("two values"), "{e}");
-        let e = mutate("{ from = 2020-07-01, value = \"12.05\" }", "{ from = 2019-01-01, value = \"12.05\" }").unwrap_err();
+        let e =
+            mutate("{ from = 2020-07-01, value = \"12.05\" }", "{ from = 2019-01-01, value = \"12.05\" }").unwrap_err();
         assert!(e.to_string().contains("sorted"), "{e}");
-        let e = mutate("{ from = 2019-07-01, value = \"29.26\" }", "{ from = 2019-08-01, value = \"29.26\" }").unwrap_err();
+        let e =
+            mutate("{ from = 2019-07-01, value = \"29.26\" }", "{ from = 2019-08-01, value = \"29.26\" }").unwrap_err();
         assert!(e.to_string().contains("minimum") && e.to_string().contains("2019-08-01"), "{e}");
-        let e = mutate("{ from = 2019-11-01, value = \"84.33\" }", "{ from = 2019-12-01, value = \"84.33\" }").unwrap_err();
+        let e =
+            mutate("{ from = 2019-11-01, value = \"84.33\" }", "{ from = 2019-12-01, value = \"84.33\" }").unwrap_err();
         assert!(e.to_string().contains("degressivity_floor"), "{e}");
         let e = mutate("value = \"0.404\"", "value = 0.404").unwrap_err();
         assert!(e.to_string().contains("sjr_rate_with_fixed"), "{e}");

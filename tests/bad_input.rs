@@ -1,0 +1,202 @@
+//! Bad input: each class of malformed record is rejected with its stable code
+//! and holds its seeker-month to review; a file that cannot be read, lacks a
+//! column or has too many rejects stops the run (exit 2) before any output.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+/// Case 02 (an under-declared month, claimed 273.60) with one line appended to `file`.
+fn case02_with(dir: &Path, file: &str, line: &str) -> PathBuf {
+    let input = dir.join("in");
+    copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
+    let path = input.join(file);
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str(line);
+    text.push('\n');
+    std::fs::write(path, text).unwrap();
+    input
+}
+
+/// Runs case 02 with a bad line; checks the one reject and that S02 is held.
+fn assert_rejected(file: &str, line: &str, record_id: &str, column: &str, code: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = case02_with(tmp.path(), file, line);
+    let out = tmp.path().join("out");
+    run_ok(&input, &out, "2024-04-15", &[]);
+    let rejects = project(&read_csv(&out.join("rejects.csv")), &["file", "line", "record_id", "column", "code"]);
+    assert_eq!(rejects, vec![format!("{file},3,{record_id},{column},{code}")], "{file}: {line}");
+    let findings = project(&read_csv(&out.join("findings.csv")), &["seeker_id", "cause", "amount", "status"]);
+    assert_eq!(findings, vec!["S02,underdeclared_earnings,273.60,review"], "the seeker-month is held");
+    assert!(read_csv(&out.join("notices.csv")).is_empty(), "no notice for a held month");
+    let message = &read_csv(&out.join("rejects.csv"))[0]["message"];
+    assert!(message.starts_with(column), "the message names the column: {message}");
+}
+
+#[test]
+fn rights_rejects() {
+    let ok = "R-X,S02,ARA-069-LYON3,2023-05-25,2023-06-01,,80.00,730,100,45,2023-05-20";
+    let bad = |i: usize, v: &str| {
+        let mut f: Vec<&str> = ok.split(',').collect();
+        f[i] = v;
+        f.join(",")
+    };
+    assert_rejected("rights.csv", &bad(6, ""), "R-X", "sjr", "missing_value");
+    assert_rejected("rights.csv", &bad(3, "2023-02-30"), "R-X", "opened_on", "bad_date");
+    assert_rejected("rights.csv", &bad(7, "7x"), "R-X", "entitlement_days", "bad_integer");
+    assert_rejected("rights.csv", &bad(6, "80.001"), "R-X", "sjr", "too_many_decimals");
+    assert_rejected("rights.csv", &bad(6, "-80.00"), "R-X", "sjr", "negative_value");
+    assert_rejected("rights.csv", &bad(5, "2023-05-31"), "R-X", "closed_on", "date_order");
+    assert_rejected("rights.csv", &bad(4, "2023-05-01"), "R-X", "payable_from", "date_order");
+    assert_rejected("rights.csv", &bad(0, "R-S02"), "R-S02", "right_id", "duplicate_id");
+}
+
+#[test]
+fn declarations_rejects() {
+    let ok = "D-X,S02,2024-03,2024-03-28,70,800.00,0,";
+    let bad = |i: usize, v: &str| {
+        let mut f: Vec<&str> = ok.split(',').collect();
+        f[i] = v;
+        f.join(",")
+    };
+    assert_rejected("declarations.csv", &bad(2, "2024-13"), "D-X", "month", "bad_month");
+    assert_rejected("declarations.csv", &bad(5, "12.3.4"), "D-X", "gross_earnings", "bad_decimal");
+    assert_rejected("declarations.csv", &bad(4, "-1"), "D-X", "hours_worked", "negative_value");
+    assert_rejected("declarations.csv", &bad(6, "2.5"), "D-X", "sick_days", "bad_integer");
+    assert_rejected("declarations.csv", &bad(3, ""), "D-X", "declared_on", "missing_value");
+}
+
+#[test]
+fn attestations_rejects() {
+    let ok = "A-X,S02,12345678900017,2024-03-01,2024-03-31,90,100.00,2024-03-31,false";
+    let bad = |i: usize, v: &str| {
+        let mut f: Vec<&str> = ok.split(',').collect();
+        f[i] = v;
+        f.join(",")
+    };
+    assert_rejected("attestations.csv", &bad(8, "maybe"), "A-X", "conserved", "bad_boolean");
+    assert_rejected("attestations.csv", &bad(3, "2024-04-05"), "A-X", "period_end", "date_order");
+    assert_rejected("attestations.csv", &bad(6, "-5.00"), "A-X", "gross_pay", "negative_value");
+}
+
+#[test]
+fn ledger_rejects() {
+    let ok = "P-X,S02,R-S02,2024-03,advance,1,45.60,45.60,2024-04-05";
+    let bad = |i: usize, v: &str| {
+        let mut f: Vec<&str> = ok.split(',').collect();
+        f[i] = v;
+        f.join(",")
+    };
+    assert_rejected("ledger.csv", &bad(4, "refund"), "P-X", "kind", "bad_enum");
+    assert_rejected("ledger.csv", &bad(4, "reversal"), "P-X", "amount", "sign_mismatch");
+    assert_rejected("ledger.csv", &bad(7, "-45.60"), "P-X", "amount", "sign_mismatch");
+    assert_rejected("ledger.csv", &bad(5, "-1"), "P-X", "days", "negative_value");
+    assert_rejected("ledger.csv", &bad(8, "2024-04-31"), "P-X", "paid_on", "bad_date");
+    assert_rejected("ledger.csv", &bad(0, "P-S02-1"), "P-S02-1", "payment_id", "duplicate_id");
+}
+
+#[test]
+fn records_after_as_of_are_set_aside_not_rejected() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A second payment, paid after the as_of: not yet known, not a duplicate_id either.
+    let input = case02_with(tmp.path(), "ledger.csv", "P-S02-1,S02,R-S02,2024-03,advance,19,45.60,866.40,2024-05-03");
+    let out = tmp.path().join("out");
+    run_ok(&input, &out, "2024-04-15", &[]);
+    assert!(read_csv(&out.join("rejects.csv")).is_empty());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let ledger = manifest["inputs"].as_array().unwrap().iter().find(|i| i["kind"] == "ledger").unwrap();
+    assert_eq!(
+        (ledger["rows_read"].as_u64(), ledger["not_yet_known"].as_u64(), ledger["rejected"].as_u64()),
+        (Some(2), Some(1), Some(0))
+    );
+    let findings = project(&read_csv(&out.join("findings.csv")), &["cause", "amount", "status"]);
+    assert_eq!(findings, vec!["underdeclared_earnings,273.60,claim"]);
+}
+
+fn run_fails(input: &Path, out: &Path) -> String {
+    let o =
+        indus(&["run", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--as-of", "2024-04-15"]);
+    assert_eq!(o.status.code(), Some(2), "exit status 2");
+    assert!(!out.exists(), "no output folder after a failed run");
+    String::from_utf8(o.stderr).unwrap()
+}
+
+#[test]
+fn a_missing_required_column_names_the_file_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
+    let text = std::fs::read_to_string(input.join("rights.csv")).unwrap().replace(",sjr,", ",salary,");
+    std::fs::write(input.join("rights.csv"), text).unwrap();
+    let err = run_fails(&input, &tmp.path().join("out"));
+    assert!(err.contains("rights.csv") && err.contains("`sjr`") && err.contains("salary"), "{err}");
+}
+
+#[test]
+fn unreadable_files_stop_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
+    std::fs::remove_file(input.join("ledger.csv")).unwrap();
+    let err = run_fails(&input, &tmp.path().join("out"));
+    assert!(err.contains("ledger.csv"), "{err}");
+
+    copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
+    std::fs::write(input.join("declarations.csv"), b"declaration_id,seeker_id\n\xff\xfe,S02\n").unwrap();
+    let err = run_fails(&input, &tmp.path().join("out"));
+    assert!(err.contains("declarations.csv") && err.contains("UTF-8"), "{err}");
+
+    copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
+    std::fs::remove_file(input.join("rights.csv")).unwrap();
+    std::fs::write(input.join("rights.parquet"), b"this is not parquet").unwrap();
+    let err = run_fails(&input, &tmp.path().join("out"));
+    assert!(err.contains("rights.parquet") && err.contains("Parquet"), "{err}");
+}
+
+#[test]
+fn too_many_rejects_fail_the_run_before_any_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
+    let mut ledger = std::fs::read_to_string(input.join("ledger.csv")).unwrap();
+    for i in 0..11 {
+        ledger += &format!("P-BAD-{i},S02,R-S02,2024-03,refund,1,45.60,45.60,2024-04-05\n");
+    }
+    std::fs::write(input.join("ledger.csv"), ledger).unwrap();
+    // A previous good output must survive the failed run untouched.
+    let out = tmp.path().join("out");
+    run_ok(&fixtures().join("cases/02-underdeclared"), &out, "2024-04-15", &[]);
+    let before = std::fs::read(out.join("manifest.json")).unwrap();
+    let o =
+        indus(&["run", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--as-of", "2024-04-15"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains("ledger.csv") && err.contains("11 of 12 records") && err.contains("bad_enum 11"), "{err}");
+    assert!(err.contains("line 3") && err.contains("P-BAD-0"), "lists the first rejects: {err}");
+    assert_eq!(std::fs::read(out.join("manifest.json")).unwrap(), before);
+    // The same file passes with a higher limit, its rejects written out.
+    let out2 = tmp.path().join("out2");
+    run_ok(&input, &out2, "2024-04-15", &["--max-reject-rate", "0.95"]);
+    assert_eq!(read_csv(&out2.join("rejects.csv")).len(), 11);
+}
+
+#[test]
+fn unknown_columns_are_ignored_and_named_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
+    let text = std::fs::read_to_string(input.join("declarations.csv")).unwrap();
+    let text: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| if i == 0 { format!("{l},channel\n") } else { format!("{l},web\n") })
+        .collect();
+    std::fs::write(input.join("declarations.csv"), text).unwrap();
+    let o = run_ok(&input, &tmp.path().join("out"), "2024-04-15", &[]);
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(err.matches("channel").count(), 1, "{err}");
+    assert!(err.contains("declarations.csv"), "{err}");
+}

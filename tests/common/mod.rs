@@ -1,0 +1,69 @@
+//! Helpers shared by the integration tests: run the real `indus` binary and
+//! read the CSV files it writes.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+pub fn indus(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_indus")).args(args).output().expect("indus runs")
+}
+
+/// Runs `indus run` and panics with its stderr unless it exits 0.
+pub fn run_ok(input: &Path, out: &Path, as_of: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["run", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--as-of", as_of];
+    args.extend_from_slice(extra);
+    let o = indus(&args);
+    assert!(o.status.success(), "indus {args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+/// A CSV file as rows of column → value.
+pub fn read_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()
+        })
+        .collect()
+}
+
+/// The chosen columns of every row, joined with `,`, sorted.
+pub fn project(rows: &[BTreeMap<String, String>], cols: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            cols.iter()
+                .map(|c| r.get(*c).unwrap_or_else(|| panic!("no column {c}")).as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The `as_of` a case's README names ("Run with `as_of` = 2024-04-15.").
+pub fn case_as_of(case: &Path) -> String {
+    let readme = std::fs::read_to_string(case.join("README.md")).unwrap();
+    let i = readme.find("`as_of` = ").expect("README names the as_of") + "`as_of` = ".len();
+    readme[i..i + 10].to_string()
+}
+
+/// Copies a folder's files (not recursive).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_file() {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
