@@ -10,6 +10,7 @@
 //! `rules` holds the dated legal parameters; `run` ties the stages together.
 
 pub mod error;
+pub mod explain;
 pub mod ingest;
 pub mod model;
 pub mod output;

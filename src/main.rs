@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use indus::explain::Lang;
 use indus::ingest::DialectChoice;
+use indus::model::Month;
 use indus::run::{InputOptions, RunOptions};
 use indus::Error;
 
@@ -27,6 +29,43 @@ struct Cli {
 enum Command {
     /// Reconcile the input files and write findings, notices and totals.
     Run(RunArgs),
+    /// Show the whole derivation of one seeker-month, figure by figure.
+    Explain(ExplainArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LangArg {
+    En,
+    Fr,
+}
+
+#[derive(Args)]
+struct ExplainArgs {
+    #[command(flatten)]
+    inputs: InputArgs,
+    /// The seeker to explain.
+    #[arg(long)]
+    seeker: String,
+    /// The month to explain (YYYY-MM).
+    #[arg(long, value_parser = parse_month)]
+    month: Month,
+    /// The date the run saw the world at (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    as_of: NaiveDate,
+    /// A rule set TOML file instead of the embedded fr-are.
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: FormatArg,
+    /// Language of the text form (fr: worded as the seeker's motivated notification).
+    #[arg(long, value_enum, default_value = "en")]
+    lang: LangArg,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -106,6 +145,28 @@ fn parse_date(s: &str) -> Result<NaiveDate, String> {
     indus::validate::parse_date(s).ok_or_else(|| format!("`{s}` is not a date (YYYY-MM-DD)"))
 }
 
+fn parse_month(s: &str) -> Result<Month, String> {
+    Month::parse(s).ok_or_else(|| format!("`{s}` is not a month (YYYY-MM)"))
+}
+
+fn explain(args: ExplainArgs) -> Result<(), Error> {
+    // A reject rate never stops an explanation: the rejects are part of it.
+    let p =
+        indus::run::prepare(&args.inputs.options(), args.as_of, args.rules.as_deref(), 1.0, &mut Default::default())?;
+    let x = indus::explain::explain(&p, &args.seeker, args.month)?;
+    match args.format {
+        FormatArg::Json => println!("{}", serde_json::to_string_pretty(&x).expect("an explanation serializes")),
+        FormatArg::Text => {
+            let lang = match args.lang {
+                LangArg::En => Lang::En,
+                LangArg::Fr => Lang::Fr,
+            };
+            print!("{}", indus::explain::text::render(&x, lang));
+        }
+    }
+    Ok(())
+}
+
 fn run(args: RunArgs) -> Result<(), Error> {
     indus::run::configure_threads(args.threads)?;
     let opts = RunOptions {
@@ -135,6 +196,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(a) => run(a),
+        Command::Explain(a) => explain(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

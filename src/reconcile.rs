@@ -221,8 +221,9 @@ pub struct MonthOutcome {
     pub covering_rights: Vec<usize>,
     pub declarations: Vec<usize>,
     pub payslips: Vec<usize>,
-    /// The month's ledger rows in (paid_on, payment_id) order, with whether each is a duplicate.
-    pub payments: Vec<(usize, bool)>,
+    /// The month's ledger rows in (paid_on, payment_id) order, each with the
+    /// earlier row it duplicates, if it is a duplicate.
+    pub payments: Vec<(usize, Option<usize>)>,
     /// F0 = P.
     pub paid: Decimal,
     pub duplicates: Decimal,
@@ -326,19 +327,23 @@ fn reconcile_month(
         let (a, b) = (&r.payments[a], &r.payments[b]);
         (a.paid_on, &a.payment_id).cmp(&(b.paid_on, &b.payment_id))
     });
-    let mut payments: Vec<(usize, bool)> = Vec::with_capacity(pay_idx.len());
+    let mut payments: Vec<(usize, Option<usize>)> = Vec::with_capacity(pay_idx.len());
     for &i in &pay_idx {
         let row = &r.payments[i];
-        let dup = row.kind != PaymentKind::Reversal
-            && payments.iter().any(|&(j, _)| {
+        let original = if row.kind == PaymentKind::Reversal {
+            None
+        } else {
+            payments.iter().find_map(|&(j, _)| {
                 let e = &r.payments[j];
-                e.right_id == row.right_id
+                (e.right_id == row.right_id
                     && e.kind == row.kind
                     && e.days == row.days
                     && e.daily_rate == row.daily_rate
-                    && e.amount == row.amount
-            });
-        payments.push((i, dup));
+                    && e.amount == row.amount)
+                    .then_some(j)
+            })
+        };
+        payments.push((i, original));
     }
     for &(i, _) in &payments {
         let row = &r.payments[i];
@@ -348,11 +353,11 @@ fn reconcile_month(
         }
     }
     let paid: Decimal = payments.iter().map(|&(i, _)| r.payments[i].amount).sum();
-    let duplicates: Decimal = payments.iter().filter(|&&(_, d)| d).map(|&(i, _)| r.payments[i].amount).sum();
+    let duplicates: Decimal = payments.iter().filter(|(_, d)| d.is_some()).map(|&(i, _)| r.payments[i].amount).sum();
     let f1 = paid - duplicates;
     let first_paid_on = payments.iter().map(|&(i, _)| r.payments[i].paid_on).min();
     let first_advance =
-        payments.iter().find(|&&(i, d)| !d && r.payments[i].kind == PaymentKind::Advance).map(|&(i, _)| i);
+        payments.iter().find(|&&(i, d)| d.is_none() && r.payments[i].kind == PaymentKind::Advance).map(|&(i, _)| i);
 
     // Covering right (§3.0).
     let mut covering: Vec<usize> = (0..r.rights.len()).filter(|&i| covers(&r.rights[i], m)).collect();

@@ -267,7 +267,7 @@ pub fn process_seeker(
     SeekerResult { months, findings, entitlements, notice }
 }
 
-fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> EntitlementRow {
+pub fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> EntitlementRow {
     let mut row = EntitlementRow {
         seeker_id: seeker.to_string(),
         agency_id: m.agency_id.clone().unwrap_or_default(),
@@ -348,6 +348,52 @@ pub fn agencies(findings: &[FindingRow], notices: &[NoticeRow]) -> Vec<AgencyRow
         .collect()
 }
 
+/// The validated, sorted records of a run and what they need to be reconciled.
+pub struct Prepared {
+    pub rules: RuleSet,
+    pub tables: Vec<RawTable>,
+    pub validated: Validated,
+    pub params: HashMap<Month, MonthParams>,
+    pub as_of: NaiveDate,
+}
+
+impl Prepared {
+    pub fn context(&self) -> Context<'_> {
+        Context { rules: &self.rules, params: &self.params, as_of: self.as_of }
+    }
+}
+
+/// Loads the rules, reads and validates the inputs: the part of a run that
+/// `explain` shares.
+pub fn prepare(
+    inputs: &InputOptions,
+    as_of: NaiveDate,
+    rules: Option<&Path>,
+    max_reject_rate: f64,
+    timings: &mut Timings,
+) -> Result<Prepared> {
+    let mut t = Instant::now();
+    let rules = load_rules(rules)?;
+    rules.notice_params(as_of)?;
+    let tables = read_inputs(inputs)?;
+    timings.lap("ingest", &mut t);
+    let mut validated = validate::validate(&tables, as_of, max_reject_rate)?;
+    sort_records(&mut validated);
+    let params = resolve_params(&validated, &rules)?;
+    timings.lap("validate", &mut t);
+    Ok(Prepared { rules, tables, validated, params, as_of })
+}
+
+/// `--months` as a list of months.
+pub fn parse_months(months: Option<&str>) -> Result<Option<Vec<Month>>> {
+    months
+        .map(|s| {
+            Month::parse_range(s)
+                .ok_or_else(|| Error::Usage(format!("--months `{s}` is not a month or a range like 2024-01..2024-03")))
+        })
+        .transpose()
+}
+
 /// Everything a run computes, before anything is written.
 pub struct Computed {
     pub rules: RuleSet,
@@ -362,32 +408,18 @@ pub struct Computed {
 /// Ingest, validate, reconcile and settle: everything but writing.
 pub fn compute(opts: &RunOptions) -> Result<Computed> {
     let mut timings = Timings::default();
+    let selected = parse_months(opts.months.as_deref())?;
+    let p = prepare(&opts.inputs, opts.as_of, opts.rules.as_deref(), opts.max_reject_rate, &mut timings)?;
     let mut t = Instant::now();
-    let rules = load_rules(opts.rules.as_deref())?;
-    rules.notice_params(opts.as_of)?;
-    let selected =
-        match &opts.months {
-            Some(s) => Some(Month::parse_range(s).ok_or_else(|| {
-                Error::Usage(format!("--months `{s}` is not a month or a range like 2024-01..2024-03"))
-            })?),
-            None => None,
-        };
-    let tables = read_inputs(&opts.inputs)?;
-    timings.lap("ingest", &mut t);
-    let mut validated = validate::validate(&tables, opts.as_of, opts.max_reject_rate)?;
-    sort_records(&mut validated);
-    let params = resolve_params(&validated, &rules)?;
-    timings.lap("validate", &mut t);
-
-    let grouped = group(&validated);
-    let ctx = Context { rules: &rules, params: &params, as_of: opts.as_of };
-    let label = rules.label();
+    let grouped = group(&p.validated);
+    let ctx = p.context();
+    let label = p.rules.label();
     let no_hold = Held::default();
     let results: Vec<SeekerResult> = (0..grouped.ids.len())
         .into_par_iter()
         .map(|i| {
             let recs = grouped.records(i);
-            let held = validated.held.get(recs.seeker_id).unwrap_or(&no_hold);
+            let held = p.validated.held.get(recs.seeker_id).unwrap_or(&no_hold);
             process_seeker(&recs, held, &ctx, selected.as_deref(), &label)
         })
         .collect();
@@ -411,6 +443,7 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
     rows.agencies = agencies(&rows.findings, &rows.notices);
     timings.lap("settle", &mut t);
     drop(grouped);
+    let Prepared { rules, tables, validated, .. } = p;
     Ok(Computed { rules, tables, validated, rows, months, seeker_months, timings })
 }
 

@@ -51,26 +51,75 @@ pub fn time_barred_on(first_paid_on: Option<NaiveDate>, cause: Cause, p: &MonthP
     first_paid_on.map(|d| add_years(d, years))
 }
 
-/// Sets every finding's status and prescription date (the first rule of §6 that applies).
+/// Why a finding has its status (the rule of §6 that applied first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// The month is ambiguous.
+    Ambiguous,
+    /// A rejected record touched the seeker-month.
+    Held,
+    /// An underpayment: money owed to the seeker.
+    Underpayment,
+    /// Positive, but the month's delta is not: compensated inside the month.
+    OffsetInMonth,
+    /// The prescription date is before `as_of`.
+    Prescribed,
+    /// A payment with no declaration behind it is looked at, not claimed.
+    NoDeclaration,
+    /// An overpayment with its evidence.
+    Overpayment,
+}
+
+impl Reason {
+    pub fn status(self) -> Status {
+        match self {
+            Reason::Ambiguous | Reason::Held | Reason::NoDeclaration => Status::Review,
+            Reason::Underpayment => Status::Owed,
+            Reason::OffsetInMonth => Status::Offset,
+            Reason::Prescribed => Status::TimeBarred,
+            Reason::Overpayment => Status::Claim,
+        }
+    }
+}
+
+/// The first rule of §6 that applies to a finding of month `m`.
+pub fn reason(
+    m: &MonthOutcome,
+    cause: Cause,
+    amount: Decimal,
+    time_barred_on: Option<NaiveDate>,
+    as_of: NaiveDate,
+) -> Reason {
+    if m.ambiguous() {
+        Reason::Ambiguous
+    } else if m.held {
+        Reason::Held
+    } else if amount < Decimal::ZERO {
+        Reason::Underpayment
+    } else if m.delta <= Decimal::ZERO {
+        Reason::OffsetInMonth
+    } else if time_barred_on.is_some_and(|d| d < as_of) {
+        Reason::Prescribed
+    } else if cause == Cause::NoDeclaration {
+        Reason::NoDeclaration
+    } else {
+        Reason::Overpayment
+    }
+}
+
+/// Sets every finding's status and prescription date.
 pub fn settle_month(m: &mut MonthOutcome, p: &MonthParams, as_of: NaiveDate) {
-    let held = m.ambiguous() || m.held;
-    let delta = m.delta;
-    let first_paid_on = m.first_paid_on;
-    for f in &mut m.findings {
-        f.time_barred_on = time_barred_on(first_paid_on, f.cause, p);
-        f.status = if held {
-            Status::Review
-        } else if f.amount < Decimal::ZERO {
-            Status::Owed
-        } else if delta <= Decimal::ZERO {
-            Status::Offset
-        } else if f.time_barred_on.is_some_and(|d| d < as_of) {
-            Status::TimeBarred
-        } else if f.cause == Cause::NoDeclaration {
-            Status::Review
-        } else {
-            Status::Claim
-        };
+    let decided: Vec<(Option<NaiveDate>, Status)> = m
+        .findings
+        .iter()
+        .map(|f| {
+            let on = time_barred_on(m.first_paid_on, f.cause, p);
+            (on, reason(m, f.cause, f.amount, on, as_of).status())
+        })
+        .collect();
+    for (f, (on, status)) in m.findings.iter_mut().zip(decided) {
+        f.time_barred_on = on;
+        f.status = status;
     }
 }
 

@@ -66,6 +66,10 @@ pub struct Reject {
     pub column: String,
     pub code: Code,
     pub message: String,
+    /// The seeker, when readable (not written out: it lets `explain` find the rejects of a seeker).
+    pub seeker_id: String,
+    /// The month the record touches; `None` for every month of the seeker.
+    pub month: Option<Month>,
 }
 
 /// What validation made of one input file.
@@ -421,14 +425,15 @@ fn validate_table<T: Send>(
             }
         };
         stats.rejected += 1;
-        if let Some(seeker) = seeker {
-            let held = out.held.entry(seeker).or_default();
+        // A right touches every month of its seeker; so does a record whose month is unreadable.
+        let month = month.filter(|_| t.kind != InputKind::Rights);
+        if let Some(seeker) = &seeker {
+            let held = out.held.entry(seeker.clone()).or_default();
             match month {
-                // A right touches every month of its seeker; so does a record whose month is unreadable.
-                Some(m) if t.kind != InputKind::Rights => {
+                Some(m) => {
                     held.months.insert(m);
                 }
-                _ => held.all = true,
+                None => held.all = true,
             }
         }
         for (col, code, message) in problems {
@@ -440,6 +445,8 @@ fn validate_table<T: Send>(
                 column: column.to_string(),
                 code,
                 message: format!("{column} {message}"),
+                seeker_id: seeker.clone().unwrap_or_default(),
+                month,
             });
         }
     }
