@@ -16,6 +16,7 @@ pub mod model;
 pub mod output;
 pub mod recompute;
 pub mod reconcile;
+pub mod replay;
 pub mod rules;
 pub mod run;
 pub mod status;

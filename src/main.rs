@@ -31,6 +31,17 @@ enum Command {
     Run(RunArgs),
     /// Show the whole derivation of one seeker-month, figure by figure.
     Explain(ExplainArgs),
+    /// Re-run the run a manifest.json describes and check every output to the byte.
+    Replay(ReplayArgs),
+}
+
+#[derive(Args)]
+struct ReplayArgs {
+    /// The manifest.json of the run to replay (its outputs sit beside it).
+    manifest: PathBuf,
+    /// A folder holding copies of the inputs, found by file name.
+    #[arg(long)]
+    input: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -167,6 +178,12 @@ fn explain(args: ExplainArgs) -> Result<(), Error> {
     Ok(())
 }
 
+fn replay(args: ReplayArgs) -> Result<(), Error> {
+    let report = indus::replay::replay(&indus::replay::ReplayOptions { manifest: args.manifest, input: args.input })?;
+    print!("{report}");
+    Ok(())
+}
+
 fn run(args: RunArgs) -> Result<(), Error> {
     indus::run::configure_threads(args.threads)?;
     let opts = RunOptions {
@@ -197,6 +214,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => run(a),
         Command::Explain(a) => explain(a),
+        Command::Replay(a) => replay(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

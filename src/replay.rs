@@ -1,0 +1,246 @@
+//! `indus replay`: re-runs the run a `manifest.json` describes and checks it to
+//! the byte. Inputs are checked first (a changed or missing input stops the
+//! replay: exit 3); then the run is recomputed into a temporary folder and
+//! every output is compared with the manifest and with the file in the run
+//! folder (a difference: exit 1, naming the file and its first differing row).
+
+use std::fs;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::ingest::{DialectChoice, InputKind};
+use crate::output::manifest::Manifest;
+use crate::rules::{hex, RuleSet};
+use crate::run::{compute, write_outputs, InputOptions, RunOptions};
+
+pub struct ReplayOptions {
+    pub manifest: PathBuf,
+    /// A folder holding copies of the inputs (found by file name).
+    pub input: Option<PathBuf>,
+}
+
+fn sha256_of(path: &Path) -> std::io::Result<String> {
+    Ok(hex(&Sha256::digest(fs::read(path)?)))
+}
+
+pub fn read_manifest(path: &Path) -> Result<Manifest> {
+    let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
+    let text = fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
+    serde_json::from_str(&text).map_err(|e| unreadable(format!("not an indus manifest ({e})")))
+}
+
+/// Replays a run; `Ok` carries the report when every output is identical.
+pub fn replay(opts: &ReplayOptions) -> Result<String> {
+    let m = read_manifest(&opts.manifest)?;
+    let run_dir = opts.manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+
+    // 1. Inputs and rule set, before anything is computed.
+    let mut changed = Vec::new();
+    let mut inputs = InputOptions {
+        dialect: match m.dialect.as_str() {
+            "intl" => DialectChoice::Intl,
+            "fr" => DialectChoice::Fr,
+            _ => DialectChoice::Auto,
+        },
+        ..Default::default()
+    };
+    for i in &m.inputs {
+        let recorded = PathBuf::from(&i.path);
+        let path = match &opts.input {
+            Some(dir) => dir.join(recorded.file_name().unwrap_or_default()),
+            None => recorded,
+        };
+        match sha256_of(&path) {
+            Ok(h) if h == i.sha256 => {}
+            Ok(h) => changed.push(format!("{}: SHA-256 is {h}, the manifest says {}", path.display(), i.sha256)),
+            Err(e) => changed.push(format!("{}: {e}", path.display())),
+        }
+        let slot = match i.kind.as_str() {
+            "rights" => &mut inputs.rights,
+            "declarations" => &mut inputs.declarations,
+            "attestations" => &mut inputs.attestations,
+            "ledger" => &mut inputs.ledger,
+            other => {
+                return Err(Error::Unreadable {
+                    path: opts.manifest.clone(),
+                    problem: format!("unknown input kind `{other}`"),
+                })
+            }
+        };
+        *slot = Some(path);
+    }
+    if let Some(k) = InputKind::ALL.iter().find(|k| {
+        let slot = match k {
+            InputKind::Rights => &inputs.rights,
+            InputKind::Declarations => &inputs.declarations,
+            InputKind::Attestations => &inputs.attestations,
+            InputKind::Ledger => &inputs.ledger,
+        };
+        slot.is_none()
+    }) {
+        return Err(Error::Unreadable {
+            path: opts.manifest.clone(),
+            problem: format!("the manifest names no {k} input"),
+        });
+    }
+    let rules_path = (!m.rule_set.path.is_empty()).then(|| PathBuf::from(&m.rule_set.path));
+    let rules_sha = match &rules_path {
+        Some(p) => sha256_of(p).map_err(|e| format!("{}: {e}", p.display())),
+        None => Ok(RuleSet::default_rules().sha256),
+    };
+    match rules_sha {
+        Ok(h) if h == m.rule_set.sha256 => {}
+        Ok(h) => changed.push(format!(
+            "rule set {}: SHA-256 is {h}, the manifest says {} ({}@{})",
+            rules_path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "embedded in this indus".into()),
+            m.rule_set.sha256,
+            m.rule_set.id,
+            m.rule_set.version
+        )),
+        Err(e) => changed.push(format!("rule set {e}")),
+    }
+    if !changed.is_empty() {
+        return Err(Error::InputChanged(format!(
+            "the inputs no longer match {}; nothing was compared:\n  {}",
+            opts.manifest.display(),
+            changed.join("\n  ")
+        )));
+    }
+
+    // 2. Recompute into a temporary folder.
+    let as_of = crate::validate::parse_date(&m.as_of).ok_or_else(|| Error::Unreadable {
+        path: opts.manifest.clone(),
+        problem: format!("as_of `{}` is not a date", m.as_of),
+    })?;
+    let run_opts = RunOptions {
+        inputs,
+        out: PathBuf::new(),
+        as_of,
+        rules: rules_path,
+        months: m.months_selected.clone(),
+        max_reject_rate: m.max_reject_rate,
+    };
+    let computed = compute(&run_opts)?;
+    let tmp = TempDir::new()?;
+    let recomputed = write_outputs(&computed, &run_opts, &tmp.0)?;
+
+    // 3. Compare every output.
+    let mut report = Vec::new();
+    let mut differs = Vec::new();
+    for o in &m.outputs {
+        let again = recomputed.outputs.iter().find(|r| r.file == o.file);
+        let on_disk = run_dir.join(&o.file);
+        let disk_sha = sha256_of(&on_disk).ok();
+        let same = again.is_some_and(|r| r.sha256 == o.sha256) && disk_sha.as_deref() == Some(o.sha256.as_str());
+        if same {
+            report.push(format!("identical  {} ({} rows, sha256 {})", o.file, o.rows, o.sha256));
+            continue;
+        }
+        let detail = if disk_sha.is_none() {
+            format!("{}: missing from the run folder {}", o.file, run_dir.display())
+        } else {
+            first_difference(&tmp.0.join(&o.file), &on_disk, &o.file)?
+        };
+        differs.push(detail);
+    }
+    if differs.is_empty() {
+        Ok(format!("replayed {}: every output is identical\n{}\n", opts.manifest.display(), report.join("\n")))
+    } else {
+        Err(Error::OutputDiffers(format!(
+            "replayed {}: {} output(s) differ:\n  {}",
+            opts.manifest.display(),
+            differs.len(),
+            differs.join("\n  ")
+        )))
+    }
+}
+
+/// Where a recomputed output first differs from the run folder's copy.
+fn first_difference(recomputed: &Path, on_disk: &Path, file: &str) -> Result<String> {
+    if file.ends_with(".parquet") {
+        return parquet_difference(recomputed, on_disk, file);
+    }
+    let read = |p: &Path| {
+        fs::read_to_string(p).map_err(|e| Error::Unreadable { path: p.to_path_buf(), problem: e.to_string() })
+    };
+    let (a, b) = (read(recomputed)?, read(on_disk)?);
+    let (mut la, mut lb) = (a.lines(), b.lines());
+    let mut line = 1;
+    loop {
+        match (la.next(), lb.next()) {
+            (None, None) => return Ok(format!("{file}: same rows, different bytes (line ends or a trailing newline)")),
+            (x, y) if x != y => {
+                let what = if line == 1 { "the header".to_string() } else { format!("row {} (line {line})", line - 1) };
+                return Ok(format!(
+                    "{file}: {what} differs\n    recomputed:    {}\n    in run folder: {}",
+                    x.unwrap_or("(no such line)"),
+                    y.unwrap_or("(no such line)")
+                ));
+            }
+            _ => line += 1,
+        }
+    }
+}
+
+fn parquet_difference(recomputed: &Path, on_disk: &Path, file: &str) -> Result<String> {
+    let read = |p: &Path| -> Result<DataFrame> {
+        let bytes = fs::read(p).map_err(|e| Error::Unreadable { path: p.to_path_buf(), problem: e.to_string() })?;
+        ParquetReader::new(Cursor::new(bytes)).finish().map_err(|e| Error::Unreadable {
+            path: p.to_path_buf(),
+            problem: format!("not a readable Parquet file ({e})"),
+        })
+    };
+    let (a, b) = (read(recomputed)?, read(on_disk)?);
+    if a.get_column_names() != b.get_column_names() {
+        return Ok(format!("{file}: the columns differ"));
+    }
+    let n = a.height().min(b.height());
+    let mut first: Option<(usize, String)> = None;
+    for name in a.get_column_names() {
+        let text = |df: &DataFrame| -> Result<Vec<Option<String>>> {
+            let s = df
+                .column(name)
+                .and_then(|c| c.as_materialized_series().cast(&DataType::String))
+                .map_err(|e| Error::Unreadable { path: PathBuf::from(file), problem: e.to_string() })?;
+            let ca = s.str().map_err(|e| Error::Unreadable { path: PathBuf::from(file), problem: e.to_string() })?;
+            Ok(ca.iter().map(|v| v.map(str::to_string)).collect())
+        };
+        let (ca, cb) = (text(&a)?, text(&b)?);
+        if let Some(i) = (0..n).find(|&i| ca[i] != cb[i]) {
+            if first.as_ref().is_none_or(|(j, _)| i < *j) {
+                first = Some((i, format!("column {name}: recomputed {:?}, in run folder {:?}", ca[i], cb[i])));
+            }
+        }
+    }
+    Ok(match first {
+        Some((i, what)) => format!("{file}: row {} differs ({what})", i + 1),
+        None if a.height() != b.height() => {
+            format!("{file}: {} rows recomputed, {} in the run folder", a.height(), b.height())
+        }
+        None => format!("{file}: same rows, different bytes"),
+    })
+}
+
+/// A temporary folder removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Result<TempDir> {
+        let dir = std::env::temp_dir().join(format!("indus-replay-{}", std::process::id()));
+        if dir.exists() {
+            fs::remove_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
+        }
+        fs::create_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
+        Ok(TempDir(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
