@@ -238,7 +238,7 @@ pub fn process_seeker(
                 seeker_id: seeker.to_string(),
                 agency_id: m.agency_id.clone().unwrap_or_default(),
                 right_id: m.right_id.clone().unwrap_or_default(),
-                month: m.month.to_string(),
+                month: m.month,
                 cause: f.cause.as_str(),
                 amount: f.amount,
                 status: f.status.as_str(),
@@ -272,7 +272,7 @@ pub fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> 
         seeker_id: seeker.to_string(),
         agency_id: m.agency_id.clone().unwrap_or_default(),
         right_id: m.right_id.clone().unwrap_or_default(),
-        month: m.month.to_string(),
+        month: m.month,
         basis: m.basis.as_str(),
         e_attested: m.computation().map_or_else(
             || {
@@ -294,7 +294,15 @@ pub fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> 
         delta: m.delta,
         ambiguous: m.ambiguous(),
         held: m.held,
-        ..Default::default()
+        aj: None,
+        degressive_rate: None,
+        paid_rate: None,
+        w: None,
+        w_prime: None,
+        e_declared: None,
+        a: None,
+        days_due: None,
+        ceiling_applied: None,
     };
     match &m.entitlement {
         Entitlement::NoActiveRight => {}
@@ -452,33 +460,14 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
 pub fn write_outputs(c: &Computed, opts: &RunOptions, dir: &Path) -> Result<Manifest> {
     let rows = &c.rows;
     let mut written: Vec<Written> = vec![
-        output::write_csv(dir, "findings.csv", output::FINDINGS_HEADER, rows.findings.iter().map(|r| r.fields()))?,
+        output::write_csv(dir, "findings.csv", output::FINDINGS_HEADER, &rows.findings)?,
         output::parquet::write_findings(dir, &rows.findings)?,
-        output::write_csv(
-            dir,
-            "entitlements.csv",
-            output::ENTITLEMENTS_HEADER,
-            rows.entitlements.iter().map(|r| r.fields()),
-        )?,
+        output::write_csv(dir, "entitlements.csv", output::ENTITLEMENTS_HEADER, &rows.entitlements)?,
         output::parquet::write_entitlements(dir, &rows.entitlements)?,
-        output::write_csv(dir, "notices.csv", output::NOTICES_HEADER, rows.notices.iter().map(|r| r.fields()))?,
-        output::write_csv(dir, "agencies.csv", output::AGENCIES_HEADER, rows.agencies.iter().map(|r| r.fields()))?,
+        output::write_csv(dir, "notices.csv", output::NOTICES_HEADER, &rows.notices)?,
+        output::write_csv(dir, "agencies.csv", output::AGENCIES_HEADER, &rows.agencies)?,
     ];
-    written.push(output::write_csv(
-        dir,
-        "rejects.csv",
-        output::REJECTS_HEADER,
-        c.validated.rejects.iter().map(|r| {
-            [
-                r.file.clone(),
-                r.line.to_string(),
-                r.record_id.clone(),
-                r.column.clone(),
-                r.code.as_str().to_string(),
-                r.message.clone(),
-            ]
-        }),
-    )?);
+    written.push(output::write_csv(dir, "rejects.csv", output::REJECTS_HEADER, &c.validated.rejects)?);
     let manifest = manifest(c, opts, &written);
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| Error::output(dir.join("manifest.json"), e))? + "\n";
     output::write_file(&dir.join("manifest.json"), json.as_bytes())?;

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::ingest::InputKind;
 use crate::model::Month;
-use crate::output::{money, ENTITLEMENTS_HEADER};
+use crate::output::{money, CsvRow, ENTITLEMENTS_HEADER};
 use crate::recompute::{Due, Pricing, WindowEnd};
 use crate::reconcile::{Ambiguity, Cause, Entitlement, Held, MonthOutcome, SeekerRecords};
 use crate::rules::Timeline;

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::{write_file, EntitlementRow, FindingRow, Written};
 use crate::error::Error;
+use crate::model::Month;
 use crate::rules::hex;
 
 fn cents(d: Decimal) -> i128 {
@@ -34,6 +35,11 @@ fn str_col<'a>(name: &str, values: impl Iterator<Item = &'a str>) -> Column {
     Column::new(name.into(), v)
 }
 
+fn month_col(months: impl Iterator<Item = Month>) -> Column {
+    let v: Vec<String> = months.map(|m| m.to_string()).collect();
+    Column::new("month".into(), v)
+}
+
 fn write(dir: &Path, file: &str, mut df: DataFrame) -> Result<Written, Error> {
     let path = dir.join(file);
     let rows = df.height() as u64;
@@ -52,7 +58,7 @@ pub fn write_findings(dir: &Path, rows: &[FindingRow]) -> Result<Written, Error>
             str_col("seeker_id", rows.iter().map(|r| r.seeker_id.as_str())),
             str_col("agency_id", rows.iter().map(|r| r.agency_id.as_str())),
             str_col("right_id", rows.iter().map(|r| r.right_id.as_str())),
-            str_col("month", rows.iter().map(|r| r.month.as_str())),
+            month_col(rows.iter().map(|r| r.month)),
             str_col("cause", rows.iter().map(|r| r.cause)),
             money_col("amount", rows.iter().map(|r| Some(r.amount)))?,
             str_col("status", rows.iter().map(|r| r.status)),
@@ -92,7 +98,7 @@ pub fn write_entitlements(dir: &Path, rows: &[EntitlementRow]) -> Result<Written
             str_col("seeker_id", rows.iter().map(|r| r.seeker_id.as_str())),
             str_col("agency_id", rows.iter().map(|r| r.agency_id.as_str())),
             str_col("right_id", rows.iter().map(|r| r.right_id.as_str())),
-            str_col("month", rows.iter().map(|r| r.month.as_str())),
+            month_col(rows.iter().map(|r| r.month)),
             str_col("basis", rows.iter().map(|r| r.basis)),
             money_col("aj", rows.iter().map(|r| r.aj))?,
             money_col("degressive_rate", rows.iter().map(|r| r.degressive_rate))?,
