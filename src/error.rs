@@ -33,6 +33,9 @@ pub enum Error {
     #[error(transparent)]
     Rules(#[from] RulesError),
 
+    #[error(transparent)]
+    Generate(#[from] crate::generate::GenerateError),
+
     #[error("cannot write {path}: {problem}")]
     Output { path: PathBuf, problem: String },
 

@@ -11,6 +11,7 @@
 
 pub mod error;
 pub mod explain;
+pub mod generate;
 pub mod ingest;
 pub mod model;
 pub mod output;

@@ -33,6 +33,43 @@ enum Command {
     Explain(ExplainArgs),
     /// Re-run the run a manifest.json describes and check every output to the byte.
     Replay(ReplayArgs),
+    /// Write a synthetic month (four inputs and truth.csv) for tests and benchmarks.
+    Generate(GenerateArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GenDialectArg {
+    Intl,
+    Fr,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GenFormatArg {
+    Csv,
+    Parquet,
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    /// How many seekers.
+    #[arg(long)]
+    seekers: u64,
+    /// Months to generate, e.g. 2024-01..2024-03.
+    #[arg(long)]
+    months: String,
+    /// Same seed, same bytes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output folder (created).
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, value_enum, default_value = "intl")]
+    dialect: GenDialectArg,
+    #[arg(long, value_enum, default_value = "csv")]
+    format: GenFormatArg,
+    /// Share of records made bad, cycling through every reject code.
+    #[arg(long, default_value_t = 0.0)]
+    bad_rate: f64,
 }
 
 #[derive(Args)]
@@ -184,6 +221,37 @@ fn replay(args: ReplayArgs) -> Result<(), Error> {
     Ok(())
 }
 
+fn generate(args: GenerateArgs) -> Result<(), Error> {
+    use indus::generate::{GenDialect, GenFormat, GenerateOptions};
+    let months = Month::parse_range(&args.months).ok_or_else(|| {
+        Error::Usage(format!("--months `{}` is not a month or a range like 2024-01..2024-03", args.months))
+    })?;
+    if !(0.0..=1.0).contains(&args.bad_rate) {
+        return Err(Error::Usage(format!("--bad-rate {} is not between 0 and 1", args.bad_rate)));
+    }
+    let opts = GenerateOptions {
+        seekers: args.seekers,
+        months,
+        seed: args.seed,
+        out: args.out,
+        dialect: match args.dialect {
+            GenDialectArg::Intl => GenDialect::Intl,
+            GenDialectArg::Fr => GenDialect::Fr,
+        },
+        format: match args.format {
+            GenFormatArg::Csv => GenFormat::Csv,
+            GenFormatArg::Parquet => GenFormat::Parquet,
+        },
+        bad_rate: args.bad_rate,
+    };
+    let summary = indus::generate::generate(&opts)?;
+    for (file, rows) in &summary.rows {
+        println!("{file:<22} {rows:>10} rows");
+    }
+    println!("run it with: indus run --input {} --out OUT --as-of {}", opts.out.display(), summary.as_of);
+    Ok(())
+}
+
 fn run(args: RunArgs) -> Result<(), Error> {
     indus::run::configure_threads(args.threads)?;
     let opts = RunOptions {
@@ -215,6 +283,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run(a),
         Command::Explain(a) => explain(a),
         Command::Replay(a) => replay(a),
+        Command::Generate(a) => generate(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -386,6 +386,11 @@ pub fn prepare(
     let tables = read_inputs(inputs)?;
     timings.lap("ingest", &mut t);
     let mut validated = validate::validate(&tables, as_of, max_reject_rate)?;
+    let mut tables = tables;
+    for t in &mut tables {
+        // The records own their text now; the columns are not needed again.
+        t.columns.clear();
+    }
     sort_records(&mut validated);
     let params = resolve_params(&validated, &rules)?;
     timings.lap("validate", &mut t);
@@ -423,26 +428,31 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
     let ctx = p.context();
     let label = p.rules.label();
     let no_hold = Held::default();
-    let results: Vec<SeekerResult> = (0..grouped.ids.len())
+    // Only the output rows are kept: the months' intermediate figures are
+    // dropped seeker by seeker (explain recomputes them for one seeker).
+    let results: Vec<(Vec<FindingRow>, Vec<EntitlementRow>, Option<NoticeRow>)> = (0..grouped.ids.len())
         .into_par_iter()
         .map(|i| {
             let recs = grouped.records(i);
             let held = p.validated.held.get(recs.seeker_id).unwrap_or(&no_hold);
-            process_seeker(&recs, held, &ctx, selected.as_deref(), &label)
+            let r = process_seeker(&recs, held, &ctx, selected.as_deref(), &label);
+            (r.findings, r.entitlements, r.notice)
         })
         .collect();
     timings.lap("reconcile", &mut t);
 
-    let mut rows = Rows::default();
-    let mut months: Vec<Month> = Vec::new();
-    let mut seeker_months = 0u64;
-    for r in results {
-        seeker_months += r.months.len() as u64;
-        months.extend(r.months.iter().map(|m| m.month));
-        rows.findings.extend(r.findings);
-        rows.entitlements.extend(r.entitlements);
-        rows.notices.extend(r.notice);
+    let mut rows = Rows {
+        findings: Vec::with_capacity(results.iter().map(|r| r.0.len()).sum()),
+        entitlements: Vec::with_capacity(results.iter().map(|r| r.1.len()).sum()),
+        ..Default::default()
+    };
+    for (findings, entitlements, notice) in results {
+        rows.findings.extend(findings);
+        rows.entitlements.extend(entitlements);
+        rows.notices.extend(notice);
     }
+    let seeker_months = rows.entitlements.len() as u64;
+    let mut months: Vec<Month> = rows.entitlements.iter().map(|e| e.month).collect();
     months.sort_unstable();
     months.dedup();
     if let Some(sel) = selected {

@@ -397,7 +397,8 @@ fn validate_table<T: Send>(
 ) -> Vec<T> {
     let rows: Vec<Row<T>> = (0..t.rows).into_par_iter().map(|i| read(t, i)).collect();
     let mut stats = InputStats { rows_read: t.rows as u64, ..Default::default() };
-    let mut seen: HashSet<String> = HashSet::with_capacity(t.rows);
+    // Ids borrowed from the table's own text: no copy per record.
+    let mut seen: HashSet<&str> = HashSet::with_capacity(t.rows);
     let mut records = Vec::with_capacity(t.rows);
     let id_column = t.kind.columns()[0].0;
     for (i, row) in rows.into_iter().enumerate() {
@@ -408,7 +409,7 @@ fn validate_table<T: Send>(
                 continue;
             }
             Row::Accepted(rec) => {
-                if seen.insert(id_of(&rec).to_string()) {
+                if seen.insert(t.cell(0, i).unwrap_or_default()) {
                     records.push(rec);
                     continue;
                 }
@@ -418,8 +419,8 @@ fn validate_table<T: Send>(
                 (Some(id), Some(seeker.to_string()), month, vec![(0, Code::DuplicateId, msg)])
             }
             Row::Rejected { id, seeker, month, problems } => {
-                if let Some(id) = &id {
-                    seen.insert(id.clone());
+                if let Some(id) = t.cell(0, i) {
+                    seen.insert(id);
                 }
                 (id, seeker, month, problems)
             }
