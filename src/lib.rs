@@ -18,6 +18,7 @@ pub mod output;
 pub mod recompute;
 pub mod reconcile;
 pub mod replay;
+pub mod report;
 pub mod rules;
 pub mod run;
 pub mod status;

@@ -33,6 +33,8 @@ enum Command {
     Explain(ExplainArgs),
     /// Re-run the run a manifest.json describes and check every output to the byte.
     Replay(ReplayArgs),
+    /// Size the overpayment backlog over run folders: tables (CSV, Parquet) and report.html.
+    Report(ReportArgs),
     /// Write a synthetic month (four inputs and truth.csv) for tests and benchmarks.
     Generate(GenerateArgs),
 }
@@ -70,6 +72,20 @@ struct GenerateArgs {
     /// Share of records made bad, cycling through every reject code.
     #[arg(long, default_value_t = 0.0)]
     bad_rate: f64,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Run folders (months, or nights of the same month); the newest as_of wins a seeker-month,
+    /// then the one named last.
+    #[arg(required = true)]
+    runs: Vec<PathBuf>,
+    /// Report folder, replaced atomically.
+    #[arg(long)]
+    out: PathBuf,
+    /// The date the report looks from (default: the latest as_of of the runs).
+    #[arg(long, value_parser = parse_date)]
+    as_of: Option<NaiveDate>,
 }
 
 #[derive(Args)]
@@ -215,6 +231,12 @@ fn explain(args: ExplainArgs) -> Result<(), Error> {
     Ok(())
 }
 
+fn report(args: ReportArgs) -> Result<(), Error> {
+    let opts = indus::report::ReportOptions { runs: args.runs, out: args.out, as_of: args.as_of };
+    print!("{}", indus::report::summary(&indus::report::report(&opts)?));
+    Ok(())
+}
+
 fn replay(args: ReplayArgs) -> Result<(), Error> {
     let report = indus::replay::replay(&indus::replay::ReplayOptions { manifest: args.manifest, input: args.input })?;
     print!("{report}");
@@ -283,6 +305,7 @@ fn main() -> ExitCode {
         Command::Run(a) => run(a),
         Command::Explain(a) => explain(a),
         Command::Replay(a) => replay(a),
+        Command::Report(a) => report(a),
         Command::Generate(a) => generate(a),
     };
     match result {

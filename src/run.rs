@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{self, DialectChoice, InputKind, RawTable};
 use crate::model::Month;
 use crate::output::manifest::{InputRef, Manifest, OutputRef, RuleSetRef, Total, Totals};
-use crate::output::{self, money, AgencyRow, EntitlementRow, FindingRow, NoticeRow, Staging, Written};
+use crate::output::{self, money, AgencyRow, Chunked, EntitlementRow, FindingRow, NoticeRow, Staging, Written};
 use crate::reconcile::{reconcile_seeker, Context, Entitlement, Held, MonthOutcome, SeekerRecords, Status};
 use crate::rules::{hex, MonthParams, RuleSet};
 use crate::status::{self, Channel};
@@ -83,10 +83,10 @@ pub struct RunReport {
 /// Every row a run writes, in output order.
 #[derive(Clone, Debug, Default)]
 pub struct Rows {
-    pub findings: Vec<FindingRow>,
-    pub entitlements: Vec<EntitlementRow>,
-    pub notices: Vec<NoticeRow>,
-    pub agencies: Vec<AgencyRow>,
+    pub findings: Chunked<FindingRow>,
+    pub entitlements: Chunked<EntitlementRow>,
+    pub notices: Chunked<NoticeRow>,
+    pub agencies: Chunked<AgencyRow>,
 }
 
 /// Sets the thread count of rayon and polars; call before any other work.
@@ -323,7 +323,10 @@ pub fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> 
 }
 
 /// Totals by agency (rules.md §6): who was notified, how, and the sums by status.
-pub fn agencies(findings: &[FindingRow], notices: &[NoticeRow]) -> Vec<AgencyRow> {
+pub fn agencies<'a>(
+    findings: impl Iterator<Item = &'a FindingRow>,
+    notices: impl Iterator<Item = &'a NoticeRow>,
+) -> Vec<AgencyRow> {
     let mut by: BTreeMap<&str, AgencyRow> = BTreeMap::new();
     for f in findings {
         let a = by.entry(f.agency_id.as_str()).or_default();
@@ -428,28 +431,32 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
     let ctx = p.context();
     let label = p.rules.label();
     let no_hold = Held::default();
-    // Only the output rows are kept: the months' intermediate figures are
-    // dropped seeker by seeker (explain recomputes them for one seeker).
-    let results: Vec<(Vec<FindingRow>, Vec<EntitlementRow>, Option<NoticeRow>)> = (0..grouped.ids.len())
-        .into_par_iter()
-        .map(|i| {
-            let recs = grouped.records(i);
-            let held = p.validated.held.get(recs.seeker_id).unwrap_or(&no_hold);
-            let r = process_seeker(&recs, held, &ctx, selected.as_deref(), &label);
-            (r.findings, r.entitlements, r.notice)
+    // Only the output rows are kept, in chunks of seekers (in seeker order):
+    // the months' intermediate figures are dropped seeker by seeker (explain
+    // recomputes them for one seeker).
+    let ids: Vec<usize> = (0..grouped.ids.len()).collect();
+    let chunks: Vec<(Vec<FindingRow>, Vec<EntitlementRow>, Vec<NoticeRow>)> = ids
+        .par_chunks(4096)
+        .map(|chunk| {
+            let mut out = (Vec::new(), Vec::with_capacity(chunk.len()), Vec::new());
+            for &i in chunk {
+                let recs = grouped.records(i);
+                let held = p.validated.held.get(recs.seeker_id).unwrap_or(&no_hold);
+                let r = process_seeker(&recs, held, &ctx, selected.as_deref(), &label);
+                out.0.extend(r.findings);
+                out.1.extend(r.entitlements);
+                out.2.extend(r.notice);
+            }
+            out
         })
         .collect();
     timings.lap("reconcile", &mut t);
 
-    let mut rows = Rows {
-        findings: Vec::with_capacity(results.iter().map(|r| r.0.len()).sum()),
-        entitlements: Vec::with_capacity(results.iter().map(|r| r.1.len()).sum()),
-        ..Default::default()
-    };
-    for (findings, entitlements, notice) in results {
-        rows.findings.extend(findings);
-        rows.entitlements.extend(entitlements);
-        rows.notices.extend(notice);
+    let mut rows = Rows::default();
+    for (f, e, n) in chunks {
+        rows.findings.0.push(f);
+        rows.entitlements.0.push(e);
+        rows.notices.0.push(n);
     }
     let seeker_months = rows.entitlements.len() as u64;
     let mut months: Vec<Month> = rows.entitlements.iter().map(|e| e.month).collect();
@@ -458,7 +465,7 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
     if let Some(sel) = selected {
         months = sel;
     }
-    rows.agencies = agencies(&rows.findings, &rows.notices);
+    rows.agencies = agencies(rows.findings.iter(), rows.notices.iter()).into();
     timings.lap("settle", &mut t);
     drop(grouped);
     let Prepared { rules, tables, validated, .. } = p;
@@ -469,15 +476,19 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
 /// returns the manifest.
 pub fn write_outputs(c: &Computed, opts: &RunOptions, dir: &Path) -> Result<Manifest> {
     let rows = &c.rows;
-    let mut written: Vec<Written> = vec![
-        output::write_csv(dir, "findings.csv", output::FINDINGS_HEADER, &rows.findings)?,
-        output::parquet::write_findings(dir, &rows.findings)?,
-        output::write_csv(dir, "entitlements.csv", output::ENTITLEMENTS_HEADER, &rows.entitlements)?,
-        output::parquet::write_entitlements(dir, &rows.entitlements)?,
-        output::write_csv(dir, "notices.csv", output::NOTICES_HEADER, &rows.notices)?,
-        output::write_csv(dir, "agencies.csv", output::AGENCIES_HEADER, &rows.agencies)?,
+    let rejects = Chunked(vec![c.validated.rejects.clone()]);
+    // The files are independent: write them side by side (each is also parallel inside).
+    type Job<'a> = Box<dyn Fn() -> Result<Written> + Sync + 'a>;
+    let jobs: Vec<Job> = vec![
+        Box::new(|| output::write_csv(dir, "findings.csv", output::FINDINGS_HEADER, &rows.findings)),
+        Box::new(|| output::parquet::write_findings(dir, &rows.findings)),
+        Box::new(|| output::write_csv(dir, "entitlements.csv", output::ENTITLEMENTS_HEADER, &rows.entitlements)),
+        Box::new(|| output::parquet::write_entitlements(dir, &rows.entitlements)),
+        Box::new(|| output::write_csv(dir, "notices.csv", output::NOTICES_HEADER, &rows.notices)),
+        Box::new(|| output::write_csv(dir, "agencies.csv", output::AGENCIES_HEADER, &rows.agencies)),
+        Box::new(|| output::write_csv(dir, "rejects.csv", output::REJECTS_HEADER, &rejects)),
     ];
-    written.push(output::write_csv(dir, "rejects.csv", output::REJECTS_HEADER, &c.validated.rejects)?);
+    let written: Vec<Written> = jobs.par_iter().map(|job| job()).collect::<Result<_>>()?;
     let manifest = manifest(c, opts, &written);
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| Error::output(dir.join("manifest.json"), e))? + "\n";
     output::write_file(&dir.join("manifest.json"), json.as_bytes())?;
@@ -498,11 +509,11 @@ fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
         e.1 += amount;
     };
     let (mut by_cause, mut by_status, mut by_channel) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-    for f in &c.rows.findings {
+    for f in c.rows.findings.iter() {
         add(&mut by_cause, f.cause, f.amount);
         add(&mut by_status, f.status, f.amount);
     }
-    for n in &c.rows.notices {
+    for n in c.rows.notices.iter() {
         add(&mut by_channel, n.channel, n.net);
     }
     let to_totals = |m: BTreeMap<String, (u64, Decimal)>| {

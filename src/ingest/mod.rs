@@ -134,16 +134,40 @@ pub struct RawTable {
     pub dialect: Option<Dialect>,
     pub rows: usize,
     /// One per column of `kind.columns()`; `None` for an optional column the file lacks.
-    pub columns: Vec<Option<StringChunked>>,
+    pub columns: Vec<Option<TextColumn>>,
     /// Columns the file has that indus does not know (ignored).
     pub unknown_columns: Vec<String>,
+}
+
+/// A text column in the chunks polars read it in: joining the chunks into
+/// one would copy every string of the file once more.
+pub struct TextColumn {
+    column: StringChunked,
+    /// The first row of each chunk.
+    starts: Vec<usize>,
+}
+
+impl TextColumn {
+    fn new(column: StringChunked) -> Self {
+        let mut starts = Vec::with_capacity(column.chunks().len());
+        let mut at = 0;
+        for a in column.downcast_iter() {
+            starts.push(at);
+            at += a.len();
+        }
+        TextColumn { column, starts }
+    }
+
+    fn get(&self, row: usize) -> Option<&str> {
+        let c = self.starts.partition_point(|&s| s <= row).checked_sub(1)?;
+        self.column.downcast_get(c)?.get(row - self.starts[c])
+    }
 }
 
 impl RawTable {
     /// The text of a cell, `None` when empty or absent.
     pub fn cell(&self, column: usize, row: usize) -> Option<&str> {
-        let ca = self.columns[column].as_ref()?;
-        let s = ca.downcast_as_array().get(row)?.trim();
+        let s = self.columns[column].as_ref()?.get(row)?.trim();
         (!s.is_empty()).then_some(s)
     }
 
@@ -230,8 +254,8 @@ pub fn read_table(kind: InputKind, path: &Path, choice: DialectChoice) -> Result
         match df.column(name) {
             Ok(c) => {
                 let s = c.as_materialized_series().cast(&DataType::String).map_err(|e| unreadable(e.to_string()))?;
-                let ca = s.str().map_err(|e| unreadable(e.to_string()))?.rechunk().into_owned();
-                columns.push(Some(ca));
+                let ca = s.str().map_err(|e| unreadable(e.to_string()))?.clone();
+                columns.push(Some(TextColumn::new(ca)));
             }
             Err(_) if !required => columns.push(None),
             Err(_) => {

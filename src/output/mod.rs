@@ -340,6 +340,37 @@ impl CsvRow for crate::validate::Reject {
     }
 }
 
+/// Output rows kept in the chunks the parallel stage produced them in (in
+/// seeker order): concatenating a million rows would copy them all once more.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chunked<T>(pub Vec<Vec<T>>);
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked(Vec::new())
+    }
+}
+
+impl<T> Chunked<T> {
+    pub fn iter(&self) -> impl Iterator<Item = &T> + Clone {
+        self.0.iter().flatten()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.iter().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(Vec::is_empty)
+    }
+}
+
+impl<T> From<Vec<T>> for Chunked<T> {
+    fn from(v: Vec<T>) -> Self {
+        Chunked(vec![v])
+    }
+}
+
 /// A file written into the staging folder: its name, SHA-256 and row count.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Written {
@@ -350,10 +381,17 @@ pub struct Written {
 
 /// Writes a CSV file (international dialect, `\n` line ends) and hashes it.
 /// Rows are formatted in parallel chunks and joined in order.
-pub fn write_csv<R: CsvRow + Sync>(dir: &Path, file: &str, header: &[&str], rows: &[R]) -> Result<Written, Error> {
+pub fn write_csv<R: CsvRow + Sync>(
+    dir: &Path,
+    file: &str,
+    header: &[&str],
+    rows: &Chunked<R>,
+) -> Result<Written, Error> {
     let path = dir.join(file);
     let chunks: Vec<String> = rows
-        .par_chunks(16_384)
+        .0
+        .par_iter()
+        .flat_map(|c| c.par_chunks(16_384))
         .map(|chunk| {
             let mut s = String::with_capacity(chunk.len() * 128);
             for r in chunk {

@@ -9,7 +9,7 @@ use polars::prelude::*;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use super::{write_file, EntitlementRow, FindingRow, Written};
+use super::{write_file, Chunked, EntitlementRow, FindingRow, Written};
 use crate::error::Error;
 use crate::model::Month;
 use crate::rules::hex;
@@ -50,7 +50,7 @@ fn write(dir: &Path, file: &str, mut df: DataFrame) -> Result<Written, Error> {
     Ok(Written { file: file.to_string(), sha256: hex(&Sha256::digest(&bytes)), rows })
 }
 
-pub fn write_findings(dir: &Path, rows: &[FindingRow]) -> Result<Written, Error> {
+pub fn write_findings(dir: &Path, rows: &Chunked<FindingRow>) -> Result<Written, Error> {
     let path = dir.join("findings.parquet");
     let build = || -> PolarsResult<DataFrame> {
         DataFrame::new_infer_height(vec![
@@ -71,7 +71,7 @@ pub fn write_findings(dir: &Path, rows: &[FindingRow]) -> Result<Written, Error>
     write(dir, "findings.parquet", build().map_err(|e| Error::output(&path, e))?)
 }
 
-pub fn write_entitlements(dir: &Path, rows: &[EntitlementRow]) -> Result<Written, Error> {
+pub fn write_entitlements(dir: &Path, rows: &Chunked<EntitlementRow>) -> Result<Written, Error> {
     let path = dir.join("entitlements.parquet");
     let int = |name: &str, f: &dyn Fn(&EntitlementRow) -> Option<i64>| -> Column {
         let ca: Int64Chunked = rows.iter().map(f).collect();
