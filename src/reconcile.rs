@@ -290,7 +290,7 @@ pub fn seeker_months(r: &SeekerRecords) -> BTreeSet<Month> {
 pub fn reconcile_seeker(r: &SeekerRecords, held: &Held, ctx: &Context) -> Result<Vec<MonthOutcome>, RulesError> {
     let months = seeker_months(r);
     // Days due so far on each right, over the input's months (before(M) − days_paid_before).
-    let mut consumed: HashMap<usize, i64> = HashMap::new();
+    let mut consumed: Vec<(usize, i64)> = Vec::new();
     let mut out = Vec::with_capacity(months.len());
     for m in months {
         let p = match ctx.params.get(&m) {
@@ -304,7 +304,10 @@ pub fn reconcile_seeker(r: &SeekerRecords, held: &Held, ctx: &Context) -> Result
         };
         let outcome = reconcile_month(r, m, p, held.contains(m), &consumed, ctx);
         if let Some(c) = outcome.computation() {
-            *consumed.entry(c.right_index).or_insert(0) += c.f5.days;
+            match consumed.iter_mut().find(|(r, _)| *r == c.right_index) {
+                Some((_, days)) => *days += c.f5.days,
+                None => consumed.push((c.right_index, c.f5.days)),
+            }
         }
         out.push(outcome);
     }
@@ -316,7 +319,7 @@ fn reconcile_month(
     m: Month,
     p: &MonthParams,
     held: bool,
-    consumed: &HashMap<usize, i64>,
+    consumed: &[(usize, i64)],
     ctx: &Context,
 ) -> MonthOutcome {
     let mut ambiguities = Vec::new();
@@ -441,7 +444,7 @@ fn reconcile_month(
 
     let degressivity = degressivity_applies(right, p, ctx.rules.degressivity_max_age_at(right.contract_ended_on));
     let reduced = degressivity.map(|d| degressive_rate(aj, &d));
-    let days_before = right.days_paid_before + consumed.get(&ri).copied().unwrap_or(0);
+    let days_before = right.days_paid_before + consumed.iter().find(|(r, _)| *r == ri).map(|(_, d)| *d).unwrap_or(0);
     let aj_pricing = match (degressivity, reduced) {
         (Some(d), Some(reduced)) => {
             Pricing::Split { aj, degressive: reduced, full_rate_days: (d.from_day - 1 - days_before).max(0) }

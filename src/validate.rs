@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 use crate::error::Error;
-use crate::ingest::{Dialect, InputKind, RawTable};
+use crate::ingest::{Dialect, InputKind, RawTable, RowAt};
 use crate::model::{Declaration, Month, Payment, PaymentKind, Payslip, Right};
 use crate::reconcile::Held;
 
@@ -105,7 +105,7 @@ enum Row<T> {
 /// Reads the cells of one row, remembering every problem.
 struct Cells<'a> {
     table: &'a RawTable,
-    row: usize,
+    at: RowAt,
     decimal_mark: u8,
     problems: Vec<(usize, Code, String)>,
 }
@@ -113,7 +113,7 @@ struct Cells<'a> {
 impl<'a> Cells<'a> {
     fn new(table: &'a RawTable, row: usize) -> Self {
         let decimal_mark = if table.dialect == Some(Dialect::Fr) { b',' } else { b'.' };
-        Cells { table, row, decimal_mark, problems: Vec::new() }
+        Cells { table, at: table.row_at(row), decimal_mark, problems: Vec::new() }
     }
 
     fn problem(&mut self, col: usize, code: Code, message: String) {
@@ -121,7 +121,7 @@ impl<'a> Cells<'a> {
     }
 
     fn raw(&self, col: usize) -> Option<&'a str> {
-        self.table.cell(col, self.row)
+        self.table.cell_at(col, self.at)
     }
 
     /// The cell's text, or a `missing_value` problem when it is required and empty.
@@ -398,59 +398,64 @@ fn validate_table<T: Send>(
     let rows: Vec<Row<T>> = (0..t.rows).into_par_iter().map(|i| read(t, i)).collect();
     let mut stats = InputStats { rows_read: t.rows as u64, ..Default::default() };
     // Ids borrowed from the table's own text: no copy per record.
-    let mut seen: HashSet<&str> = HashSet::with_capacity(t.rows);
-    let mut records = Vec::with_capacity(t.rows);
+    let mut seen: HashSet<&str, foldhash::fast::RandomState> =
+        HashSet::with_capacity_and_hasher(t.rows, Default::default());
     let id_column = t.kind.columns()[0].0;
-    for (i, row) in rows.into_iter().enumerate() {
-        let line = t.line(i);
-        let (id, seeker, month, problems) = match row {
-            Row::NotYetKnown => {
-                stats.not_yet_known += 1;
-                continue;
-            }
-            Row::Accepted(rec) => {
-                if seen.insert(t.cell(0, i).unwrap_or_default()) {
-                    records.push(rec);
-                    continue;
+    // filter_map + collect reuses the rows' allocation for the records.
+    let records: Vec<T> = rows
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, row)| {
+            let line = t.line(i);
+            let (id, seeker, month, problems) = match row {
+                Row::NotYetKnown => {
+                    stats.not_yet_known += 1;
+                    return None;
                 }
-                let (seeker, month) = seeker_and_month(&rec);
-                let id = id_of(&rec).to_string();
-                let msg = format!("`{id}` already appears earlier in the file");
-                (Some(id), Some(seeker.to_string()), month, vec![(0, Code::DuplicateId, msg)])
-            }
-            Row::Rejected { id, seeker, month, problems } => {
-                if let Some(id) = t.cell(0, i) {
-                    seen.insert(id);
+                Row::Accepted(rec) => {
+                    if seen.insert(t.cell(0, i).unwrap_or_default()) {
+                        return Some(rec);
+                    }
+                    let (seeker, month) = seeker_and_month(&rec);
+                    let id = id_of(&rec).to_string();
+                    let msg = format!("`{id}` already appears earlier in the file");
+                    (Some(id), Some(seeker.to_string()), month, vec![(0, Code::DuplicateId, msg)])
                 }
-                (id, seeker, month, problems)
-            }
-        };
-        stats.rejected += 1;
-        // A right touches every month of its seeker; so does a record whose month is unreadable.
-        let month = month.filter(|_| t.kind != InputKind::Rights);
-        if let Some(seeker) = &seeker {
-            let held = out.held.entry(seeker.clone()).or_default();
-            match month {
-                Some(m) => {
-                    held.months.insert(m);
+                Row::Rejected { id, seeker, month, problems } => {
+                    if let Some(id) = t.cell(0, i) {
+                        seen.insert(id);
+                    }
+                    (id, seeker, month, problems)
                 }
-                None => held.all = true,
+            };
+            stats.rejected += 1;
+            // A right touches every month of its seeker; so does a record whose month is unreadable.
+            let month = month.filter(|_| t.kind != InputKind::Rights);
+            if let Some(seeker) = &seeker {
+                let held = out.held.entry(seeker.clone()).or_default();
+                match month {
+                    Some(m) => {
+                        held.months.insert(m);
+                    }
+                    None => held.all = true,
+                }
             }
-        }
-        for (col, code, message) in problems {
-            let column = if col == 0 && code == Code::DuplicateId { id_column } else { t.kind.columns()[col].0 };
-            out.rejects.push(Reject {
-                file: t.file_name.clone(),
-                line,
-                record_id: id.clone().unwrap_or_default(),
-                column: column.to_string(),
-                code,
-                message: format!("{column} {message}"),
-                seeker_id: seeker.clone().unwrap_or_default(),
-                month,
-            });
-        }
-    }
+            for (col, code, message) in problems {
+                let column = if col == 0 && code == Code::DuplicateId { id_column } else { t.kind.columns()[col].0 };
+                out.rejects.push(Reject {
+                    file: t.file_name.clone(),
+                    line,
+                    record_id: id.clone().unwrap_or_default(),
+                    column: column.to_string(),
+                    code,
+                    message: format!("{column} {message}"),
+                    seeker_id: seeker.clone().unwrap_or_default(),
+                    month,
+                });
+            }
+            None
+        })
+        .collect();
     out.stats.insert(t.kind, stats);
     records
 }

@@ -137,6 +137,8 @@ pub struct RawTable {
     pub columns: Vec<Option<TextColumn>>,
     /// Columns the file has that indus does not know (ignored).
     pub unknown_columns: Vec<String>,
+    /// The chunks' first rows, when every column is chunked alike.
+    uniform_starts: Option<Vec<usize>>,
 }
 
 /// A text column in the chunks polars read it in: joining the chunks into
@@ -160,14 +162,45 @@ impl TextColumn {
 
     fn get(&self, row: usize) -> Option<&str> {
         let c = self.starts.partition_point(|&s| s <= row).checked_sub(1)?;
-        self.column.downcast_get(c)?.get(row - self.starts[c])
+        self.get_in(c, row - self.starts[c])
     }
+
+    fn get_in(&self, chunk: usize, offset: usize) -> Option<&str> {
+        self.column.downcast_get(chunk)?.get(offset)
+    }
+}
+
+/// Where a row stands when every column of a table has the same chunks.
+#[derive(Clone, Copy, Debug)]
+pub struct RowAt {
+    row: usize,
+    chunk: Option<(usize, usize)>,
 }
 
 impl RawTable {
     /// The text of a cell, `None` when empty or absent.
     pub fn cell(&self, column: usize, row: usize) -> Option<&str> {
         let s = self.columns[column].as_ref()?.get(row)?.trim();
+        (!s.is_empty()).then_some(s)
+    }
+
+    /// Finds a row's chunk once, for reading several of its cells.
+    pub fn row_at(&self, row: usize) -> RowAt {
+        let chunk = self.uniform_starts.as_ref().and_then(|starts| {
+            let c = starts.partition_point(|&s| s <= row).checked_sub(1)?;
+            Some((c, row - starts[c]))
+        });
+        RowAt { row, chunk }
+    }
+
+    /// [`RawTable::cell`] for a row already located.
+    pub fn cell_at(&self, column: usize, at: RowAt) -> Option<&str> {
+        let col = self.columns[column].as_ref()?;
+        let s = match at.chunk {
+            Some((c, off)) => col.get_in(c, off)?,
+            None => col.get(at.row)?,
+        }
+        .trim();
         (!s.is_empty()).then_some(s)
     }
 
@@ -268,6 +301,9 @@ pub fn read_table(kind: InputKind, path: &Path, choice: DialectChoice) -> Result
         }
     }
     let unknown_columns = names.iter().filter(|n| !kind.columns().iter().any(|(c, _)| c == n)).cloned().collect();
+    let mut present = columns.iter().flatten().map(|c| &c.starts);
+    let first = present.next().cloned();
+    let uniform_starts = first.filter(|f| present.all(|s| s == f));
     Ok(RawTable {
         kind,
         file_name: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
@@ -277,5 +313,6 @@ pub fn read_table(kind: InputKind, path: &Path, choice: DialectChoice) -> Result
         rows: df.height(),
         columns,
         unknown_columns,
+        uniform_starts,
     })
 }

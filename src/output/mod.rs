@@ -239,7 +239,31 @@ pub fn push_money(out: &mut String, d: Decimal) {
         out.push('-');
     }
     let a = cents.unsigned_abs();
-    let _ = write!(out, "{}.{:02}", a / 100, a % 100);
+    match u64::try_from(a / 100) {
+        Ok(euros) => push_u64(out, euros),
+        Err(_) => {
+            let _ = write!(out, "{}", a / 100);
+        }
+    }
+    let c = (a % 100) as u8;
+    out.push('.');
+    out.push((b'0' + c / 10) as char);
+    out.push((b'0' + c % 10) as char);
+}
+
+/// Appends an integer in decimal without going through `fmt`.
+fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).expect("ASCII digits"));
 }
 
 /// A row of an output CSV file.
@@ -401,14 +425,18 @@ pub fn write_csv<R: CsvRow + Sync>(
             s
         })
         .collect();
-    let mut bytes = Vec::with_capacity(chunks.iter().map(String::len).sum::<usize>() + 256);
-    bytes.extend_from_slice(header.join(",").as_bytes());
-    bytes.push(b'\n');
-    for c in &chunks {
-        bytes.extend_from_slice(c.as_bytes());
+    // Hashed and written chunk by chunk: never one more copy of the whole file.
+    let header = format!("{}\n", header.join(","));
+    let mut hasher = Sha256::new();
+    let mut f =
+        std::io::BufWriter::with_capacity(1 << 20, fs::File::create(&path).map_err(|e| Error::output(&path, e))?);
+    for part in std::iter::once(&header).chain(&chunks) {
+        hasher.update(part.as_bytes());
+        f.write_all(part.as_bytes()).map_err(|e| Error::output(&path, e))?;
     }
-    write_file(&path, &bytes)?;
-    Ok(Written { file: file.to_string(), sha256: hex(&Sha256::digest(&bytes)), rows: rows.len() as u64 })
+    let f = f.into_inner().map_err(|e| Error::output(&path, e.error()))?;
+    f.sync_all().map_err(|e| Error::output(&path, e))?;
+    Ok(Written { file: file.to_string(), sha256: hex(&hasher.finalize()), rows: rows.len() as u64 })
 }
 
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
