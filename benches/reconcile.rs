@@ -17,34 +17,15 @@ fn bench(c: &mut Criterion) {
     let label = p.rules.label();
     let none = Held::default();
     let n = g.ids.len();
+    let one = |i: usize| {
+        let r = g.records(i);
+        process_seeker(&r, p.validated.held.get(r.seeker_id).unwrap_or(&none), &ctx, None, &label).findings.len()
+    };
     let mut grp = c.benchmark_group("reconcile");
     grp.throughput(Throughput::Elements(n as u64));
     grp.sample_size(20);
-    grp.bench_function(format!("{n} seekers, one thread"), |b| {
-        b.iter(|| {
-            (0..n)
-                .map(|i| {
-                    let r = g.records(i);
-                    process_seeker(&r, p.validated.held.get(r.seeker_id).unwrap_or(&none), &ctx, None, &label)
-                        .findings
-                        .len()
-                })
-                .sum::<usize>()
-        })
-    });
-    grp.bench_function(format!("{n} seekers, rayon"), |b| {
-        b.iter(|| {
-            (0..n)
-                .into_par_iter()
-                .map(|i| {
-                    let r = g.records(i);
-                    process_seeker(&r, p.validated.held.get(r.seeker_id).unwrap_or(&none), &ctx, None, &label)
-                        .findings
-                        .len()
-                })
-                .sum::<usize>()
-        })
-    });
+    grp.bench_function(format!("{n} seekers, one thread"), |b| b.iter(|| (0..n).map(one).sum::<usize>()));
+    grp.bench_function(format!("{n} seekers, rayon"), |b| b.iter(|| (0..n).into_par_iter().map(one).sum::<usize>()));
     grp.finish();
 }
 

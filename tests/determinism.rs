@@ -83,3 +83,19 @@ fn a_rerun_replaces_the_previous_output_with_the_same_bytes() {
     let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(left, vec![std::ffi::OsString::from("out")]);
 }
+
+#[test]
+fn parquet_outputs_name_their_rule_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run_ok(&fixtures().join("cases/02-underdeclared"), &out, "2024-04-15", &[]);
+    let manifest: serde_json::Value = serde_json::from_slice(&bytes(&out, "manifest.json")).unwrap();
+    let sha = manifest["rule_set"]["sha256"].as_str().unwrap().to_string();
+    assert_eq!(sha.len(), 64);
+    for f in ["findings.parquet", "entitlements.parquet"] {
+        // The footer's key-value metadata is stored as plain bytes.
+        let b = bytes(&out, f);
+        let has = |s: &str| b.windows(s.len()).any(|w| w == s.as_bytes());
+        assert!(has("indus.rule_set") && has("fr-are@2025-07-01") && has(&sha), "{f} does not name its rule set");
+    }
+}

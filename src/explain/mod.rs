@@ -447,19 +447,7 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> 
     if let Some(c) = m.computation() {
         let right = &recs.rights[c.right_index];
         let a = &c.allowance;
-        x.allowance = Some(AllowanceUse {
-            sjr: money(right.sjr),
-            sjr_rate_with_fixed: params.sjr_rate_with_fixed.to_string(),
-            fixed_part: money(params.fixed_part),
-            with_fixed_part: format!("{:.4}", a.with_fixed_part.round_dp(4)),
-            sjr_rate_alone: params.sjr_rate_alone.to_string(),
-            rate_alone: format!("{:.4}", a.rate_alone.round_dp(4)),
-            minimum: money(a.minimum),
-            max_sjr_rate: params.max_sjr_rate.to_string(),
-            cap: format!("{:.4}", a.cap.round_dp(4)),
-            capped: a.capped,
-            aj: money(a.aj),
-        });
+        x.allowance = Some(allowance_use(right.sjr, a, params));
         let max_age = rules.degressivity_max_age_at(right.contract_ended_on);
         let full_rate_days_left = match c.f5.input.pricing {
             Pricing::Split { full_rate_days, .. } => Some(full_rate_days),
@@ -516,23 +504,8 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> 
             step_use("F4", "full", &c.f4, retained),
             step_use("F5", "full", &c.f5, retained),
         ];
-    } else if let Entitlement::NoDeclaration { allowance, .. } = &m.entitlement {
-        x.allowance = Some(AllowanceUse {
-            sjr: String::new(),
-            sjr_rate_with_fixed: params.sjr_rate_with_fixed.to_string(),
-            fixed_part: money(params.fixed_part),
-            with_fixed_part: format!("{:.4}", allowance.with_fixed_part.round_dp(4)),
-            sjr_rate_alone: params.sjr_rate_alone.to_string(),
-            rate_alone: format!("{:.4}", allowance.rate_alone.round_dp(4)),
-            minimum: money(allowance.minimum),
-            max_sjr_rate: params.max_sjr_rate.to_string(),
-            cap: format!("{:.4}", allowance.cap.round_dp(4)),
-            capped: allowance.capped,
-            aj: money(allowance.aj),
-        });
-        if let Some(r) = recs.rights.iter().find(|r| Some(&r.right_id) == m.right_id.as_ref()) {
-            x.allowance.as_mut().expect("set above").sjr = money(r.sjr);
-        }
+    } else if let Entitlement::NoDeclaration { right_index, allowance } = &m.entitlement {
+        x.allowance = Some(allowance_use(recs.rights[*right_index].sjr, allowance, params));
     }
     parameters.push(param(&rules.tolerance, day1));
     parameters.push(param(&rules.prescription_years, day1));
@@ -596,6 +569,22 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> 
         finding_ids: n.finding_ids.clone(),
     });
     Ok(x)
+}
+
+fn allowance_use(sjr: Decimal, a: &crate::recompute::Allowance, p: &crate::rules::MonthParams) -> AllowanceUse {
+    AllowanceUse {
+        sjr: money(sjr),
+        sjr_rate_with_fixed: p.sjr_rate_with_fixed.to_string(),
+        fixed_part: money(p.fixed_part),
+        with_fixed_part: format!("{:.4}", a.with_fixed_part.round_dp(4)),
+        sjr_rate_alone: p.sjr_rate_alone.to_string(),
+        rate_alone: format!("{:.4}", a.rate_alone.round_dp(4)),
+        minimum: money(a.minimum),
+        max_sjr_rate: p.max_sjr_rate.to_string(),
+        cap: format!("{:.4}", a.cap.round_dp(4)),
+        capped: a.capped,
+        aj: money(a.aj),
+    }
 }
 
 /// The earnings cause the month would carry (named even when it is zero).

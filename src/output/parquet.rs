@@ -40,17 +40,31 @@ fn month_col(months: impl Iterator<Item = Month>) -> Column {
     Column::new("month".into(), v)
 }
 
-fn write(dir: &Path, file: &str, mut df: DataFrame) -> Result<Written, Error> {
+/// The rule set a Parquet output was computed with, as key-value metadata
+/// (the CSV twins name it in `rule_set` and in manifest.json).
+pub struct RuleSetTag {
+    pub label: String,
+    pub sha256: String,
+}
+
+fn write(dir: &Path, file: &str, mut df: DataFrame, tag: &RuleSetTag) -> Result<Written, Error> {
     let path = dir.join(file);
     let rows = df.height() as u64;
     let mut buf = Cursor::new(Vec::new());
-    ParquetWriter::new(&mut buf).finish(&mut df).map_err(|e| Error::output(&path, e))?;
+    let kv = KeyValueMetadata::from_static(vec![
+        ("indus.rule_set".into(), tag.label.clone()),
+        ("indus.rule_set_sha256".into(), tag.sha256.clone()),
+    ]);
+    ParquetWriter::new(&mut buf)
+        .with_key_value_metadata(Some(kv))
+        .finish(&mut df)
+        .map_err(|e| Error::output(&path, e))?;
     let bytes = buf.into_inner();
     write_file(&path, &bytes)?;
     Ok(Written { file: file.to_string(), sha256: hex(&Sha256::digest(&bytes)), rows })
 }
 
-pub fn write_findings(dir: &Path, rows: &Chunked<FindingRow>) -> Result<Written, Error> {
+pub fn write_findings(dir: &Path, rows: &Chunked<FindingRow>, tag: &RuleSetTag) -> Result<Written, Error> {
     let path = dir.join("findings.parquet");
     let build = || -> PolarsResult<DataFrame> {
         DataFrame::new_infer_height(vec![
@@ -68,10 +82,10 @@ pub fn write_findings(dir: &Path, rows: &Chunked<FindingRow>) -> Result<Written,
             str_col("rule_set", rows.iter().map(|r| r.rule_set.as_str())),
         ])
     };
-    write(dir, "findings.parquet", build().map_err(|e| Error::output(&path, e))?)
+    write(dir, "findings.parquet", build().map_err(|e| Error::output(&path, e))?, tag)
 }
 
-pub fn write_entitlements(dir: &Path, rows: &Chunked<EntitlementRow>) -> Result<Written, Error> {
+pub fn write_entitlements(dir: &Path, rows: &Chunked<EntitlementRow>, tag: &RuleSetTag) -> Result<Written, Error> {
     let path = dir.join("entitlements.parquet");
     let int = |name: &str, f: &dyn Fn(&EntitlementRow) -> Option<i64>| -> Column {
         let ca: Int64Chunked = rows.iter().map(f).collect();
@@ -122,5 +136,5 @@ pub fn write_entitlements(dir: &Path, rows: &Chunked<EntitlementRow>) -> Result<
         cols.push(boolean("held", &|r| Some(r.held)));
         DataFrame::new_infer_height(cols)
     };
-    write(dir, "entitlements.parquet", build().map_err(|e| Error::output(&path, e))?)
+    write(dir, "entitlements.parquet", build().map_err(|e| Error::output(&path, e))?, tag)
 }
