@@ -276,11 +276,13 @@ fn covers(right: &Right, m: Month) -> bool {
 
 /// The months a seeker is reconciled for: those with a declaration, a ledger
 /// row or a payslip ending in them (rules.md §3.0).
-pub fn seeker_months(r: &SeekerRecords) -> BTreeSet<Month> {
-    let mut months = BTreeSet::new();
+pub fn seeker_months(r: &SeekerRecords) -> Vec<Month> {
+    let mut months = Vec::with_capacity(r.declarations.len() + r.payments.len() + r.payslips.len());
     months.extend(r.declarations.iter().map(|d| d.month));
     months.extend(r.payments.iter().map(|p| p.month));
     months.extend(r.payslips.iter().map(|p| Month::of(p.period_end)));
+    months.sort_unstable();
+    months.dedup();
     months
 }
 
@@ -389,8 +391,11 @@ fn reconcile_month(
     let declaration_index = declarations.last().copied();
 
     let payslips: Vec<usize> = (0..r.payslips.len()).filter(|&i| Month::of(r.payslips[i].period_end) == m).collect();
-    let attested: Vec<&Payslip> = payslips.iter().map(|&i| &r.payslips[i]).filter(|s| !s.conserved).collect();
-    let e_attested = (!attested.is_empty()).then(|| attested.iter().map(|s| s.gross_pay).sum::<Decimal>());
+    let e_attested = payslips
+        .iter()
+        .map(|&i| &r.payslips[i])
+        .filter(|s| !s.conserved)
+        .fold(None, |sum: Option<Decimal>, s| Some(sum.unwrap_or(Decimal::ZERO) + s.gross_pay));
     let basis = if e_attested.is_some() { Basis::Attested } else { Basis::Declared };
 
     let mut outcome = MonthOutcome {
@@ -466,8 +471,10 @@ fn reconcile_month(
     };
     let f2 = step(r_rate, r_pricing, e_declared, month_window.days, None);
     let f3 = step(r_rate, r_pricing, e_declared, payable_days, capital_left);
-    let f4 = step(aj, aj_pricing, e_declared, payable_days, capital_left);
-    let f5 = step(aj, aj_pricing, e_attested.unwrap_or(e_declared), payable_days, capital_left);
+    // Most months repeat a step's inputs (a right rate, no payslip): reuse the figures.
+    let f4 = if paid_rate_correct { f3.clone() } else { step(aj, aj_pricing, e_declared, payable_days, capital_left) };
+    let e = e_attested.unwrap_or(e_declared);
+    let f5 = if e == e_declared { f4.clone() } else { step(aj, aj_pricing, e, payable_days, capital_left) };
 
     let (f2a, f3a, f4a, f5a) = (f2.amount, f3.amount, f4.amount, f5.amount);
     let outside = (f2a - f3a).clamp(Decimal::ZERO, (f1 - f3a).max(Decimal::ZERO));

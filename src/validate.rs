@@ -393,8 +393,9 @@ fn validate_table<T: Send>(
     read: impl Fn(&RawTable, usize) -> Row<T> + Sync,
     id_of: impl Fn(&T) -> &str,
     seeker_and_month: impl Fn(&T) -> (&str, Option<Month>),
-    out: &mut Validated,
-) -> Vec<T> {
+) -> Part<T> {
+    let mut rejects = Vec::new();
+    let mut held: Vec<(String, Option<Month>)> = Vec::new();
     let rows: Vec<Row<T>> = (0..t.rows).into_par_iter().map(|i| read(t, i)).collect();
     let mut stats = InputStats { rows_read: t.rows as u64, ..Default::default() };
     // Ids borrowed from the table's own text: no copy per record.
@@ -432,17 +433,11 @@ fn validate_table<T: Send>(
             // A right touches every month of its seeker; so does a record whose month is unreadable.
             let month = month.filter(|_| t.kind != InputKind::Rights);
             if let Some(seeker) = &seeker {
-                let held = out.held.entry(seeker.clone()).or_default();
-                match month {
-                    Some(m) => {
-                        held.months.insert(m);
-                    }
-                    None => held.all = true,
-                }
+                held.push((seeker.clone(), month));
             }
             for (col, code, message) in problems {
                 let column = if col == 0 && code == Code::DuplicateId { id_column } else { t.kind.columns()[col].0 };
-                out.rejects.push(Reject {
+                rejects.push(Reject {
                     file: t.file_name.clone(),
                     line,
                     record_id: id.clone().unwrap_or_default(),
@@ -456,47 +451,93 @@ fn validate_table<T: Send>(
             None
         })
         .collect();
-    out.stats.insert(t.kind, stats);
-    records
+    Part { records, rejects, held, stats }
+}
+
+/// What validating one file gave, merged into [`Validated`] in file order.
+struct Part<T> {
+    records: Vec<T>,
+    rejects: Vec<Reject>,
+    /// (seeker, month touched; `None`: every month).
+    held: Vec<(String, Option<Month>)>,
+    stats: InputStats,
+}
+
+impl<T> Part<T> {
+    fn merge_into(self, kind: InputKind, v: &mut Validated) -> Vec<T> {
+        for (seeker, month) in self.held {
+            let h = v.held.entry(seeker).or_default();
+            match month {
+                Some(m) => {
+                    h.months.insert(m);
+                }
+                None => h.all = true,
+            }
+        }
+        v.rejects.extend(self.rejects);
+        v.stats.insert(kind, self.stats);
+        self.records
+    }
 }
 
 /// Validates the four inputs; fails the run when a file's rejects exceed
 /// `max_reject_rate` (and are more than 10), before anything is written.
 pub fn validate(tables: &[RawTable], as_of: NaiveDate, max_reject_rate: f64) -> Result<Validated, Error> {
+    let table = |k: InputKind| tables.iter().find(|t| t.kind == k);
+    let (rights, declarations, payslips, payments) = (
+        table(InputKind::Rights),
+        table(InputKind::Declarations),
+        table(InputKind::Attestations),
+        table(InputKind::Ledger),
+    );
+    // The four files are independent: validated side by side (each in parallel inside too).
+    let ((r, d), (s, p)) = rayon::join(
+        || {
+            rayon::join(
+                || rights.map(|t| validate_table(t, read_right, |r| &r.right_id, |r| (&r.seeker_id, None))),
+                || {
+                    declarations.map(|t| {
+                        validate_table(
+                            t,
+                            |t, i| read_declaration(t, i, as_of),
+                            |d| &d.declaration_id,
+                            |d| (&d.seeker_id, Some(d.month)),
+                        )
+                    })
+                },
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    payslips.map(|t| {
+                        validate_table(
+                            t,
+                            |t, i| read_payslip(t, i, as_of),
+                            |p| &p.attestation_id,
+                            |p| (&p.seeker_id, Some(Month::of(p.period_end))),
+                        )
+                    })
+                },
+                || {
+                    payments.map(|t| {
+                        validate_table(
+                            t,
+                            |t, i| read_payment(t, i, as_of),
+                            |p| &p.payment_id,
+                            |p| (&p.seeker_id, Some(p.month)),
+                        )
+                    })
+                },
+            )
+        },
+    );
     let mut v = Validated::default();
+    v.rights = r.map(|p| p.merge_into(InputKind::Rights, &mut v)).unwrap_or_default();
+    v.declarations = d.map(|p| p.merge_into(InputKind::Declarations, &mut v)).unwrap_or_default();
+    v.payslips = s.map(|p| p.merge_into(InputKind::Attestations, &mut v)).unwrap_or_default();
+    v.payments = p.map(|p| p.merge_into(InputKind::Ledger, &mut v)).unwrap_or_default();
     for t in tables {
-        match t.kind {
-            InputKind::Rights => {
-                v.rights = validate_table(t, read_right, |r| &r.right_id, |r| (&r.seeker_id, None), &mut v);
-            }
-            InputKind::Declarations => {
-                v.declarations = validate_table(
-                    t,
-                    |t, i| read_declaration(t, i, as_of),
-                    |d| &d.declaration_id,
-                    |d| (&d.seeker_id, Some(d.month)),
-                    &mut v,
-                );
-            }
-            InputKind::Attestations => {
-                v.payslips = validate_table(
-                    t,
-                    |t, i| read_payslip(t, i, as_of),
-                    |p| &p.attestation_id,
-                    |p| (&p.seeker_id, Some(Month::of(p.period_end))),
-                    &mut v,
-                );
-            }
-            InputKind::Ledger => {
-                v.payments = validate_table(
-                    t,
-                    |t, i| read_payment(t, i, as_of),
-                    |p| &p.payment_id,
-                    |p| (&p.seeker_id, Some(p.month)),
-                    &mut v,
-                );
-            }
-        }
         let stats = &v.stats[&t.kind];
         let rate = if stats.rows_read == 0 { 0.0 } else { stats.rejected as f64 / stats.rows_read as f64 };
         if stats.rejected > 10 && rate > max_reject_rate {
