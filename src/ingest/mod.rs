@@ -244,43 +244,48 @@ pub fn detect_dialect(header: &str) -> Dialect {
     }
 }
 
+/// Parses a file's bytes: Parquet, or CSV in the chosen or detected dialect.
+fn parse(bytes: &[u8], is_parquet: bool, choice: DialectChoice) -> Result<(DataFrame, Option<Dialect>), String> {
+    if is_parquet {
+        let df = ParquetReader::new(Cursor::new(bytes))
+            .finish()
+            .map_err(|e| format!("not a readable Parquet file ({e})"))?;
+        return Ok((df, None));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
+        format!("not UTF-8 text (first invalid byte on line {line})")
+    })?;
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let header = body.lines().next().unwrap_or("");
+    if header.trim().is_empty() {
+        return Err("empty file: no header line".into());
+    }
+    let dialect = match choice {
+        DialectChoice::Auto => detect_dialect(header),
+        DialectChoice::Intl => Dialect::Intl,
+        DialectChoice::Fr => Dialect::Fr,
+    };
+    let separator = if dialect == Dialect::Fr { b';' } else { b',' };
+    let offset = text.len() - body.len();
+    let df = CsvReadOptions::default()
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
+        .map_parse_options(|o| o.with_separator(separator))
+        .into_reader_with_file_handle(Cursor::new(&bytes[offset..]))
+        .finish()
+        .map_err(|e| format!("not a readable CSV file ({e})"))?;
+    Ok((df, Some(dialect)))
+}
+
 /// Reads one input file into text columns and checks its header.
 pub fn read_table(kind: InputKind, path: &Path, choice: DialectChoice) -> Result<RawTable, Error> {
     let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
     let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
-    let sha256 = hex(&Sha256::digest(&bytes));
     let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    let (df, dialect) = if is_parquet {
-        let df = ParquetReader::new(Cursor::new(bytes))
-            .finish()
-            .map_err(|e| unreadable(format!("not a readable Parquet file ({e})")))?;
-        (df, None)
-    } else {
-        let text = std::str::from_utf8(&bytes).map_err(|e| {
-            let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
-            unreadable(format!("not UTF-8 text (first invalid byte on line {line})"))
-        })?;
-        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-        let header = body.lines().next().unwrap_or("");
-        if header.trim().is_empty() {
-            return Err(unreadable("empty file: no header line".into()));
-        }
-        let dialect = match choice {
-            DialectChoice::Auto => detect_dialect(header),
-            DialectChoice::Intl => Dialect::Intl,
-            DialectChoice::Fr => Dialect::Fr,
-        };
-        let separator = if dialect == Dialect::Fr { b';' } else { b',' };
-        let offset = text.len() - body.len();
-        let df = CsvReadOptions::default()
-            .with_has_header(true)
-            .with_infer_schema_length(Some(0))
-            .map_parse_options(|o| o.with_separator(separator))
-            .into_reader_with_file_handle(Cursor::new(&bytes[offset..]))
-            .finish()
-            .map_err(|e| unreadable(format!("not a readable CSV file ({e})")))?;
-        (df, Some(dialect))
-    };
+    // Hashing the file for the manifest overlaps with parsing it.
+    let (sha256, parsed) = rayon::join(|| hex(&Sha256::digest(&bytes)), || parse(&bytes, is_parquet, choice));
+    let (df, dialect) = parsed.map_err(unreadable)?;
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     let mut columns = Vec::new();
     for &(name, required) in kind.columns() {

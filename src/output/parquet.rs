@@ -6,6 +6,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
@@ -15,7 +16,7 @@ use crate::model::Month;
 use crate::rules::hex;
 
 fn cents(d: Decimal) -> i128 {
-    let d = crate::recompute::round_cents(d);
+    let d = if d.scale() > 2 { crate::recompute::round_cents(d) } else { d };
     d.mantissa() * 10i128.pow(2 - d.scale().min(2))
 }
 
@@ -87,11 +88,11 @@ pub fn write_findings(dir: &Path, rows: &Chunked<FindingRow>, tag: &RuleSetTag) 
 
 pub fn write_entitlements(dir: &Path, rows: &Chunked<EntitlementRow>, tag: &RuleSetTag) -> Result<Written, Error> {
     let path = dir.join("entitlements.parquet");
-    let int = |name: &str, f: &dyn Fn(&EntitlementRow) -> Option<i64>| -> Column {
+    let int = |name: &str, f: &(dyn Fn(&EntitlementRow) -> Option<i64> + Sync)| -> Column {
         let ca: Int64Chunked = rows.iter().map(f).collect();
         ca.with_name(name.into()).into_series().into()
     };
-    let boolean = |name: &str, f: &dyn Fn(&EntitlementRow) -> Option<bool>| -> Column {
+    let boolean = |name: &str, f: &(dyn Fn(&EntitlementRow) -> Option<bool> + Sync)| -> Column {
         let ca: BooleanChunked = rows.iter().map(f).collect();
         ca.with_name(name.into()).into_series().into()
     };
@@ -107,33 +108,42 @@ pub fn write_entitlements(dir: &Path, rows: &Chunked<EntitlementRow>, tag: &Rule
             .collect();
         Ok(ca.with_name("a".into()).into_decimal(18, 3)?.into_series().into())
     };
+    // 27 columns, each one pass over a million rows: built side by side.
+    type Build<'a> = Box<dyn Fn() -> PolarsResult<Column> + Sync + 'a>;
+    let money = |name: &'static str, f: fn(&EntitlementRow) -> Option<Decimal>| -> Build {
+        Box::new(move || money_col(name, rows.iter().map(f)))
+    };
+    let mut builds: Vec<Build> = vec![
+        Box::new(|| Ok(str_col("seeker_id", rows.iter().map(|r| r.seeker_id.as_str())))),
+        Box::new(|| Ok(str_col("agency_id", rows.iter().map(|r| r.agency_id.as_str())))),
+        Box::new(|| Ok(str_col("right_id", rows.iter().map(|r| r.right_id.as_str())))),
+        Box::new(|| Ok(month_col(rows.iter().map(|r| r.month)))),
+        Box::new(|| Ok(str_col("basis", rows.iter().map(|r| r.basis)))),
+        money("aj", |r| r.aj),
+        money("degressive_rate", |r| r.degressive_rate),
+        money("paid_rate", |r| r.paid_rate),
+        Box::new(|| Ok(int("w", &|r| r.w))),
+        Box::new(|| Ok(int("w_prime", &|r| r.w_prime))),
+        money("e_declared", |r| r.e_declared),
+        money("e_attested", |r| r.e_attested),
+        Box::new(a_col),
+        Box::new(|| Ok(int("days_due", &|r| r.days_due))),
+        Box::new(|| Ok(boolean("ceiling_applied", &|r| r.ceiling_applied))),
+        money("due", |r| Some(r.due)),
+        money("paid", |r| Some(r.paid)),
+        money("duplicates", |r| Some(r.duplicates)),
+        money("f0", |r| Some(r.f[0])),
+        money("f1", |r| Some(r.f[1])),
+        money("f2", |r| Some(r.f[2])),
+        money("f3", |r| Some(r.f[3])),
+        money("f4", |r| Some(r.f[4])),
+        money("f5", |r| Some(r.f[5])),
+        money("delta", |r| Some(r.delta)),
+    ];
+    builds.push(Box::new(|| Ok(boolean("ambiguous", &|r| Some(r.ambiguous)))));
+    builds.push(Box::new(|| Ok(boolean("held", &|r| Some(r.held)))));
     let build = || -> PolarsResult<DataFrame> {
-        let mut cols = vec![
-            str_col("seeker_id", rows.iter().map(|r| r.seeker_id.as_str())),
-            str_col("agency_id", rows.iter().map(|r| r.agency_id.as_str())),
-            str_col("right_id", rows.iter().map(|r| r.right_id.as_str())),
-            month_col(rows.iter().map(|r| r.month)),
-            str_col("basis", rows.iter().map(|r| r.basis)),
-            money_col("aj", rows.iter().map(|r| r.aj))?,
-            money_col("degressive_rate", rows.iter().map(|r| r.degressive_rate))?,
-            money_col("paid_rate", rows.iter().map(|r| r.paid_rate))?,
-            int("w", &|r| r.w),
-            int("w_prime", &|r| r.w_prime),
-            money_col("e_declared", rows.iter().map(|r| r.e_declared))?,
-            money_col("e_attested", rows.iter().map(|r| r.e_attested))?,
-            a_col()?,
-            int("days_due", &|r| r.days_due),
-            boolean("ceiling_applied", &|r| r.ceiling_applied),
-            money_col("due", rows.iter().map(|r| Some(r.due)))?,
-            money_col("paid", rows.iter().map(|r| Some(r.paid)))?,
-            money_col("duplicates", rows.iter().map(|r| Some(r.duplicates)))?,
-        ];
-        for (i, name) in ["f0", "f1", "f2", "f3", "f4", "f5"].iter().enumerate() {
-            cols.push(money_col(name, rows.iter().map(|r| Some(r.f[i])))?);
-        }
-        cols.push(money_col("delta", rows.iter().map(|r| Some(r.delta)))?);
-        cols.push(boolean("ambiguous", &|r| Some(r.ambiguous)));
-        cols.push(boolean("held", &|r| Some(r.held)));
+        let cols = builds.par_iter().map(|b| b()).collect::<PolarsResult<Vec<Column>>>()?;
         DataFrame::new_infer_height(cols)
     };
     write(dir, "entitlements.parquet", build().map_err(|e| Error::output(&path, e))?, tag)
