@@ -117,7 +117,10 @@ pub fn read_inputs(opts: &InputOptions) -> Result<Vec<RawTable>> {
         .iter()
         .map(|&k| ingest::locate(opts.input.as_deref(), k, opts.explicit(k)).map(|p| (k, p)))
         .collect::<Result<_>>()?;
-    paths.par_iter().map(|(k, p)| ingest::read_table(*k, p, opts.dialect)).collect()
+    // All four are read; the first failure in file order is the one reported (whatever thread finished first).
+    let tables: Vec<Result<RawTable>> =
+        paths.par_iter().map(|(k, p)| ingest::read_table(*k, p, opts.dialect)).collect();
+    tables.into_iter().collect()
 }
 
 /// One seeker's slices of the validated records (sorted by seeker, then id).

@@ -274,7 +274,21 @@ fn parse(bytes: &[u8], is_parquet: bool, choice: DialectChoice) -> Result<(DataF
         .map_parse_options(|o| o.with_separator(separator))
         .into_reader_with_file_handle(Cursor::new(&bytes[offset..]))
         .finish()
-        .map_err(|e| format!("not a readable CSV file ({e})"))?;
+        .map_err(|e| {
+            let e = e.to_string();
+            if e.contains("more fields than defined") {
+                let (name, sep, other) = match dialect {
+                    Dialect::Intl => ("international", ',', "fr"),
+                    Dialect::Fr => ("French", ';', "intl"),
+                };
+                format!(
+                    "a record has more fields than the header when read in the {name} dialect (`{sep}` separator); \
+                     if the file uses the other dialect, run with --dialect {other} or auto"
+                )
+            } else {
+                format!("not a readable CSV file ({e})")
+            }
+        })?;
     Ok((df, Some(dialect)))
 }
 
