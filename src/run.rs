@@ -157,32 +157,30 @@ pub fn sort_records(v: &mut Validated) {
     v.payments.par_sort_unstable_by(|a, b| (&a.seeker_id, &a.payment_id).cmp(&(&b.seeker_id, &b.payment_id)));
 }
 
-/// Groups sorted records by seeker.
+/// Groups sorted records by seeker: one merge of the four sorted lists.
 pub fn group(v: &Validated) -> Grouped<'_> {
-    let mut ids: Vec<&str> = Vec::with_capacity(v.rights.len() + v.declarations.len());
-    ids.extend(v.rights.iter().map(|r| r.seeker_id.as_str()));
-    ids.extend(v.declarations.iter().map(|r| r.seeker_id.as_str()));
-    ids.extend(v.payslips.iter().map(|r| r.seeker_id.as_str()));
-    ids.extend(v.payments.iter().map(|r| r.seeker_id.as_str()));
-    ids.par_sort_unstable();
-    ids.dedup();
-    fn ranges<'a, T>(ids: &[&str], items: &'a [T], key: impl Fn(&'a T) -> &'a str) -> Vec<Range<usize>> {
-        let mut out = Vec::with_capacity(ids.len());
-        let mut at = 0;
-        for id in ids {
-            let start = at;
-            while at < items.len() && key(&items[at]) == *id {
-                at += 1;
+    let keys: [Vec<&str>; 4] = [
+        v.rights.iter().map(|r| r.seeker_id.as_str()).collect(),
+        v.declarations.iter().map(|r| r.seeker_id.as_str()).collect(),
+        v.payslips.iter().map(|r| r.seeker_id.as_str()).collect(),
+        v.payments.iter().map(|r| r.seeker_id.as_str()).collect(),
+    ];
+    let mut at = [0usize; 4];
+    let mut ids = Vec::with_capacity(keys[0].len().max(keys[1].len()));
+    let mut ranges = Vec::with_capacity(ids.capacity());
+    // The smallest seeker not yet grouped, over the four lists.
+    while let Some(id) = (0..4).filter_map(|k| keys[k].get(at[k]).copied()).min() {
+        let mut r: [Range<usize>; 4] = Default::default();
+        for k in 0..4 {
+            let start = at[k];
+            while keys[k].get(at[k]) == Some(&id) {
+                at[k] += 1;
             }
-            out.push(start..at);
+            r[k] = start..at[k];
         }
-        out
+        ids.push(id);
+        ranges.push(r);
     }
-    let r = ranges(&ids, &v.rights, |r| &r.seeker_id);
-    let d = ranges(&ids, &v.declarations, |r| &r.seeker_id);
-    let s = ranges(&ids, &v.payslips, |r| &r.seeker_id);
-    let p = ranges(&ids, &v.payments, |r| &r.seeker_id);
-    let ranges = (0..ids.len()).map(|i| [r[i].clone(), d[i].clone(), s[i].clone(), p[i].clone()]).collect();
     Grouped { ids, ranges, v }
 }
 
