@@ -55,12 +55,7 @@ fn check_waterfall(out: &Path) -> Result<(), String> {
 
 #[test]
 fn every_hand_worked_case_gives_its_expected_findings_and_notices() {
-    let mut cases: Vec<_> = std::fs::read_dir(fixtures().join("cases"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
+    let cases = case_dirs();
     assert_eq!(cases.len(), 18, "fixtures/cases should hold the 18 shared cases");
     let failures: Vec<String> = cases.iter().filter_map(|c| check_case(c).err()).collect();
     assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));

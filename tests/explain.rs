@@ -23,12 +23,7 @@ fn explain(case: &Path, seeker: &str, month: &str, as_of: &str, extra: &[&str]) 
 #[test]
 fn explanations_carry_the_runs_own_figures_for_every_case() {
     let mut checked = 0;
-    let mut cases: Vec<_> = std::fs::read_dir(fixtures().join("cases"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
+    let cases = case_dirs();
     for case in cases {
         let as_of = case_as_of(&case);
         let tmp = tempfile::tempdir().unwrap();

@@ -50,6 +50,17 @@ pub fn project(rows: &[BTreeMap<String, String>], cols: &[&str]) -> Vec<String> 
     v
 }
 
+/// The hand-worked case folders of fixtures/cases, in name order.
+pub fn case_dirs() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(fixtures().join("cases"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    cases.sort();
+    cases
+}
+
 /// The `as_of` a case's README names ("Run with `as_of` = 2024-04-15.").
 pub fn case_as_of(case: &Path) -> String {
     let readme = std::fs::read_to_string(case.join("README.md")).unwrap();
