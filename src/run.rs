@@ -477,18 +477,19 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
 /// returns the manifest.
 pub fn write_outputs(c: &Computed, opts: &RunOptions, dir: &Path) -> Result<Manifest> {
     let rows = &c.rows;
-    let rejects = Chunked(vec![c.validated.rejects.clone()]);
     let tag = output::parquet::RuleSetTag { label: c.rules.label(), sha256: c.rules.sha256.clone() };
     // The files are independent: write them side by side (each is also parallel inside).
     type Job<'a> = Box<dyn Fn() -> Result<Written> + Sync + 'a>;
     let jobs: Vec<Job> = vec![
-        Box::new(|| output::write_csv(dir, "findings.csv", output::FINDINGS_HEADER, &rows.findings)),
+        Box::new(|| output::write_csv(dir, "findings.csv", output::FINDINGS_HEADER, &rows.findings.parts())),
         Box::new(|| output::parquet::write_findings(dir, &rows.findings, &tag)),
-        Box::new(|| output::write_csv(dir, "entitlements.csv", output::ENTITLEMENTS_HEADER, &rows.entitlements)),
+        Box::new(|| {
+            output::write_csv(dir, "entitlements.csv", output::ENTITLEMENTS_HEADER, &rows.entitlements.parts())
+        }),
         Box::new(|| output::parquet::write_entitlements(dir, &rows.entitlements, &tag)),
-        Box::new(|| output::write_csv(dir, "notices.csv", output::NOTICES_HEADER, &rows.notices)),
-        Box::new(|| output::write_csv(dir, "agencies.csv", output::AGENCIES_HEADER, &rows.agencies)),
-        Box::new(|| output::write_csv(dir, "rejects.csv", output::REJECTS_HEADER, &rejects)),
+        Box::new(|| output::write_csv(dir, "notices.csv", output::NOTICES_HEADER, &rows.notices.parts())),
+        Box::new(|| output::write_csv(dir, "agencies.csv", output::AGENCIES_HEADER, &rows.agencies.parts())),
+        Box::new(|| output::write_csv(dir, "rejects.csv", output::REJECTS_HEADER, &[&c.validated.rejects])),
     ];
     let written: Vec<Written> = jobs.par_iter().map(|job| job()).collect::<Result<_>>()?;
     let manifest = manifest(c, opts, &written);

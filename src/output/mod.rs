@@ -387,6 +387,11 @@ impl<T> Chunked<T> {
     pub fn is_empty(&self) -> bool {
         self.0.iter().all(Vec::is_empty)
     }
+
+    /// The chunks as slices, for [`write_csv`].
+    pub fn parts(&self) -> Vec<&[T]> {
+        self.0.iter().map(Vec::as_slice).collect()
+    }
 }
 
 impl<T> From<Vec<T>> for Chunked<T> {
@@ -405,15 +410,9 @@ pub struct Written {
 
 /// Writes a CSV file (international dialect, `\n` line ends) and hashes it.
 /// Rows are formatted in parallel chunks and joined in order.
-pub fn write_csv<R: CsvRow + Sync>(
-    dir: &Path,
-    file: &str,
-    header: &[&str],
-    rows: &Chunked<R>,
-) -> Result<Written, Error> {
+pub fn write_csv<R: CsvRow + Sync>(dir: &Path, file: &str, header: &[&str], parts: &[&[R]]) -> Result<Written, Error> {
     let path = dir.join(file);
-    let chunks: Vec<String> = rows
-        .0
+    let chunks: Vec<String> = parts
         .par_iter()
         .flat_map(|c| c.par_chunks(16_384))
         .map(|chunk| {
@@ -436,7 +435,8 @@ pub fn write_csv<R: CsvRow + Sync>(
     }
     let f = f.into_inner().map_err(|e| Error::output(&path, e.error()))?;
     f.sync_all().map_err(|e| Error::output(&path, e))?;
-    Ok(Written { file: file.to_string(), sha256: hex(&hasher.finalize()), rows: rows.len() as u64 })
+    let rows: usize = parts.iter().map(|p| p.len()).sum();
+    Ok(Written { file: file.to_string(), sha256: hex(&hasher.finalize()), rows: rows as u64 })
 }
 
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
