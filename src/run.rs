@@ -72,12 +72,14 @@ impl Timings {
 }
 
 /// What a run did, for stdout and the caller.
-#[derive(Debug)]
 pub struct RunReport {
     pub manifest: Manifest,
     /// Things worth a line on stderr (unknown columns).
     pub warnings: Vec<String>,
     pub timings: Timings,
+    /// The run's records and rows, still allocated: a process about to exit
+    /// may skip freeing them one by one (see `main`).
+    pub computed: Computed,
 }
 
 /// Every row a run writes, in output order.
@@ -581,7 +583,8 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         .filter(|t| !t.unknown_columns.is_empty())
         .map(|t| format!("{}: ignoring unknown columns: {}", t.path.display(), t.unknown_columns.join(", ")))
         .collect();
-    Ok(RunReport { manifest, warnings, timings: c.timings })
+    let timings = std::mem::take(&mut c.timings);
+    Ok(RunReport { manifest, warnings, timings, computed: c })
 }
 
 /// The short summary printed on stdout after a run.
