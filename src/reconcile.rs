@@ -11,7 +11,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::model::{Declaration, Month, Payment, PaymentKind, Payslip, Right};
+use crate::model::{Declaration, Id, Month, Payment, PaymentKind, Payslip, Right};
 use crate::recompute::{
     daily_allowance, degressive_rate, degressivity_applies, due, payable_window, Allowance, Due, DueInput,
     PayableWindow, Pricing,
@@ -118,12 +118,12 @@ impl Basis {
 /// Why a month is ambiguous (rules.md §3.0): its findings go to review.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ambiguity {
-    SeveralRights(Vec<String>),
-    SeveralDeclarations(Vec<String>),
+    SeveralRights(Vec<Id>),
+    SeveralDeclarations(Vec<Id>),
     /// A ledger row names a right that is not one of this seeker's.
     ForeignRight {
-        payment_id: String,
-        right_id: String,
+        payment_id: Id,
+        right_id: Id,
     },
 }
 
@@ -211,8 +211,8 @@ pub struct Finding {
 pub struct MonthOutcome {
     pub month: Month,
     /// The right used, or the seeker's latest right for a month no right covers.
-    pub agency_id: Option<String>,
-    pub right_id: Option<String>,
+    pub agency_id: Option<Id>,
+    pub right_id: Option<Id>,
     pub entitlement: Entitlement,
     pub basis: Basis,
     pub ambiguities: Vec<Ambiguity>,

@@ -238,7 +238,7 @@ pub fn process_seeker(
         for f in &m.findings {
             findings.push(FindingRow {
                 finding_id: finding_id(seeker, m.month, f.cause.as_str(), rules_label),
-                seeker_id: seeker.to_string(),
+                seeker_id: seeker.into(),
                 agency_id: m.agency_id.clone().unwrap_or_default(),
                 right_id: m.right_id.clone().unwrap_or_default(),
                 month: m.month,
@@ -254,7 +254,7 @@ pub fn process_seeker(
         entitlements.push(entitlement_row(seeker, m, recs));
     }
     let notice = notice.map(|n| NoticeRow {
-        seeker_id: seeker.to_string(),
+        seeker_id: seeker.into(),
         agency_id: n.agency_id.unwrap_or_default(),
         net: n.net,
         channel: n.channel.as_str(),
@@ -272,7 +272,7 @@ pub fn process_seeker(
 
 pub fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> EntitlementRow {
     let mut row = EntitlementRow {
-        seeker_id: seeker.to_string(),
+        seeker_id: seeker.into(),
         agency_id: m.agency_id.clone().unwrap_or_default(),
         right_id: m.right_id.clone().unwrap_or_default(),
         month: m.month,

@@ -28,7 +28,7 @@ impl Channel {
 /// The recovery notice of one seeker (notification de trop-perçu).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Notice {
-    pub agency_id: Option<String>,
+    pub agency_id: Option<crate::model::Id>,
     pub net: Decimal,
     pub channel: Channel,
     pub notified_on: NaiveDate,

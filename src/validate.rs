@@ -133,8 +133,8 @@ impl<'a> Cells<'a> {
         v
     }
 
-    fn text(&mut self, col: usize) -> String {
-        self.get(col).unwrap_or_default().to_string()
+    fn text(&mut self, col: usize) -> crate::model::Id {
+        crate::model::Id::from(self.get(col).unwrap_or_default())
     }
 
     fn date(&mut self, col: usize) -> Option<NaiveDate> {

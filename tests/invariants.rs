@@ -50,9 +50,9 @@ fn random_seeker(rng: &mut Rng, months: &[Month]) -> Seeker {
         let payable_from = date(2023, 6, 1) + chrono::Days::new(rng.below(330) as u64);
         s.rights.push(Right {
             line: 2,
-            right_id: format!("R{r}"),
+            right_id: format!("R{r}").into(),
             seeker_id: "S".into(),
-            agency_id: format!("AG{r}"),
+            agency_id: format!("AG{r}").into(),
             opened_on: payable_from - chrono::Days::new(10),
             payable_from,
             closed_on: rng.chance(30).then(|| payable_from + chrono::Days::new(rng.below(200) as u64)),
@@ -68,7 +68,7 @@ fn random_seeker(rng: &mut Rng, months: &[Month]) -> Seeker {
             let works = rng.chance(50);
             s.declarations.push(Declaration {
                 line: 2,
-                declaration_id: format!("D{i}{d}"),
+                declaration_id: format!("D{i}{d}").into(),
                 seeker_id: "S".into(),
                 month: m,
                 declared_on: m.last_day(),
@@ -81,7 +81,7 @@ fn random_seeker(rng: &mut Rng, months: &[Month]) -> Seeker {
         for p in 0..rng.below(3) {
             s.payslips.push(Payslip {
                 line: 2,
-                attestation_id: format!("A{i}{p}"),
+                attestation_id: format!("A{i}{p}").into(),
                 seeker_id: "S".into(),
                 employer_id: "12345678900017".into(),
                 period_start: m.first_day(),
@@ -100,9 +100,9 @@ fn random_seeker(rng: &mut Rng, months: &[Month]) -> Seeker {
             let sign = if kind == PaymentKind::Reversal { -1 } else { 1 };
             let payment = Payment {
                 line: 2,
-                payment_id: format!("P{i}{p}"),
+                payment_id: format!("P{i}{p}").into(),
                 seeker_id: "S".into(),
-                right_id: format!("R{}", rng.below(3)),
+                right_id: format!("R{}", rng.below(3)).into(),
                 month: m,
                 kind,
                 days: sign * days,
@@ -113,7 +113,7 @@ fn random_seeker(rng: &mut Rng, months: &[Month]) -> Seeker {
             if rng.chance(20) {
                 // The same advance again, as an IT fault would pay it.
                 let mut copy = payment.clone();
-                copy.payment_id = format!("P{i}{p}b");
+                copy.payment_id = format!("P{i}{p}b").into();
                 copy.paid_on = copy.paid_on + chrono::Days::new(1);
                 s.payments.push(copy);
             }

@@ -324,8 +324,8 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> 
             Entitlement::NoDeclaration { .. } => "no_declaration",
             Entitlement::Computed(_) => "computed",
         },
-        agency_id: m.agency_id.clone().unwrap_or_default(),
-        right_id: m.right_id.clone().unwrap_or_default(),
+        agency_id: m.agency_id.as_deref().unwrap_or_default().to_string(),
+        right_id: m.right_id.as_deref().unwrap_or_default().to_string(),
         records: records(m, &recs, &file),
         rejects: p
             .validated
@@ -375,13 +375,13 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> 
                 .map(|&(i, dup)| {
                     let r = &recs.payments[i];
                     PaymentUse {
-                        payment_id: r.payment_id.clone(),
+                        payment_id: r.payment_id.to_string(),
                         kind: r.kind.as_str(),
                         days: r.days,
                         daily_rate: money(r.daily_rate),
                         amount: money(r.amount),
                         paid_on: r.paid_on.to_string(),
-                        duplicate_of: dup.map(|j| recs.payments[j].payment_id.clone()),
+                        duplicate_of: dup.map(|j| recs.payments[j].payment_id.to_string()),
                     }
                 })
                 .collect(),
@@ -417,7 +417,7 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> 
 
     for s in m.payslips.iter().map(|&i| &recs.payslips[i]) {
         let list = if s.conserved { &mut x.earnings.conserved_payslips } else { &mut x.earnings.payslips };
-        list.push(s.attestation_id.clone());
+        list.push(s.attestation_id.to_string());
     }
     x.earnings.attested = m
         .payslips
@@ -495,7 +495,7 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> 
             .payments
             .iter()
             .find(|&&(i, d)| d.is_none() && recs.payments[i].kind == crate::model::PaymentKind::Advance)
-            .map(|&(i, _)| recs.payments[i].payment_id.clone());
+            .map(|&(i, _)| recs.payments[i].payment_id.to_string());
         x.paid.paid_rate_correct = Some(c.paid_rate_correct);
         let retained = params.earnings_retained_rate;
         x.steps = vec![
@@ -559,7 +559,7 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> 
         .collect();
     let np = rules.notice_params(p.as_of)?;
     x.notice = result.notice.as_ref().map(|n| NoticeUse {
-        agency_id: n.agency_id.clone(),
+        agency_id: n.agency_id.to_string(),
         net: money(n.net),
         channel: n.channel,
         sms_max: money(np.sms_max),
@@ -608,10 +608,10 @@ fn records(m: &MonthOutcome, recs: &SeekerRecords, file: &dyn Fn(InputKind) -> S
             kind: "right",
             file: file(InputKind::Rights),
             line: r.line,
-            id: r.right_id.clone(),
+            id: r.right_id.to_string(),
             role: if Some(i) == used_right { "used".into() } else { "covers the month too (ambiguous)".into() },
             fields: vec![
-                ("agency_id".into(), r.agency_id.clone()),
+                ("agency_id".into(), r.agency_id.to_string()),
                 ("opened_on".into(), r.opened_on.to_string()),
                 ("payable_from".into(), r.payable_from.to_string()),
                 ("closed_on".into(), r.closed_on.map(|d| d.to_string()).unwrap_or_default()),
@@ -630,7 +630,7 @@ fn records(m: &MonthOutcome, recs: &SeekerRecords, file: &dyn Fn(InputKind) -> S
             kind: "declaration",
             file: file(InputKind::Declarations),
             line: d.line,
-            id: d.declaration_id.clone(),
+            id: d.declaration_id.to_string(),
             role: if Some(i) == last { "used (latest)".into() } else { "superseded (ambiguous)".into() },
             fields: vec![
                 ("declared_on".into(), d.declared_on.to_string()),
@@ -647,14 +647,14 @@ fn records(m: &MonthOutcome, recs: &SeekerRecords, file: &dyn Fn(InputKind) -> S
             kind: "attestation",
             file: file(InputKind::Attestations),
             line: s.line,
-            id: s.attestation_id.clone(),
+            id: s.attestation_id.to_string(),
             role: if s.conserved {
                 "conserved activity: cumulated in full, not counted".into()
             } else {
                 "attested earnings".into()
             },
             fields: vec![
-                ("employer_id".into(), s.employer_id.clone()),
+                ("employer_id".into(), s.employer_id.to_string()),
                 ("period_start".into(), s.period_start.to_string()),
                 ("period_end".into(), s.period_end.to_string()),
                 ("hours".into(), s.hours.to_string()),
@@ -670,13 +670,13 @@ fn records(m: &MonthOutcome, recs: &SeekerRecords, file: &dyn Fn(InputKind) -> S
             kind: "payment",
             file: file(InputKind::Ledger),
             line: r.line,
-            id: r.payment_id.clone(),
+            id: r.payment_id.to_string(),
             role: match dup {
                 Some(j) => format!("duplicate of {}", recs.payments[j].payment_id),
                 None => "paid".into(),
             },
             fields: vec![
-                ("right_id".into(), r.right_id.clone()),
+                ("right_id".into(), r.right_id.to_string()),
                 ("kind".into(), r.kind.as_str().into()),
                 ("days".into(), r.days.to_string()),
                 ("daily_rate".into(), money(r.daily_rate)),

@@ -18,7 +18,7 @@ use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
-use crate::model::Month;
+use crate::model::{Id, Month};
 use crate::rules::hex;
 
 /// Money as data.md writes it: exactly two decimals, `-` when negative.
@@ -40,9 +40,9 @@ pub fn opt_date(d: Option<NaiveDate>) -> String {
 #[derive(Clone, Debug, PartialEq)]
 pub struct FindingRow {
     pub finding_id: String,
-    pub seeker_id: String,
-    pub agency_id: String,
-    pub right_id: String,
+    pub seeker_id: Id,
+    pub agency_id: Id,
+    pub right_id: Id,
     pub month: Month,
     pub cause: &'static str,
     pub amount: Decimal,
@@ -71,9 +71,9 @@ pub const FINDINGS_HEADER: &[&str] = &[
 /// One row of entitlements.csv; `None` where a figure does not apply.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EntitlementRow {
-    pub seeker_id: String,
-    pub agency_id: String,
-    pub right_id: String,
+    pub seeker_id: Id,
+    pub agency_id: Id,
+    pub right_id: Id,
     pub month: Month,
     pub basis: &'static str,
     pub aj: Option<Decimal>,
@@ -127,8 +127,8 @@ pub const ENTITLEMENTS_HEADER: &[&str] = &[
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct NoticeRow {
-    pub seeker_id: String,
-    pub agency_id: String,
+    pub seeker_id: Id,
+    pub agency_id: Id,
     pub net: Decimal,
     pub channel: &'static str,
     pub notified_on: NaiveDate,
