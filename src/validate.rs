@@ -398,9 +398,13 @@ fn validate_table<T: Send>(
     let mut held: Vec<(String, Option<Month>)> = Vec::new();
     let rows: Vec<Row<T>> = (0..t.rows).into_par_iter().map(|i| read(t, i)).collect();
     let mut stats = InputStats { rows_read: t.rows as u64, ..Default::default() };
+    // Exports usually list records by id: strictly increasing ids cannot
+    // repeat, and the hash set below (cache misses on millions of ids) is skipped.
+    let increasing =
+        (1..t.rows).into_par_iter().all(|i| matches!((t.cell(0, i - 1), t.cell(0, i)), (Some(a), Some(b)) if a < b));
     // Ids borrowed from the table's own text: no copy per record.
     let mut seen: HashSet<&str, foldhash::fast::RandomState> =
-        HashSet::with_capacity_and_hasher(t.rows, Default::default());
+        HashSet::with_capacity_and_hasher(if increasing { 0 } else { t.rows }, Default::default());
     let id_column = t.kind.columns()[0].0;
     // filter_map + collect reuses the rows' allocation for the records.
     let records: Vec<T> = rows
@@ -414,7 +418,7 @@ fn validate_table<T: Send>(
                     return None;
                 }
                 Row::Accepted(rec) => {
-                    if seen.insert(t.cell(0, i).unwrap_or_default()) {
+                    if increasing || seen.insert(t.cell(0, i).unwrap_or_default()) {
                         return Some(rec);
                     }
                     let (seeker, month) = seeker_and_month(&rec);
@@ -423,7 +427,7 @@ fn validate_table<T: Send>(
                     (Some(id), Some(seeker.to_string()), month, vec![(0, Code::DuplicateId, msg)])
                 }
                 Row::Rejected { id, seeker, month, problems } => {
-                    if let Some(id) = t.cell(0, i) {
+                    if let Some(id) = t.cell(0, i).filter(|_| !increasing) {
                         seen.insert(id);
                     }
                     (id, seeker, month, problems)
