@@ -406,7 +406,7 @@ fn reconcile_month(
         basis,
         ambiguities,
         held,
-        covering_rights: covering.clone(),
+        covering_rights: covering,
         declarations,
         payslips,
         payments,

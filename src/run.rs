@@ -228,13 +228,18 @@ pub fn process_seeker(
     for m in &mut months {
         status::settle_month(m, &ctx.params[&m.month], ctx.as_of);
     }
-    let np = ctx.rules.notice_params(ctx.as_of).expect("as_of checked against the rule set");
-    let notice = status::notice(&mut months, &np, ctx.as_of);
+    let notice = if months.iter().all(|m| m.findings.is_empty()) {
+        None
+    } else {
+        let np = ctx.rules.notice_params(ctx.as_of).expect("as_of checked against the rule set");
+        status::notice(&mut months, &np, ctx.as_of)
+    };
     let seeker = recs.seeker_id;
     let mut findings = Vec::new();
     let mut entitlements = Vec::with_capacity(months.len());
     for m in &months {
-        let evidence = m.evidence(recs);
+        // Most months have no finding: their evidence is never written.
+        let evidence = if m.findings.is_empty() { String::new() } else { m.evidence(recs) };
         for f in &m.findings {
             findings.push(FindingRow {
                 finding_id: finding_id(seeker, m.month, f.cause.as_str(), rules_label),
