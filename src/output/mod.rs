@@ -223,6 +223,54 @@ impl<'a> CsvLine<'a> {
         }
     }
 
+    pub fn int(&mut self, v: i64) -> &mut Self {
+        self.sep();
+        if v < 0 {
+            self.out.push('-');
+        }
+        push_u64(self.out, v.unsigned_abs());
+        self
+    }
+
+    pub fn opt_int(&mut self, v: Option<i64>) -> &mut Self {
+        match v {
+            Some(v) => self.int(v),
+            None => self.text(""),
+        }
+    }
+
+    pub fn boolean(&mut self, v: bool) -> &mut Self {
+        self.text(if v { "true" } else { "false" })
+    }
+
+    pub fn opt_boolean(&mut self, v: Option<bool>) -> &mut Self {
+        match v {
+            Some(v) => self.boolean(v),
+            None => self.text(""),
+        }
+    }
+
+    /// `YYYY-MM`.
+    pub fn month(&mut self, m: Month) -> &mut Self {
+        self.sep();
+        push_padded(self.out, m.year() as u64, 4);
+        self.out.push('-');
+        push_padded(self.out, m.month() as u64, 2);
+        self
+    }
+
+    /// A decimal with exactly `places` decimals (the entitlements' `a` has 3).
+    pub fn opt_fixed(&mut self, d: Option<Decimal>, places: u32) -> &mut Self {
+        match d {
+            Some(d) => {
+                self.sep();
+                push_fixed(self.out, d, places);
+                self
+            }
+            None => self.text(""),
+        }
+    }
+
     pub fn opt_display(&mut self, v: Option<impl fmt::Display>) -> &mut Self {
         match v {
             Some(v) => self.display(v),
@@ -233,22 +281,48 @@ impl<'a> CsvLine<'a> {
 
 /// Appends money with exactly two decimals.
 pub fn push_money(out: &mut String, d: Decimal) {
-    let d = if d.scale() > 2 { crate::recompute::round_cents(d) } else { d };
-    let cents = d.mantissa() * 10i128.pow(2 - d.scale());
-    if cents < 0 {
+    push_fixed(out, d, 2)
+}
+
+/// Appends a decimal with exactly `places` decimals, rounded half away from
+/// zero, `-` when negative and never `-0`.
+fn push_fixed(out: &mut String, d: Decimal, places: u32) {
+    let d = if d.scale() > places {
+        d.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    } else {
+        d
+    };
+    let units = d.mantissa() * 10i128.pow(places - d.scale());
+    if units < 0 {
         out.push('-');
     }
-    let a = cents.unsigned_abs();
-    match u64::try_from(a / 100) {
-        Ok(euros) => push_u64(out, euros),
+    let a = units.unsigned_abs();
+    let unit = 10u128.pow(places);
+    match u64::try_from(a / unit) {
+        Ok(whole) => push_u64(out, whole),
         Err(_) => {
-            let _ = write!(out, "{}", a / 100);
+            let _ = write!(out, "{}", a / unit);
         }
     }
-    let c = (a % 100) as u8;
     out.push('.');
-    out.push((b'0' + c / 10) as char);
-    out.push((b'0' + c % 10) as char);
+    push_padded(out, (a % unit) as u64, places as usize);
+}
+
+/// Appends `v` with at least `width` digits, zero-padded.
+fn push_padded(out: &mut String, v: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let start = i.min(buf.len() - width.min(buf.len()));
+    out.push_str(std::str::from_utf8(&buf[start..]).expect("ASCII digits"));
 }
 
 /// Appends an integer in decimal without going through `fmt`.
@@ -285,7 +359,7 @@ impl CsvRow for FindingRow {
             .text(&self.seeker_id)
             .text(&self.agency_id)
             .text(&self.right_id)
-            .display(self.month)
+            .month(self.month)
             .text(self.cause)
             .money(self.amount)
             .text(self.status)
@@ -301,27 +375,25 @@ impl CsvRow for EntitlementRow {
         l.text(&self.seeker_id)
             .text(&self.agency_id)
             .text(&self.right_id)
-            .display(self.month)
+            .month(self.month)
             .text(self.basis)
             .opt_money(self.aj)
             .opt_money(self.degressive_rate)
             .opt_money(self.paid_rate)
-            .opt_display(self.w)
-            .opt_display(self.w_prime)
+            .opt_int(self.w)
+            .opt_int(self.w_prime)
             .opt_money(self.e_declared)
             .opt_money(self.e_attested)
-            .opt_display(
-                self.a.map(|a| if a.is_zero() { Decimal::new(0, 3) } else { a.round_dp(3) }).map(|a| format!("{a:.3}")),
-            )
-            .opt_display(self.days_due)
-            .opt_display(self.ceiling_applied)
+            .opt_fixed(self.a, 3)
+            .opt_int(self.days_due)
+            .opt_boolean(self.ceiling_applied)
             .money(self.due)
             .money(self.paid)
             .money(self.duplicates);
         for f in self.f {
             l.money(f);
         }
-        l.money(self.delta).display(self.ambiguous).display(self.held);
+        l.money(self.delta).boolean(self.ambiguous).boolean(self.held);
     }
 }
 
