@@ -576,9 +576,11 @@ fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
 
 /// `indus run`: compute, then write atomically into `opts.out`.
 pub fn run(opts: &RunOptions) -> Result<RunReport> {
+    // An output folder that may not be replaced is refused before any work;
+    // a failed run removes the staging folder (Staging's Drop).
+    let staging = Staging::new(&opts.out)?;
     let mut c = compute(opts)?;
     let mut t = Instant::now();
-    let staging = Staging::new(&opts.out)?;
     let manifest = write_outputs(&c, opts, &staging.dir)?;
     staging.commit()?;
     c.timings.lap("write", &mut t);

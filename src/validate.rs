@@ -33,6 +33,21 @@ pub enum Code {
 }
 
 impl Code {
+    pub const ALL: [Code; 12] = [
+        Code::MissingValue,
+        Code::BadDate,
+        Code::BadMonth,
+        Code::BadInteger,
+        Code::BadDecimal,
+        Code::BadBoolean,
+        Code::TooManyDecimals,
+        Code::NegativeValue,
+        Code::BadEnum,
+        Code::DateOrder,
+        Code::SignMismatch,
+        Code::DuplicateId,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Code::MissingValue => "missing_value",

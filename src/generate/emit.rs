@@ -149,56 +149,8 @@ impl FileKind {
     }
 }
 
-/// The reject codes of data.md.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RejectClass {
-    MissingValue,
-    BadDate,
-    BadMonth,
-    BadInteger,
-    BadDecimal,
-    BadBoolean,
-    TooManyDecimals,
-    NegativeValue,
-    BadEnum,
-    DateOrder,
-    SignMismatch,
-    DuplicateId,
-}
-
-impl RejectClass {
-    pub const ALL: [RejectClass; 12] = [
-        RejectClass::MissingValue,
-        RejectClass::BadDate,
-        RejectClass::BadMonth,
-        RejectClass::BadInteger,
-        RejectClass::BadDecimal,
-        RejectClass::BadBoolean,
-        RejectClass::TooManyDecimals,
-        RejectClass::NegativeValue,
-        RejectClass::BadEnum,
-        RejectClass::DateOrder,
-        RejectClass::SignMismatch,
-        RejectClass::DuplicateId,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            RejectClass::MissingValue => "missing_value",
-            RejectClass::BadDate => "bad_date",
-            RejectClass::BadMonth => "bad_month",
-            RejectClass::BadInteger => "bad_integer",
-            RejectClass::BadDecimal => "bad_decimal",
-            RejectClass::BadBoolean => "bad_boolean",
-            RejectClass::TooManyDecimals => "too_many_decimals",
-            RejectClass::NegativeValue => "negative_value",
-            RejectClass::BadEnum => "bad_enum",
-            RejectClass::DateOrder => "date_order",
-            RejectClass::SignMismatch => "sign_mismatch",
-            RejectClass::DuplicateId => "duplicate_id",
-        }
-    }
-}
+/// The reject codes of data.md, as the engine names them.
+pub use crate::validate::Code as RejectClass;
 
 // ---------------------------------------------------------------- formatting
 

@@ -234,64 +234,10 @@ pub fn due(f: &MonthFacts, price: Price, earnings: i64, window: Window) -> Due {
     }
 }
 
-/// The causes of rules.md §5, in their order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Cause {
-    DuplicatePayment,
-    NoActiveRight,
-    NoDeclaration,
-    ProcessingError,
-    OutsideEntitlement,
-    RateError,
-    UndeclaredActivity,
-    UnderdeclaredEarnings,
-    OverdeclaredEarnings,
-}
-
-impl Cause {
-    pub const ALL: [Cause; 9] = [
-        Cause::DuplicatePayment,
-        Cause::NoActiveRight,
-        Cause::NoDeclaration,
-        Cause::ProcessingError,
-        Cause::OutsideEntitlement,
-        Cause::RateError,
-        Cause::UndeclaredActivity,
-        Cause::UnderdeclaredEarnings,
-        Cause::OverdeclaredEarnings,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Cause::DuplicatePayment => "duplicate_payment",
-            Cause::NoActiveRight => "no_active_right",
-            Cause::NoDeclaration => "no_declaration",
-            Cause::ProcessingError => "processing_error",
-            Cause::OutsideEntitlement => "outside_entitlement",
-            Cause::RateError => "rate_error",
-            Cause::UndeclaredActivity => "undeclared_activity",
-            Cause::UnderdeclaredEarnings => "underdeclared_earnings",
-            Cause::OverdeclaredEarnings => "overdeclared_earnings",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Kind {
-    Advance,
-    Regularisation,
-    Reversal,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Advance => "advance",
-            Kind::Regularisation => "regularisation",
-            Kind::Reversal => "reversal",
-        }
-    }
-}
+/// The causes of rules.md §5 and the ledger's payment kinds: the vocabulary
+/// of data.md, shared with the engine (the amounts are this module's own).
+pub use crate::model::PaymentKind as Kind;
+pub use crate::reconcile::Cause;
 
 /// A ledger row as the truth sees it (all rows name the seeker's one right).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

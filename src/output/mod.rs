@@ -326,18 +326,8 @@ fn push_padded(out: &mut String, v: u64, width: usize) {
 }
 
 /// Appends an integer in decimal without going through `fmt`.
-fn push_u64(out: &mut String, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&buf[i..]).expect("ASCII digits"));
+fn push_u64(out: &mut String, v: u64) {
+    push_padded(out, v, 1)
 }
 
 /// A row of an output CSV file.
