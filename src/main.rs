@@ -289,11 +289,13 @@ fn run(args: RunArgs) -> Result<(), Error> {
         eprintln!("indus: warning: {w}");
     }
     if args.timings {
-        for (stage, d) in &report.timings.stages {
-            eprintln!("indus: timing {stage:<10} {:>9.3} s", d.as_secs_f64());
+        let (mut wall, mut cpu) = (0.0, 0.0);
+        for (stage, w, c) in &report.timings.stages {
+            let (w, c) = (w.as_secs_f64(), c.as_secs_f64());
+            eprintln!("indus: timing {stage:<10} {w:>9.3} s wall {c:>9.3} s cpu");
+            (wall, cpu) = (wall + w, cpu + c);
         }
-        let total: f64 = report.timings.stages.iter().map(|(_, d)| d.as_secs_f64()).sum();
-        eprintln!("indus: timing {:<10} {total:>9.3} s", "total");
+        eprintln!("indus: timing {:<10} {wall:>9.3} s wall {cpu:>9.3} s cpu", "total");
     }
     print!("{}", indus::run::summary(&report.manifest));
     // The outputs are in place. Freeing a million seekers' records one by one

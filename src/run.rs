@@ -61,14 +61,36 @@ pub struct RunOptions {
 /// How long each stage took (`--timings`); never written into the outputs.
 #[derive(Clone, Debug, Default)]
 pub struct Timings {
-    pub stages: Vec<(&'static str, Duration)>,
+    /// Stage name, wall time, and CPU time of the whole process (user +
+    /// system, every thread): CPU over wall shows how busy the cores were.
+    pub stages: Vec<(&'static str, Duration, Duration)>,
+    cpu_mark: Option<Duration>,
 }
 
 impl Timings {
     fn lap(&mut self, stage: &'static str, since: &mut Instant) {
-        self.stages.push((stage, since.elapsed()));
+        let cpu = process_cpu_time();
+        let before = self.cpu_mark.unwrap_or_default();
+        self.stages.push((stage, since.elapsed(), cpu.saturating_sub(before)));
+        self.cpu_mark = Some(cpu);
         *since = Instant::now();
     }
+
+    /// Starts the clock of the first stage's CPU time.
+    pub fn start(&mut self) {
+        self.cpu_mark = Some(process_cpu_time());
+    }
+}
+
+/// User + system CPU time of this process so far, all threads.
+fn process_cpu_time() -> Duration {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return Duration::ZERO;
+    }
+    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
 /// What a run did, for stdout and the caller.
@@ -432,6 +454,7 @@ pub struct Computed {
 /// Ingest, validate, reconcile and settle: everything but writing.
 pub fn compute(opts: &RunOptions) -> Result<Computed> {
     let mut timings = Timings::default();
+    timings.start();
     let selected = parse_months(opts.months.as_deref())?;
     let p = prepare(&opts.inputs, opts.as_of, opts.rules.as_deref(), opts.max_reject_rate, &mut timings)?;
     let mut t = Instant::now();
