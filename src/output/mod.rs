@@ -450,6 +450,11 @@ impl<T> Chunked<T> {
         self.0.iter().all(Vec::is_empty)
     }
 
+    /// The rows `start..end` (in output order) across the chunks.
+    pub fn range(&self, start: usize, end: usize) -> impl Iterator<Item = &T> {
+        self.iter().skip(start).take(end - start)
+    }
+
     /// The chunks as slices, for [`write_csv`].
     pub fn parts(&self) -> Vec<&[T]> {
         self.0.iter().map(Vec::as_slice).collect()

@@ -6,6 +6,12 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
+use polars_arrow::array::MutableBinaryViewArray;
+use polars_arrow::bitmap::{Bitmap, MutableBitmap};
+use polars_parquet::parquet::error::ParquetError;
+use polars_parquet::write::{
+    array_to_columns, CompressedPage, Compressor, Encoding, ParquetType, Version, WriteOptions,
+};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
@@ -15,9 +21,19 @@ use crate::error::Error;
 use crate::model::Month;
 use crate::rules::hex;
 
+/// A decimal as an integer count of 10^-places, rounded half away from zero
+/// as in the CSV twin.
+fn units(d: Decimal, places: u32) -> i128 {
+    let d = if d.scale() > places {
+        d.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    } else {
+        d
+    };
+    d.mantissa() * 10i128.pow(places - d.scale())
+}
+
 fn cents(d: Decimal) -> i128 {
-    let d = if d.scale() > 2 { crate::recompute::round_cents(d) } else { d };
-    d.mantissa() * 10i128.pow(2 - d.scale().min(2))
+    units(d, 2)
 }
 
 fn money_col(name: &str, values: impl Iterator<Item = Option<Decimal>>) -> PolarsResult<Column> {
@@ -63,16 +79,19 @@ pub struct RuleSetTag {
     pub sha256: String,
 }
 
+fn rule_set_metadata(tag: &RuleSetTag) -> KeyValueMetadata {
+    KeyValueMetadata::from_static(vec![
+        ("indus.rule_set".into(), tag.label.clone()),
+        ("indus.rule_set_sha256".into(), tag.sha256.clone()),
+    ])
+}
+
 fn write(dir: &Path, file: &str, mut df: DataFrame, tag: &RuleSetTag) -> Result<Written, Error> {
     let path = dir.join(file);
     let rows = df.height() as u64;
     let mut buf = Cursor::new(Vec::new());
-    let kv = KeyValueMetadata::from_static(vec![
-        ("indus.rule_set".into(), tag.label.clone()),
-        ("indus.rule_set_sha256".into(), tag.sha256.clone()),
-    ]);
     ParquetWriter::new(&mut buf)
-        .with_key_value_metadata(Some(kv))
+        .with_key_value_metadata(Some(rule_set_metadata(tag)))
         .finish(&mut df)
         .map_err(|e| Error::output(&path, e))?;
     let bytes = buf.into_inner();
@@ -101,65 +120,288 @@ pub fn write_findings(dir: &Path, rows: &Chunked<FindingRow>, tag: &RuleSetTag) 
     write(dir, "findings.parquet", build().map_err(|e| Error::output(&path, e))?, tag)
 }
 
+/// Rows of `entitlements.parquet` a row group holds. The groups are built,
+/// encoded and compressed in parallel; a fixed size keeps the file the same
+/// whatever the thread count.
+pub const ENTITLEMENTS_ROW_GROUP: usize = 131_072;
+
 pub fn write_entitlements(dir: &Path, rows: &Chunked<EntitlementRow>, tag: &RuleSetTag) -> Result<Written, Error> {
-    let path = dir.join("entitlements.parquet");
-    let int = |name: &str, f: &(dyn Fn(&EntitlementRow) -> Option<i64> + Sync)| -> Column {
-        let ca: Int64Chunked = rows.iter().map(f).collect();
-        ca.with_name(name.into()).into_series().into()
+    write_entitlements_in_groups(dir, rows, tag, ENTITLEMENTS_ROW_GROUP)
+}
+
+/// [`write_entitlements`] with a given row-group size (tests use small ones).
+pub fn write_entitlements_in_groups(
+    dir: &Path,
+    rows: &Chunked<EntitlementRow>,
+    tag: &RuleSetTag,
+    group: usize,
+) -> Result<Written, Error> {
+    let file = "entitlements.parquet";
+    let path = dir.join(file);
+    let err = |e: PolarsError| Error::output(&path, e);
+    let total = rows.len();
+    let ranges: Vec<(usize, usize)> = (0..total).step_by(group.max(1)).map(|s| (s, (s + group).min(total))).collect();
+    let schema = EntitlementColumns::new(0).finish().map_err(err)?.schema().clone();
+    let mut buf = Cursor::new(Vec::new());
+    let mut writer = ParquetWriter::new(&mut buf)
+        .with_key_value_metadata(Some(rule_set_metadata(tag)))
+        .batched(&schema)
+        .map_err(err)?;
+    let fields = writer.parquet_schema().fields().to_vec();
+    let encodings = get_encodings(&schema.to_arrow(CompatLevel::newest()));
+    let options = WriteOptions {
+        statistics: StatisticsOptions::default(),
+        compression: ParquetCompression::default().into(),
+        version: Version::V1,
+        data_page_size: None,
     };
-    let boolean = |name: &str, f: &(dyn Fn(&EntitlementRow) -> Option<bool> + Sync)| -> Column {
-        let ca: BooleanChunked = rows.iter().map(f).collect();
-        ca.with_name(name.into()).into_series().into()
-    };
-    let a_col = || -> PolarsResult<Column> {
-        let ca: Int128Chunked = rows
-            .iter()
-            .map(|r| {
-                r.a.map(|a| {
-                    let a = a.round_dp(3);
-                    a.mantissa() * 10i128.pow(3 - a.scale().min(3))
-                })
-            })
-            .collect();
-        Ok(ca.with_name("a".into()).into_decimal_unchecked(18, 3).into_series().into())
-    };
-    // 27 columns, each one pass over a million rows: built side by side.
-    type Build<'a> = Box<dyn Fn() -> PolarsResult<Column> + Sync + 'a>;
-    let money = |name: &'static str, f: fn(&EntitlementRow) -> Option<Decimal>| -> Build {
-        Box::new(move || money_col(name, rows.iter().map(f)))
-    };
-    let mut builds: Vec<Build> = vec![
-        Box::new(|| Ok(str_col("seeker_id", rows.iter().map(|r| r.seeker_id.as_str())))),
-        Box::new(|| Ok(str_col("agency_id", rows.iter().map(|r| r.agency_id.as_str())))),
-        Box::new(|| Ok(str_col("right_id", rows.iter().map(|r| r.right_id.as_str())))),
-        Box::new(|| Ok(month_col(rows.iter().map(|r| r.month)))),
-        Box::new(|| Ok(str_col("basis", rows.iter().map(|r| r.basis)))),
-        money("aj", |r| r.aj),
-        money("degressive_rate", |r| r.degressive_rate),
-        money("paid_rate", |r| r.paid_rate),
-        Box::new(|| Ok(int("w", &|r| r.w))),
-        Box::new(|| Ok(int("w_prime", &|r| r.w_prime))),
-        money("e_declared", |r| r.e_declared),
-        money("e_attested", |r| r.e_attested),
-        Box::new(a_col),
-        Box::new(|| Ok(int("days_due", &|r| r.days_due))),
-        Box::new(|| Ok(boolean("ceiling_applied", &|r| r.ceiling_applied))),
-        money("due", |r| Some(r.due)),
-        money("paid", |r| Some(r.paid)),
-        money("duplicates", |r| Some(r.duplicates)),
-        money("f0", |r| Some(r.f[0])),
-        money("f1", |r| Some(r.f[1])),
-        money("f2", |r| Some(r.f[2])),
-        money("f3", |r| Some(r.f[3])),
-        money("f4", |r| Some(r.f[4])),
-        money("f5", |r| Some(r.f[5])),
-        money("delta", |r| Some(r.delta)),
-    ];
-    builds.push(Box::new(|| Ok(boolean("ambiguous", &|r| Some(r.ambiguous)))));
-    builds.push(Box::new(|| Ok(boolean("held", &|r| Some(r.held)))));
-    let build = || -> PolarsResult<DataFrame> {
-        let cols = builds.par_iter().map(|b| b()).collect::<PolarsResult<Vec<Column>>>()?;
-        DataFrame::new_infer_height(cols)
-    };
-    write(dir, "entitlements.parquet", build().map_err(|e| Error::output(&path, e))?, tag)
+    let encoded = ranges
+        .par_iter()
+        .map(|&(start, end)| {
+            let mut cols = EntitlementColumns::new(end - start);
+            rows.range(start, end).for_each(|r| cols.push(r));
+            let df = cols.finish()?;
+            encode_row_group(&df, &fields, &encodings, options)
+        })
+        .collect::<PolarsResult<Vec<_>>>()
+        .map_err(err)?;
+    for (num_rows, pages) in &encoded {
+        writer.write_row_group(*num_rows as u64, pages).map_err(err)?;
+    }
+    writer.finish().map_err(err)?;
+    drop(writer);
+    let bytes = buf.into_inner();
+    write_file(&path, &bytes)?;
+    Ok(Written { file: file.to_string(), sha256: hex(&Sha256::digest(&bytes)), rows: total as u64 })
+}
+
+/// Encodes and compresses one row group's columns (what polars' streaming
+/// sink does; its eager writer would compress on the writing thread).
+fn encode_row_group(
+    df: &DataFrame,
+    fields: &[ParquetType],
+    encodings: &[Vec<Encoding>],
+    options: WriteOptions,
+) -> PolarsResult<(usize, Vec<Vec<CompressedPage>>)> {
+    let mut pages = Vec::with_capacity(df.width());
+    for (i, col) in df.columns().iter().enumerate() {
+        let array = col.as_materialized_series().rechunk().to_arrow(0, CompatLevel::newest());
+        for column in array_to_columns(array, fields[i].clone(), options, &encodings[i])? {
+            let column = column.map(|page| page.map_err(|e| ParquetError::FeatureNotSupported(e.to_string())));
+            let compressed: Vec<CompressedPage> =
+                Compressor::new_from_vec(column, options.compression, vec![]).collect::<Result<_, ParquetError>>()?;
+            pages.push(compressed);
+        }
+    }
+    Ok((df.height(), pages))
+}
+
+/// The 27 columns of `entitlements`, filled in one pass over the rows (a
+/// pass per column would read each 400-byte row 27 times).
+struct EntitlementColumns {
+    ids: [MutableBinaryViewArray<str>; 3],
+    month: MutableBinaryViewArray<str>,
+    months: Vec<(Month, String)>,
+    basis: MutableBinaryViewArray<str>,
+    /// aj, degressive_rate, paid_rate, e_declared, e_attested: empty where they do not apply.
+    opt_money: [Nullable<i128>; 5],
+    a: Nullable<i128>,
+    /// w, w_prime, days_due.
+    ints: [Nullable<i64>; 3],
+    ceiling: Nullable<bool>,
+    /// due, paid, duplicates, f0 … f5, delta.
+    money: [Vec<i128>; 10],
+    flags: [Vec<bool>; 2],
+}
+
+struct Nullable<T> {
+    values: Vec<T>,
+    valid: MutableBitmap,
+}
+
+impl<T: Default> Nullable<T> {
+    fn new(n: usize) -> Self {
+        Nullable { values: Vec::with_capacity(n), valid: MutableBitmap::with_capacity(n) }
+    }
+
+    fn push(&mut self, v: Option<T>) {
+        self.valid.push(v.is_some());
+        self.values.push(v.unwrap_or_default());
+    }
+}
+
+impl EntitlementColumns {
+    fn new(n: usize) -> Self {
+        let text = || MutableBinaryViewArray::<str>::with_capacity(n);
+        EntitlementColumns {
+            ids: [text(), text(), text()],
+            month: text(),
+            months: Vec::new(),
+            basis: text(),
+            opt_money: std::array::from_fn(|_| Nullable::new(n)),
+            a: Nullable::new(n),
+            ints: std::array::from_fn(|_| Nullable::new(n)),
+            ceiling: Nullable::new(n),
+            money: std::array::from_fn(|_| Vec::with_capacity(n)),
+            flags: [Vec::with_capacity(n), Vec::with_capacity(n)],
+        }
+    }
+
+    fn push(&mut self, r: &EntitlementRow) {
+        self.ids[0].push_value(r.seeker_id.as_str());
+        self.ids[1].push_value(r.agency_id.as_str());
+        self.ids[2].push_value(r.right_id.as_str());
+        // A run holds a few months: format each once, not once a row.
+        let i = match self.months.iter().position(|(m, _)| *m == r.month) {
+            Some(i) => i,
+            None => {
+                self.months.push((r.month, r.month.to_string()));
+                self.months.len() - 1
+            }
+        };
+        self.month.push_value(self.months[i].1.as_str());
+        self.basis.push_value(r.basis);
+        for (col, v) in
+            self.opt_money.iter_mut().zip([r.aj, r.degressive_rate, r.paid_rate, r.e_declared, r.e_attested])
+        {
+            col.push(v.map(cents));
+        }
+        self.a.push(r.a.map(|a| units(a, 3)));
+        for (col, v) in self.ints.iter_mut().zip([r.w, r.w_prime, r.days_due]) {
+            col.push(v);
+        }
+        self.ceiling.push(r.ceiling_applied);
+        let [f0, f1, f2, f3, f4, f5] = r.f;
+        for (col, v) in self.money.iter_mut().zip([r.due, r.paid, r.duplicates, f0, f1, f2, f3, f4, f5, r.delta]) {
+            col.push(cents(v));
+        }
+        self.flags[0].push(r.ambiguous);
+        self.flags[1].push(r.held);
+    }
+
+    fn finish(self) -> PolarsResult<DataFrame> {
+        let text = |name: &str, a: MutableBinaryViewArray<str>| -> Column {
+            StringChunked::with_chunk(name.into(), a.freeze()).into_series().into()
+        };
+        // Money below 10^16 euros always fits 18 digits: no second pass to check it.
+        let decimal = |name: &str, values: Vec<i128>, valid: Option<Bitmap>, scale: usize| -> Column {
+            Int128Chunked::from_vec_validity(name.into(), values, valid)
+                .into_decimal_unchecked(18, scale)
+                .into_series()
+                .into()
+        };
+        let [seeker, agency, right] = self.ids;
+        let [aj, degressive, paid_rate, e_declared, e_attested] = self.opt_money;
+        let [w, w_prime, days_due] = self.ints;
+        let [due, paid, duplicates, f0, f1, f2, f3, f4, f5, delta] = self.money;
+        let [ambiguous, held] = self.flags;
+        let opt_money = |name: &str, c: Nullable<i128>| decimal(name, c.values, c.valid.into(), 2);
+        let money = |name: &str, v: Vec<i128>| decimal(name, v, None, 2);
+        let int = |name: &str, c: Nullable<i64>| -> Column {
+            Int64Chunked::from_vec_validity(name.into(), c.values, c.valid.into()).into_series().into()
+        };
+        let flag =
+            |name: &str, v: Vec<bool>| -> Column { BooleanChunked::from_slice(name.into(), &v).into_series().into() };
+        let ceiling: BooleanChunked =
+            self.ceiling.values.iter().zip(self.ceiling.valid.iter()).map(|(&v, ok)| ok.then_some(v)).collect();
+        DataFrame::new_infer_height(vec![
+            text("seeker_id", seeker),
+            text("agency_id", agency),
+            text("right_id", right),
+            text("month", self.month),
+            text("basis", self.basis),
+            opt_money("aj", aj),
+            opt_money("degressive_rate", degressive),
+            opt_money("paid_rate", paid_rate),
+            int("w", w),
+            int("w_prime", w_prime),
+            opt_money("e_declared", e_declared),
+            opt_money("e_attested", e_attested),
+            decimal("a", self.a.values, self.a.valid.into(), 3),
+            int("days_due", days_due),
+            ceiling.with_name("ceiling_applied".into()).into_series().into(),
+            money("due", due),
+            money("paid", paid),
+            money("duplicates", duplicates),
+            money("f0", f0),
+            money("f1", f1),
+            money("f2", f2),
+            money("f3", f3),
+            money("f4", f4),
+            money("f5", f5),
+            money("delta", delta),
+            flag("ambiguous", ambiguous),
+            flag("held", held),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    fn row(i: usize) -> EntitlementRow {
+        let some = |d: Decimal| (!i.is_multiple_of(3)).then_some(d);
+        EntitlementRow {
+            seeker_id: format!("S{i:05}").into(),
+            agency_id: format!("ARA-069-{}", i % 4).into(),
+            right_id: if i.is_multiple_of(5) { "".into() } else { format!("R{i}").into() },
+            month: Month::new(2024, 1 + (i % 3) as u32).unwrap(),
+            basis: if i.is_multiple_of(2) { "attested" } else { "declared" },
+            aj: some(dec!(41.25) + Decimal::from(i)),
+            degressive_rate: (i.is_multiple_of(7)).then_some(dec!(88.20)),
+            paid_rate: some(dec!(41.3)),
+            w: (!i.is_multiple_of(3)).then_some(31 - (i % 4) as i64),
+            w_prime: (!i.is_multiple_of(3)).then_some(28),
+            e_declared: some(dec!(0)),
+            e_attested: (i % 4 == 1).then_some(dec!(1234.56)),
+            a: (!i.is_multiple_of(3)).then_some(dec!(417.3305) - Decimal::from(i)),
+            days_due: (!i.is_multiple_of(3)).then_some(i as i64 % 31),
+            ceiling_applied: (!i.is_multiple_of(3)).then_some(i.is_multiple_of(11)),
+            due: dec!(1038.75),
+            paid: dec!(1100),
+            duplicates: -Decimal::from(i),
+            f: [dec!(1), dec!(2.5), dec!(-3.25), dec!(4), dec!(5), dec!(6)],
+            delta: dec!(61.25) - Decimal::from(i),
+            ambiguous: i.is_multiple_of(13),
+            held: i.is_multiple_of(17),
+        }
+    }
+
+    fn read(path: &Path) -> DataFrame {
+        ParquetReader::new(std::fs::File::open(path).unwrap()).finish().unwrap()
+    }
+
+    #[test]
+    fn row_groups_hold_every_row_and_value_once() {
+        let rows = Chunked(vec![(0..7).map(row).collect(), vec![], (7..40).map(row).collect()]);
+        let tag = RuleSetTag { label: "fr-are@2025-07-01".into(), sha256: "ab".into() };
+        let (one, many) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let a = write_entitlements_in_groups(one.path(), &rows, &tag, 1000).unwrap();
+        let b = write_entitlements_in_groups(many.path(), &rows, &tag, 6).unwrap();
+        assert_eq!((a.rows, b.rows), (40, 40));
+        let (a, b) = (read(&one.path().join("entitlements.parquet")), read(&many.path().join("entitlements.parquet")));
+        assert!(a.equals_missing(&b), "{a}\n{b}");
+        assert_eq!(a.width(), super::super::ENTITLEMENTS_HEADER.len());
+        let text = |c: &str, i: usize| {
+            a.column(c).unwrap().cast(&DataType::String).unwrap().str().unwrap().get(i).map(String::from)
+        };
+        // Row 3: the optional figures are empty; row 4 holds them, A to three decimals.
+        assert_eq!(text("aj", 3), None);
+        assert_eq!(text("aj", 4).as_deref(), Some("45.25"));
+        assert_eq!(text("a", 4).as_deref(), Some("413.331"));
+        assert_eq!(text("e_attested", 5).as_deref(), Some("1234.56"));
+        assert_eq!(text("ceiling_applied", 22).as_deref(), Some("true"));
+        assert_eq!(text("ceiling_applied", 21), None);
+        assert_eq!(text("duplicates", 39).as_deref(), Some("-39.00"));
+        assert_eq!(text("month", 38).as_deref(), Some("2024-03"));
+        assert_eq!(text("seeker_id", 39).as_deref(), Some("S00039"));
+        assert_eq!(text("held", 34).as_deref(), Some("true"));
+        // No row at all still gives a readable file with every column.
+        let empty = tempfile::tempdir().unwrap();
+        write_entitlements_in_groups(empty.path(), &Chunked::default(), &tag, 6).unwrap();
+        let e = read(&empty.path().join("entitlements.parquet"));
+        assert_eq!((e.height(), e.schema()), (0, a.schema()));
+    }
 }

@@ -1,0 +1,81 @@
+//! The Parquet outputs hold exactly the values of their CSV twins, typed:
+//! analysts' notebooks and auditors' spreadsheets must never disagree.
+
+mod common;
+
+use std::path::Path;
+use std::str::FromStr;
+
+use common::*;
+use polars::prelude::*;
+use rust_decimal::Decimal;
+
+/// What a column must be in Parquet.
+fn expected_type(file: &str, column: &str) -> DataType {
+    match column {
+        "a" => DataType::Decimal(18, 3),
+        "aj" | "degressive_rate" | "paid_rate" | "e_declared" | "e_attested" | "due" | "paid" | "duplicates" | "f0"
+        | "f1" | "f2" | "f3" | "f4" | "f5" | "delta" | "amount" => DataType::Decimal(18, 2),
+        "w" | "w_prime" | "days_due" => DataType::Int64,
+        "ceiling_applied" | "ambiguous" | "held" => DataType::Boolean,
+        "time_barred_on" => DataType::Date,
+        _ => {
+            assert!(!column.is_empty(), "{file}: empty column name");
+            DataType::String
+        }
+    }
+}
+
+fn assert_same(dir: &Path, name: &str) {
+    let df = ParquetReader::new(std::fs::File::open(dir.join(format!("{name}.parquet"))).unwrap()).finish().unwrap();
+    let mut r = csv::Reader::from_path(dir.join(format!("{name}.csv"))).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
+    assert_eq!(df.get_column_names().iter().map(|c| c.to_string()).collect::<Vec<_>>(), header, "{name} columns");
+    assert_eq!(df.height(), rows.len(), "{name} rows");
+    for (j, col) in df.columns().iter().enumerate() {
+        let want = expected_type(name, &header[j]);
+        assert_eq!(col.dtype(), &want, "{name}.{}", header[j]);
+        let text = col.cast(&DataType::String).unwrap();
+        let text = text.str().unwrap();
+        for (k, row) in rows.iter().enumerate() {
+            let (got, csv) = (text.get(k), &row[j]);
+            let same = match (got, &want) {
+                (None, _) => csv.is_empty(),
+                (Some(g), DataType::Decimal(..)) => Decimal::from_str(g).ok() == Decimal::from_str(csv).ok(),
+                (Some(g), _) => g == csv,
+            };
+            assert!(same, "{name} line {} column {}: parquet {got:?}, csv {csv:?}", k + 2, header[j]);
+        }
+    }
+}
+
+#[test]
+fn parquet_outputs_hold_the_csv_values_typed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (gen, out) = (tmp.path().join("gen"), tmp.path().join("run"));
+    let o = indus(&[
+        "generate",
+        "--seekers",
+        "3000",
+        "--months",
+        "2024-02..2024-03",
+        "--seed",
+        "11",
+        "--bad-rate",
+        "0.01",
+        "--out",
+        gen.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_ok(&gen, &out, "2024-04-20", &["--max-reject-rate", "0.05"]);
+    assert_same(&out, "findings");
+    assert_same(&out, "entitlements");
+    // The month exercises every kind of cell: empty figures, A's three decimals, every flag.
+    let ent = read_csv(&out.join("entitlements.csv"));
+    assert!(ent.len() > 5000);
+    assert!(ent.iter().any(|r| r["aj"].is_empty()) && ent.iter().any(|r| r["ceiling_applied"] == "true"));
+    assert!(ent.iter().any(|r| r["held"] == "true") && ent.iter().any(|r| r["ambiguous"] == "true"));
+    let findings = read_csv(&out.join("findings.csv"));
+    assert!(findings.iter().any(|r| r["time_barred_on"].is_empty()) && findings.len() > 300);
+}
