@@ -3,8 +3,9 @@
 //! stable code of data.md, and holds the seeker-months it touches to review;
 //! a record dated after `as_of` is set aside as not yet known (rules.md §3.0).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::hash::BuildHasher as _;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -403,7 +404,7 @@ fn read_payment(t: &RawTable, row: usize, as_of: NaiveDate) -> Row<Payment> {
 }
 
 /// Validates one table: typed records, rejects, held months and counts.
-fn validate_table<T: Send>(
+fn validate_table<T: Send + Sync>(
     t: &RawTable,
     read: impl Fn(&RawTable, usize) -> Row<T> + Sync,
     id_of: impl Fn(&T) -> &str,
@@ -414,12 +415,10 @@ fn validate_table<T: Send>(
     let rows: Vec<Row<T>> = (0..t.rows).into_par_iter().map(|i| read(t, i)).collect();
     let mut stats = InputStats { rows_read: t.rows as u64, ..Default::default() };
     // Exports usually list records by id: strictly increasing ids cannot
-    // repeat, and the hash set below (cache misses on millions of ids) is skipped.
+    // repeat, and the search for repeated ids below is skipped.
     let increasing =
         (1..t.rows).into_par_iter().all(|i| matches!((t.cell(0, i - 1), t.cell(0, i)), (Some(a), Some(b)) if a < b));
-    // Ids borrowed from the table's own text: no copy per record.
-    let mut seen: HashSet<&str, foldhash::fast::RandomState> =
-        HashSet::with_capacity_and_hasher(if increasing { 0 } else { t.rows }, Default::default());
+    let duplicate = if increasing { Vec::new() } else { repeated_ids(t, &rows) };
     let id_column = t.kind.columns()[0].0;
     // filter_map + collect reuses the rows' allocation for the records.
     let records: Vec<T> = rows
@@ -433,7 +432,7 @@ fn validate_table<T: Send>(
                     return None;
                 }
                 Row::Accepted(rec) => {
-                    if increasing || seen.insert(t.cell(0, i).unwrap_or_default()) {
+                    if !duplicate.get(i).copied().unwrap_or(false) {
                         return Some(rec);
                     }
                     let (seeker, month) = seeker_and_month(&rec);
@@ -441,12 +440,7 @@ fn validate_table<T: Send>(
                     let msg = format!("`{id}` already appears earlier in the file");
                     (Some(id), Some(seeker.to_string()), month, vec![(0, Code::DuplicateId, msg)])
                 }
-                Row::Rejected { id, seeker, month, problems } => {
-                    if let Some(id) = t.cell(0, i).filter(|_| !increasing) {
-                        seen.insert(id);
-                    }
-                    (id, seeker, month, problems)
-                }
+                Row::Rejected { id, seeker, month, problems } => (id, seeker, month, problems),
             };
             stats.rejected += 1;
             // A right touches every month of its seeker; so does a record whose month is unreadable.
@@ -471,6 +465,35 @@ fn validate_table<T: Send>(
         })
         .collect();
     Part { records, rejects, held, stats }
+}
+
+/// The accepted rows whose id an earlier row of the file already has
+/// (rejected rows count as earlier copies; rows not yet known at `as_of` do
+/// not). Ids are sorted by (hash, row) in parallel rather than put one by one
+/// into a hash set: a million ids of an unsorted file make a hash set miss
+/// the cache on nearly every insert.
+fn repeated_ids<T: Send + Sync>(t: &RawTable, rows: &[Row<T>]) -> Vec<bool> {
+    let hasher = foldhash::fast::FixedState::with_seed(0x1d05);
+    let mut keys: Vec<(u64, u32)> = rows
+        .par_iter()
+        .enumerate()
+        .filter(|(_, row)| !matches!(row, Row::NotYetKnown))
+        .filter_map(|(i, _)| t.cell(0, i).map(|id| (hasher.hash_one(id), i as u32)))
+        .collect();
+    keys.par_sort_unstable();
+    let mut duplicate = vec![false; rows.len()];
+    // Rows with the same hash are next to each other, in file order: a row
+    // repeats an id when an earlier row of its run has the same text.
+    for run in keys.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+        for (j, &(_, row)) in run.iter().enumerate().skip(1) {
+            let id = t.cell(0, row as usize);
+            let accepted = matches!(rows[row as usize], Row::Accepted(_));
+            if accepted && run[..j].iter().any(|&(_, earlier)| t.cell(0, earlier as usize) == id) {
+                duplicate[row as usize] = true;
+            }
+        }
+    }
+    duplicate
 }
 
 /// What validating one file gave, merged into [`Validated`] in file order.

@@ -200,3 +200,38 @@ fn unknown_columns_are_ignored_and_named_once() {
     assert_eq!(err.matches("channel").count(), 1, "{err}");
     assert!(err.contains("declarations.csv"), "{err}");
 }
+
+#[test]
+fn duplicate_ids_reject_every_copy_after_the_first_in_file_order() {
+    // An unsorted ledger: ids repeat across seekers and after rejected or
+    // not-yet-known copies. Lines: 2 P-S02-1 (case 02's advance), then:
+    let lines = [
+        "P-Z9,S77,R-S77,2024-03,advance,1,10.00,10.00,2024-04-03", // 3: first P-Z9
+        "P-A1,S99,R-S99,2024-03,advance,1,10.00,-10.00,2024-04-03", // 4: rejected (sign), still a first copy
+        "P-Z9,S55,R-S55,2024-03,advance,1,10.00,10.00,2024-04-03", // 5: duplicate of line 3, another seeker
+        "P-A1,S98,R-S98,2024-03,advance,1,10.00,10.00,2024-04-03", // 6: duplicate of rejected line 4
+        "P-B2,S97,R-S97,2024-03,advance,1,10.00,10.00,2024-05-03", // 7: not yet known: no first copy
+        "P-B2,S96,R-S96,2024-03,advance,1,10.00,10.00,2024-04-03", // 8: kept
+        "P-S02-1,S02,R-S02,2024-03,advance,19,45.60,866.40,2024-04-03", // 9: duplicate of line 2
+        "P-Z9,S77,R-S77,2024-03,advance,1,10.00,10.00,2024-04-03", // 10: third copy of P-Z9
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let input = case02_with(tmp.path(), "ledger.csv", &lines.join("\n"));
+    let out = tmp.path().join("out");
+    run_ok(&input, &out, "2024-04-15", &["--max-reject-rate", "1"]);
+    let rejects = project(&read_csv(&out.join("rejects.csv")), &["line", "record_id", "code"]);
+    let mut want = vec![
+        "4,P-A1,sign_mismatch",
+        "5,P-Z9,duplicate_id",
+        "6,P-A1,duplicate_id",
+        "9,P-S02-1,duplicate_id",
+        "10,P-Z9,duplicate_id",
+    ];
+    want.sort();
+    assert_eq!(rejects, want);
+    // The first copies and the payment after a not-yet-known copy are
+    // reconciled; a rejected copy makes no seeker-month of its own and holds
+    // the month it names (line 10 holds S77's).
+    let months = project(&read_csv(&out.join("entitlements.csv")), &["seeker_id", "paid", "held"]);
+    assert_eq!(months, vec!["S02,866.40,true", "S77,10.00,true", "S96,10.00,false"]);
+}
