@@ -174,11 +174,33 @@ impl<'a> Grouped<'a> {
 /// Sorts every record list by (seeker, id), so that results do not depend on
 /// the input's row order.
 pub fn sort_records(v: &mut Validated) {
-    v.rights.par_sort_unstable_by(|a, b| (&a.seeker_id, &a.right_id).cmp(&(&b.seeker_id, &b.right_id)));
-    v.declarations
-        .par_sort_unstable_by(|a, b| (&a.seeker_id, &a.declaration_id).cmp(&(&b.seeker_id, &b.declaration_id)));
-    v.payslips.par_sort_unstable_by(|a, b| (&a.seeker_id, &a.attestation_id).cmp(&(&b.seeker_id, &b.attestation_id)));
-    v.payments.par_sort_unstable_by(|a, b| (&a.seeker_id, &a.payment_id).cmp(&(&b.seeker_id, &b.payment_id)));
+    // Side by side: a parallel sort splits its slice on one thread first.
+    let Validated { rights, declarations, payslips, payments, .. } = v;
+    rayon::join(
+        || {
+            rayon::join(
+                || rights.par_sort_unstable_by(|a, b| (&a.seeker_id, &a.right_id).cmp(&(&b.seeker_id, &b.right_id))),
+                || {
+                    declarations.par_sort_unstable_by(|a, b| {
+                        (&a.seeker_id, &a.declaration_id).cmp(&(&b.seeker_id, &b.declaration_id))
+                    })
+                },
+            )
+        },
+        || {
+            rayon::join(
+                || {
+                    payslips.par_sort_unstable_by(|a, b| {
+                        (&a.seeker_id, &a.attestation_id).cmp(&(&b.seeker_id, &b.attestation_id))
+                    })
+                },
+                || {
+                    payments
+                        .par_sort_unstable_by(|a, b| (&a.seeker_id, &a.payment_id).cmp(&(&b.seeker_id, &b.payment_id)))
+                },
+            )
+        },
+    );
 }
 
 /// Groups sorted records by seeker: one merge of the four sorted lists.
