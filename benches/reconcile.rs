@@ -19,7 +19,10 @@ fn bench(c: &mut Criterion) {
     let n = g.ids.len();
     let one = |i: usize| {
         let r = g.records(i);
-        process_seeker(&r, p.validated.held.get(r.seeker_id).unwrap_or(&none), &ctx, None, &label).findings.len()
+        process_seeker(&r, p.validated.held.get(r.seeker_id).unwrap_or(&none), &ctx, None, &label)
+            .expect("figures in range")
+            .findings
+            .len()
     };
     let mut grp = c.benchmark_group("reconcile");
     grp.throughput(Throughput::Elements(n as u64));

@@ -39,6 +39,11 @@ pub enum Error {
     #[error("cannot write {path}: {problem}")]
     Output { path: PathBuf, problem: String },
 
+    /// A computed figure too large for the outputs' Decimal(18, 2): only
+    /// absurd inputs (amounts of 10^16 € and more) get there.
+    #[error("seeker {seeker}, month {month}: {figure} = {value} has more than 16 digits before the decimal point, more than the outputs hold; check that seeker's amounts")]
+    FigureOutOfRange { seeker: String, month: String, figure: &'static str, value: String },
+
     /// `replay`: an input no longer matches the manifest.
     #[error("{0}")]
     InputChanged(String),

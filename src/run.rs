@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{self, DialectChoice, InputKind, RawTable};
 use crate::model::Month;
 use crate::output::manifest::{InputRef, Manifest, OutputRef, RuleSetRef, Total, Totals};
-use crate::output::{self, money, AgencyRow, Chunked, EntitlementRow, FindingRow, NoticeRow, Staging, Written};
+use crate::output::{self, money, AgencyRow, Chunked, EntitlementRow, FindingRow, Fixed, NoticeRow, Staging, Written};
 use crate::reconcile::{reconcile_seeker, Context, Entitlement, Held, MonthOutcome, SeekerRecords, Status};
 use crate::rules::{hex, MonthParams, RuleSet};
 use crate::status::{self, Channel};
@@ -264,7 +264,7 @@ pub fn process_seeker(
     ctx: &Context,
     selected: Option<&[Month]>,
     rules_label: &str,
-) -> SeekerResult {
+) -> Result<SeekerResult> {
     let mut months = reconcile_seeker(recs, held, ctx).expect("parameters resolved for every month");
     if let Some(sel) = selected {
         months.retain(|m| sel.contains(&m.month));
@@ -285,6 +285,14 @@ pub fn process_seeker(
         // Most months have no finding: their evidence is never written.
         let evidence = if m.findings.is_empty() { String::new() } else { m.evidence(recs) };
         for f in &m.findings {
+            if Fixed::new(f.amount, 2).is_none() {
+                return Err(Error::FigureOutOfRange {
+                    seeker: seeker.to_string(),
+                    month: m.month.to_string(),
+                    figure: f.cause.as_str(),
+                    value: f.amount.to_string(),
+                });
+            }
             findings.push(FindingRow {
                 finding_id: finding_id(seeker, m.month, f.cause.as_str(), rules_label),
                 seeker_id: seeker.into(),
@@ -300,7 +308,7 @@ pub fn process_seeker(
                 rule_set: rules_label.to_string(),
             });
         }
-        entitlements.push(entitlement_row(seeker, m, recs));
+        entitlements.push(entitlement_row(seeker, m, recs)?);
     }
     let notice = notice.map(|n| NoticeRow {
         seeker_id: seeker.into(),
@@ -316,62 +324,75 @@ pub fn process_seeker(
             .collect::<Vec<_>>()
             .join(" "),
     });
-    SeekerResult { months, findings, entitlements, notice }
+    Ok(SeekerResult { months, findings, entitlements, notice })
 }
 
-pub fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> EntitlementRow {
+pub fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> Result<EntitlementRow> {
+    let fixed = |figure: &'static str, d: Option<Decimal>, places: u32| -> Result<Fixed> {
+        let Some(d) = d else { return Ok(Fixed::EMPTY) };
+        Fixed::new(d, places).ok_or_else(|| Error::FigureOutOfRange {
+            seeker: seeker.to_string(),
+            month: m.month.to_string(),
+            figure,
+            value: d.to_string(),
+        })
+    };
+    let money = |figure: &'static str, d: Option<Decimal>| fixed(figure, d, 2);
+    let e_attested = m.computation().map_or_else(
+        || {
+            let att: Vec<Decimal> =
+                m.payslips.iter().map(|&i| &recs.payslips[i]).filter(|s| !s.conserved).map(|s| s.gross_pay).collect();
+            (!att.is_empty()).then(|| att.iter().sum())
+        },
+        |c| c.e_attested,
+    );
     let mut row = EntitlementRow {
         seeker_id: seeker.into(),
         agency_id: m.agency_id.clone().unwrap_or_default(),
         right_id: m.right_id.clone().unwrap_or_default(),
         month: m.month,
         basis: m.basis.as_str(),
-        e_attested: m.computation().map_or_else(
-            || {
-                let att: Vec<Decimal> = m
-                    .payslips
-                    .iter()
-                    .map(|&i| &recs.payslips[i])
-                    .filter(|s| !s.conserved)
-                    .map(|s| s.gross_pay)
-                    .collect();
-                (!att.is_empty()).then(|| att.iter().sum())
-            },
-            |c| c.e_attested,
-        ),
-        due: m.f5,
-        paid: m.paid,
-        duplicates: m.duplicates,
-        f: [m.paid, m.f1, m.f2, m.f3, m.f4, m.f5],
-        delta: m.delta,
+        e_attested: money("e_attested", e_attested)?,
+        due: money("due", Some(m.f5))?,
+        paid: money("paid", Some(m.paid))?,
+        duplicates: money("duplicates", Some(m.duplicates))?,
+        f: [
+            money("f0", Some(m.paid))?,
+            money("f1", Some(m.f1))?,
+            money("f2", Some(m.f2))?,
+            money("f3", Some(m.f3))?,
+            money("f4", Some(m.f4))?,
+            money("f5", Some(m.f5))?,
+        ],
+        delta: money("delta", Some(m.delta))?,
         ambiguous: m.ambiguous(),
         held: m.held,
-        aj: None,
-        degressive_rate: None,
-        paid_rate: None,
+        aj: Fixed::EMPTY,
+        degressive_rate: Fixed::EMPTY,
+        paid_rate: Fixed::EMPTY,
         w: None,
         w_prime: None,
-        e_declared: None,
-        a: None,
+        e_declared: Fixed::EMPTY,
+        a: Fixed::EMPTY,
         days_due: None,
         ceiling_applied: None,
     };
     match &m.entitlement {
         Entitlement::NoActiveRight => {}
-        Entitlement::NoDeclaration { allowance, .. } => row.aj = Some(allowance.aj),
+        Entitlement::NoDeclaration { allowance, .. } => row.aj = money("aj", Some(allowance.aj))?,
         Entitlement::Computed(c) => {
-            row.aj = Some(c.allowance.aj);
-            row.degressive_rate = c.degressive_rate;
-            row.paid_rate = Some(c.paid_rate);
+            row.aj = money("aj", Some(c.allowance.aj))?;
+            row.degressive_rate = money("degressive_rate", c.degressive_rate)?;
+            row.paid_rate = money("paid_rate", Some(c.paid_rate))?;
             row.w = Some(c.window.days);
             row.w_prime = Some(c.payable_days);
-            row.e_declared = Some(c.e_declared);
-            row.a = Some(c.f5.a);
+            row.e_declared = money("e_declared", Some(c.e_declared))?;
+            row.a = fixed("a", Some(c.f5.a), 3)?;
             row.days_due = Some(c.f5.days);
             row.ceiling_applied = Some(c.f5.ceiling_applied);
         }
     }
-    row
+    Ok(row)
 }
 
 /// Totals by agency (rules.md §6): who was notified, how, and the sums by status.
@@ -495,14 +516,14 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
             for &i in chunk {
                 let recs = grouped.records(i);
                 let held = p.validated.held.get(recs.seeker_id).unwrap_or(&no_hold);
-                let r = process_seeker(&recs, held, &ctx, selected.as_deref(), &label);
+                let r = process_seeker(&recs, held, &ctx, selected.as_deref(), &label)?;
                 out.0.extend(r.findings);
                 out.1.extend(r.entitlements);
                 out.2.extend(r.notice);
             }
-            out
+            Ok(out)
         })
-        .collect();
+        .collect::<Result<_>>()?;
     timings.lap("reconcile", &mut t);
 
     let mut rows = Rows::default();

@@ -235,3 +235,25 @@ fn duplicate_ids_reject_every_copy_after_the_first_in_file_order() {
     let months = project(&read_csv(&out.join("entitlements.csv")), &["seeker_id", "paid", "held"]);
     assert_eq!(months, vec!["S02,866.40,true", "S77,10.00,true", "S96,10.00,false"]);
 }
+
+#[test]
+fn a_figure_too_large_for_the_outputs_stops_the_run() {
+    // 10^16 € does not fit the outputs' Decimal(18, 2): the run stops and
+    // names the seeker, the month and the figure rather than write it wrong.
+    let tmp = tempfile::tempdir().unwrap();
+    let line = "P-S02-2,S02,R-S02,2024-03,regularisation,0,45.60,10000000000000000.00,2024-04-05";
+    let input = case02_with(tmp.path(), "ledger.csv", line);
+    let err = run_fails(&input, &tmp.path().join("out"));
+    assert!(
+        err.contains("seeker S02, month 2024-03: processing_error = 10000000000000000.00 has more than 16 digits"),
+        "{err}"
+    );
+    // One cent less than 10^16 € in all is still written, to the cent.
+    let tmp = tempfile::tempdir().unwrap();
+    let line = "P-S02-2,S02,R-S02,2024-03,regularisation,0,45.60,9999999999999133.59,2024-04-05";
+    let input = case02_with(tmp.path(), "ledger.csv", line);
+    let out = tmp.path().join("out");
+    run_ok(&input, &out, "2024-04-15", &[]);
+    let ent = read_csv(&out.join("entitlements.csv"));
+    assert_eq!(ent[0]["paid"], "9999999999999999.99");
+}

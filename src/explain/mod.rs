@@ -304,7 +304,7 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> 
     let held = p.validated.held.get(seeker).unwrap_or(&no_hold);
     let ctx = p.context();
     let label = p.rules.label();
-    let result = process_seeker(&recs, held, &ctx, None, &label);
+    let result = process_seeker(&recs, held, &ctx, None, &label)?;
     let m = result.months.iter().find(|m| m.month == month).ok_or_else(|| {
         let have: Vec<String> = result.months.iter().map(|m| m.month.to_string()).collect();
         Error::Usage(format!("seeker {seeker} has no record for {month} (months in the input: {})", have.join(", ")))
@@ -411,7 +411,7 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> 
         entitlement: ENTITLEMENTS_HEADER
             .iter()
             .map(|h| h.to_string())
-            .zip(entitlement_row(seeker, m, &recs).fields())
+            .zip(entitlement_row(seeker, m, &recs)?.fields())
             .collect(),
     };
 

@@ -68,7 +68,9 @@ pub const FINDINGS_HEADER: &[&str] = &[
     "rule_set",
 ];
 
-/// One row of entitlements.csv; `None` where a figure does not apply.
+/// One row of entitlements.csv, its figures as the file writes them
+/// ([`Fixed`]: a million of these rows are kept until written, and a
+/// `Decimal` takes twice the room).
 #[derive(Clone, Debug, PartialEq)]
 pub struct EntitlementRow {
     pub seeker_id: Id,
@@ -76,23 +78,47 @@ pub struct EntitlementRow {
     pub right_id: Id,
     pub month: Month,
     pub basis: &'static str,
-    pub aj: Option<Decimal>,
-    pub degressive_rate: Option<Decimal>,
-    pub paid_rate: Option<Decimal>,
+    pub aj: Fixed,
+    pub degressive_rate: Fixed,
+    pub paid_rate: Fixed,
     pub w: Option<i64>,
     pub w_prime: Option<i64>,
-    pub e_declared: Option<Decimal>,
-    pub e_attested: Option<Decimal>,
-    pub a: Option<Decimal>,
+    pub e_declared: Fixed,
+    pub e_attested: Fixed,
+    /// In thousandths.
+    pub a: Fixed,
     pub days_due: Option<i64>,
     pub ceiling_applied: Option<bool>,
-    pub due: Decimal,
-    pub paid: Decimal,
-    pub duplicates: Decimal,
-    pub f: [Decimal; 6],
-    pub delta: Decimal,
+    pub due: Fixed,
+    pub paid: Fixed,
+    pub duplicates: Fixed,
+    pub f: [Fixed; 6],
+    pub delta: Fixed,
     pub ambiguous: bool,
     pub held: bool,
+}
+
+/// A figure as the outputs write it: a whole number of hundredths (of
+/// thousandths for `a`), rounded half away from zero; [`Fixed::EMPTY`] where
+/// it does not apply. Every figure the outputs can hold fits: their Parquet
+/// Decimal(18, 2) stops below 10^16 €, an i64 of cents at 9.2 × 10^16 €.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fixed(i64);
+
+impl Fixed {
+    pub const EMPTY: Fixed = Fixed(i64::MIN);
+
+    /// `d` in units of 10^-places, or `None` beyond 18 digits (no output
+    /// could hold it).
+    pub fn new(d: Decimal, places: u32) -> Option<Fixed> {
+        let units = fixed_units(d, places);
+        (units.unsigned_abs() < 10u128.pow(18)).then_some(Fixed(units as i64))
+    }
+
+    /// The figure in units, `None` when empty.
+    pub fn get(self) -> Option<i64> {
+        (self != Fixed::EMPTY).then_some(self.0)
+    }
 }
 
 pub const ENTITLEMENTS_HEADER: &[&str] = &[
@@ -259,12 +285,12 @@ impl<'a> CsvLine<'a> {
         self
     }
 
-    /// A decimal with exactly `places` decimals (the entitlements' `a` has 3).
-    pub fn opt_fixed(&mut self, d: Option<Decimal>, places: u32) -> &mut Self {
-        match d {
-            Some(d) => {
+    /// A [`Fixed`] figure with exactly `places` decimals; empty when empty.
+    pub fn fixed(&mut self, f: Fixed, places: u32) -> &mut Self {
+        match f.get() {
+            Some(units) => {
                 self.sep();
-                push_fixed(self.out, d, places);
+                push_units(self.out, units as i128, places);
                 self
             }
             None => self.text(""),
@@ -284,15 +310,24 @@ pub fn push_money(out: &mut String, d: Decimal) {
     push_fixed(out, d, 2)
 }
 
-/// Appends a decimal with exactly `places` decimals, rounded half away from
-/// zero, `-` when negative and never `-0`.
-fn push_fixed(out: &mut String, d: Decimal, places: u32) {
+/// `d` as a whole number of 10^-places, rounded half away from zero.
+pub fn fixed_units(d: Decimal, places: u32) -> i128 {
     let d = if d.scale() > places {
         d.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
     } else {
         d
     };
-    let units = d.mantissa() * 10i128.pow(places - d.scale());
+    d.mantissa() * 10i128.pow(places - d.scale())
+}
+
+/// Appends a decimal with exactly `places` decimals, rounded half away from
+/// zero, `-` when negative and never `-0`.
+fn push_fixed(out: &mut String, d: Decimal, places: u32) {
+    push_units(out, fixed_units(d, places), places)
+}
+
+/// Appends a whole number of 10^-places with exactly `places` decimals.
+fn push_units(out: &mut String, units: i128, places: u32) {
     if units < 0 {
         out.push('-');
     }
@@ -367,23 +402,23 @@ impl CsvRow for EntitlementRow {
             .text(&self.right_id)
             .month(self.month)
             .text(self.basis)
-            .opt_money(self.aj)
-            .opt_money(self.degressive_rate)
-            .opt_money(self.paid_rate)
+            .fixed(self.aj, 2)
+            .fixed(self.degressive_rate, 2)
+            .fixed(self.paid_rate, 2)
             .opt_int(self.w)
             .opt_int(self.w_prime)
-            .opt_money(self.e_declared)
-            .opt_money(self.e_attested)
-            .opt_fixed(self.a, 3)
+            .fixed(self.e_declared, 2)
+            .fixed(self.e_attested, 2)
+            .fixed(self.a, 3)
             .opt_int(self.days_due)
             .opt_boolean(self.ceiling_applied)
-            .money(self.due)
-            .money(self.paid)
-            .money(self.duplicates);
+            .fixed(self.due, 2)
+            .fixed(self.paid, 2)
+            .fixed(self.duplicates, 2);
         for f in self.f {
-            l.money(f);
+            l.fixed(f, 2);
         }
-        l.money(self.delta).boolean(self.ambiguous).boolean(self.held);
+        l.fixed(self.delta, 2).boolean(self.ambiguous).boolean(self.held);
     }
 }
 
@@ -584,5 +619,30 @@ mod tests {
         assert_eq!(money(-dec!(0.00)), "0.00");
         assert_eq!(money(dec!(1152.89)), "1152.89");
         assert_eq!(money(dec!(5)), "5.00");
+    }
+
+    #[test]
+    fn fixed_figures_write_as_their_decimals() {
+        let line = |figures: &[(Fixed, u32)]| {
+            let mut s = String::new();
+            let mut l = CsvLine::new(&mut s);
+            for &(f, places) in figures {
+                l.fixed(f, places);
+            }
+            s
+        };
+        let c = |d: Decimal| Fixed::new(d, 2).unwrap();
+        assert_eq!(
+            line(&[(c(dec!(273.6)), 2), (c(dec!(-0.05)), 2), (c(-dec!(0.00)), 2), (Fixed::EMPTY, 2)]),
+            "273.60,-0.05,0.00,"
+        );
+        // Half away from zero, as the rules round; A keeps three decimals.
+        assert_eq!(line(&[(c(dec!(0.125)), 2), (c(dec!(-0.125)), 2)]), "0.13,-0.13");
+        assert_eq!(line(&[(Fixed::new(dec!(417.3305), 3).unwrap(), 3)]), "417.331");
+        // The largest figure the outputs' Decimal(18, 2) holds, and one cent more.
+        assert_eq!(line(&[(c(dec!(9999999999999999.99)), 2)]), "9999999999999999.99");
+        assert_eq!(Fixed::new(dec!(10000000000000000.00), 2), None);
+        assert_eq!(Fixed::new(dec!(-10000000000000000.00), 2), None);
+        assert_eq!(Fixed::new(dec!(5), 2).and_then(Fixed::get), Some(500));
     }
 }

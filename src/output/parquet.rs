@@ -38,8 +38,8 @@ fn cents(d: Decimal) -> i128 {
 
 fn money_col(name: &str, values: impl Iterator<Item = Option<Decimal>>) -> PolarsResult<Column> {
     let ca: Int128Chunked = values.map(|v| v.map(cents)).collect();
-    // Checking that 18 digits hold every amount would be one more pass over
-    // the column: money below 10^16 euros always fits.
+    // No second pass checking that 18 digits hold every amount: the run
+    // stops on a figure of 10^16 € or more (`run::process_seeker`).
     Ok(ca.with_name(name.into()).into_decimal_unchecked(18, 2).into_series().into())
 }
 
@@ -272,16 +272,16 @@ impl EntitlementColumns {
         for (col, v) in
             self.opt_money.iter_mut().zip([r.aj, r.degressive_rate, r.paid_rate, r.e_declared, r.e_attested])
         {
-            col.push(v.map(cents));
+            col.push(v.get().map(i128::from));
         }
-        self.a.push(r.a.map(|a| units(a, 3)));
+        self.a.push(r.a.get().map(i128::from));
         for (col, v) in self.ints.iter_mut().zip([r.w, r.w_prime, r.days_due]) {
             col.push(v);
         }
         self.ceiling.push(r.ceiling_applied);
         let [f0, f1, f2, f3, f4, f5] = r.f;
         for (col, v) in self.money.iter_mut().zip([r.due, r.paid, r.duplicates, f0, f1, f2, f3, f4, f5, r.delta]) {
-            col.push(cents(v));
+            col.push(v.get().map_or(0, i128::from));
         }
         self.flags[0].push(r.ambiguous);
         self.flags[1].push(r.held);
@@ -291,7 +291,7 @@ impl EntitlementColumns {
         let text = |name: &str, a: MutableBinaryViewArray<str>| -> Column {
             StringChunked::with_chunk(name.into(), a.freeze()).into_series().into()
         };
-        // Money below 10^16 euros always fits 18 digits: no second pass to check it.
+        // Every figure is below 10^16 € ([`super::Fixed::new`]): 18 digits hold it.
         let decimal = |name: &str, values: Vec<i128>, valid: Option<Bitmap>, scale: usize| -> Column {
             Int128Chunked::from_vec_validity(name.into(), values, valid)
                 .into_decimal_unchecked(18, scale)
@@ -347,9 +347,15 @@ impl EntitlementColumns {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::Fixed;
     use rust_decimal_macros::dec;
 
+    fn fixed(d: Option<Decimal>, places: u32) -> Fixed {
+        d.map_or(Fixed::EMPTY, |d| Fixed::new(d, places).unwrap())
+    }
+
     fn row(i: usize) -> EntitlementRow {
+        let cents = |d: Option<Decimal>| fixed(d, 2);
         let some = |d: Decimal| (!i.is_multiple_of(3)).then_some(d);
         EntitlementRow {
             seeker_id: format!("S{i:05}").into(),
@@ -357,21 +363,21 @@ mod tests {
             right_id: if i.is_multiple_of(5) { "".into() } else { format!("R{i}").into() },
             month: Month::new(2024, 1 + (i % 3) as u32).unwrap(),
             basis: if i.is_multiple_of(2) { "attested" } else { "declared" },
-            aj: some(dec!(41.25) + Decimal::from(i)),
-            degressive_rate: (i.is_multiple_of(7)).then_some(dec!(88.20)),
-            paid_rate: some(dec!(41.3)),
+            aj: cents(some(dec!(41.25) + Decimal::from(i))),
+            degressive_rate: cents((i.is_multiple_of(7)).then_some(dec!(88.20))),
+            paid_rate: cents(some(dec!(41.3))),
             w: (!i.is_multiple_of(3)).then_some(31 - (i % 4) as i64),
             w_prime: (!i.is_multiple_of(3)).then_some(28),
-            e_declared: some(dec!(0)),
-            e_attested: (i % 4 == 1).then_some(dec!(1234.56)),
-            a: (!i.is_multiple_of(3)).then_some(dec!(417.3305) - Decimal::from(i)),
+            e_declared: cents(some(dec!(0))),
+            e_attested: cents((i % 4 == 1).then_some(dec!(1234.56))),
+            a: fixed((!i.is_multiple_of(3)).then_some(dec!(417.3305) - Decimal::from(i)), 3),
             days_due: (!i.is_multiple_of(3)).then_some(i as i64 % 31),
             ceiling_applied: (!i.is_multiple_of(3)).then_some(i.is_multiple_of(11)),
-            due: dec!(1038.75),
-            paid: dec!(1100),
-            duplicates: -Decimal::from(i),
-            f: [dec!(1), dec!(2.5), dec!(-3.25), dec!(4), dec!(5), dec!(6)],
-            delta: dec!(61.25) - Decimal::from(i),
+            due: cents(Some(dec!(1038.75))),
+            paid: cents(Some(dec!(1100))),
+            duplicates: cents(Some(-Decimal::from(i))),
+            f: [dec!(1), dec!(2.5), dec!(-3.25), dec!(4), dec!(5), dec!(6)].map(|d| cents(Some(d))),
+            delta: cents(Some(dec!(61.25) - Decimal::from(i))),
             ambiguous: i.is_multiple_of(13),
             held: i.is_multiple_of(17),
         }
