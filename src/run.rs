@@ -327,6 +327,8 @@ pub fn process_seeker(
     Ok(SeekerResult { months, findings, entitlements, notice })
 }
 
+/// A reconciled month's row of entitlements.csv; fails on a figure the
+/// outputs cannot hold (10^16 € or more).
 pub fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> Result<EntitlementRow> {
     let fixed = |figure: &'static str, d: Option<Decimal>, places: u32| -> Result<Fixed> {
         let Some(d) = d else { return Ok(Fixed::EMPTY) };

@@ -474,11 +474,11 @@ fn validate_table<T: Send + Sync>(
 /// the cache on nearly every insert.
 fn repeated_ids<T: Send + Sync>(t: &RawTable, rows: &[Row<T>]) -> Vec<bool> {
     let hasher = foldhash::fast::FixedState::with_seed(0x1d05);
-    let mut keys: Vec<(u64, u32)> = rows
+    let mut keys: Vec<(u64, usize)> = rows
         .par_iter()
         .enumerate()
         .filter(|(_, row)| !matches!(row, Row::NotYetKnown))
-        .filter_map(|(i, _)| t.cell(0, i).map(|id| (hasher.hash_one(id), i as u32)))
+        .filter_map(|(i, _)| t.cell(0, i).map(|id| (hasher.hash_one(id), i)))
         .collect();
     keys.par_sort_unstable();
     let mut duplicate = vec![false; rows.len()];
@@ -486,10 +486,9 @@ fn repeated_ids<T: Send + Sync>(t: &RawTable, rows: &[Row<T>]) -> Vec<bool> {
     // repeats an id when an earlier row of its run has the same text.
     for run in keys.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
         for (j, &(_, row)) in run.iter().enumerate().skip(1) {
-            let id = t.cell(0, row as usize);
-            let accepted = matches!(rows[row as usize], Row::Accepted(_));
-            if accepted && run[..j].iter().any(|&(_, earlier)| t.cell(0, earlier as usize) == id) {
-                duplicate[row as usize] = true;
+            let id = t.cell(0, row);
+            if matches!(rows[row], Row::Accepted(_)) && run[..j].iter().any(|&(_, earlier)| t.cell(0, earlier) == id) {
+                duplicate[row] = true;
             }
         }
     }
