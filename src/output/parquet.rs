@@ -205,7 +205,7 @@ fn encode_row_group(
 }
 
 /// The 27 columns of `entitlements`, filled in one pass over the rows (a
-/// pass per column would read each 400-byte row 27 times).
+/// pass per column would read each 300-byte row 27 times).
 struct EntitlementColumns {
     ids: [MutableBinaryViewArray<str>; 3],
     month: MutableBinaryViewArray<str>,
