@@ -76,6 +76,19 @@ impl Timings {
         *since = Instant::now();
     }
 
+    /// Two stages done in one pass: the pass's wall and CPU time are split
+    /// between them in proportion to the time clocked in each.
+    fn lap_shared(&mut self, stages: [&'static str; 2], clocked: [Duration; 2], since: &mut Instant) {
+        let (wall, start) = (since.elapsed(), self.stages.len());
+        self.lap(stages[1], since);
+        let cpu = self.stages[start].2;
+        let total = (clocked[0] + clocked[1]).as_secs_f64();
+        let share = if total > 0.0 { clocked[0].as_secs_f64() / total } else { 0.5 };
+        let (w0, c0) = (wall.mul_f64(share), cpu.mul_f64(share));
+        self.stages[start] = (stages[1], wall - w0, cpu - c0);
+        self.stages.insert(start, (stages[0], w0, c0));
+    }
+
     /// Starts the clock of the first stage's CPU time.
     pub fn start(&mut self) {
         self.cpu_mark = Some(process_cpu_time());
@@ -265,10 +278,32 @@ pub fn process_seeker(
     selected: Option<&[Month]>,
     rules_label: &str,
 ) -> Result<SeekerResult> {
+    settle_seeker(recompute_seeker(recs, held, ctx, selected), recs, ctx, rules_label)
+}
+
+/// Rules.md §3–§5 for one seeker: every month's entitlement recomputed under
+/// the waterfall's inputs (F2 … F5) and its difference split into causes.
+pub fn recompute_seeker(
+    recs: &SeekerRecords,
+    held: &Held,
+    ctx: &Context,
+    selected: Option<&[Month]>,
+) -> Vec<MonthOutcome> {
     let mut months = reconcile_seeker(recs, held, ctx).expect("parameters resolved for every month");
     if let Some(sel) = selected {
         months.retain(|m| sel.contains(&m.month));
     }
+    months
+}
+
+/// Rules.md §6 for one seeker's recomputed months: statuses, prescription,
+/// the notice, and the output rows.
+pub fn settle_seeker(
+    mut months: Vec<MonthOutcome>,
+    recs: &SeekerRecords,
+    ctx: &Context,
+    rules_label: &str,
+) -> Result<SeekerResult> {
     for m in &mut months {
         status::settle_month(m, &ctx.params[&m.month], ctx.as_of);
     }
@@ -511,14 +546,23 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
     // the months' intermediate figures are dropped seeker by seeker (explain
     // recomputes them for one seeker).
     let ids: Vec<usize> = (0..grouped.ids.len()).collect();
-    let chunks: Vec<(Vec<FindingRow>, Vec<EntitlementRow>, Vec<NoticeRow>)> = ids
+    type Chunk = (Vec<FindingRow>, Vec<EntitlementRow>, Vec<NoticeRow>, [Duration; 2]);
+    let chunks: Vec<Chunk> = ids
         .par_chunks(4096)
         .map(|chunk| {
-            let mut out = (Vec::new(), Vec::with_capacity(chunk.len()), Vec::new());
+            let mut out: Chunk = (Vec::new(), Vec::with_capacity(chunk.len()), Vec::new(), Default::default());
             for &i in chunk {
                 let recs = grouped.records(i);
                 let held = p.validated.held.get(recs.seeker_id).unwrap_or(&no_hold);
-                let r = process_seeker(&recs, held, &ctx, selected.as_deref(), &label)?;
+                // Recomputing and settling share this pass (a seeker's
+                // intermediate figures never leave the cache); each one's
+                // share of it is clocked for --timings.
+                let t0 = Instant::now();
+                let months = recompute_seeker(&recs, held, &ctx, selected.as_deref());
+                let t1 = Instant::now();
+                let r = settle_seeker(months, &recs, &ctx, &label)?;
+                out.3[0] += t1 - t0;
+                out.3[1] += t1.elapsed();
                 out.0.extend(r.findings);
                 out.1.extend(r.entitlements);
                 out.2.extend(r.notice);
@@ -526,13 +570,15 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
             Ok(out)
         })
         .collect::<Result<_>>()?;
-    timings.lap("reconcile", &mut t);
 
     let mut rows = Rows::default();
-    for (f, e, n) in chunks {
+    let mut clocked = [Duration::ZERO; 2];
+    for (f, e, n, d) in chunks {
         rows.findings.0.push(f);
         rows.entitlements.0.push(e);
         rows.notices.0.push(n);
+        clocked[0] += d[0];
+        clocked[1] += d[1];
     }
     let seeker_months = rows.entitlements.len() as u64;
     let mut months: Vec<Month> = rows.entitlements.iter().map(|e| e.month).collect();
@@ -542,7 +588,7 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
         months = sel;
     }
     rows.agencies = agencies(rows.findings.iter(), rows.notices.iter()).into();
-    timings.lap("settle", &mut t);
+    timings.lap_shared(["recompute", "reconcile"], clocked, &mut t);
     drop(grouped);
     let Prepared { rules, tables, validated, .. } = p;
     Ok(Computed { rules, tables, validated, rows, months, seeker_months, timings })

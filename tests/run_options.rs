@@ -111,3 +111,33 @@ fn a_forced_dialect_that_does_not_fit_is_a_clear_error() {
     );
     assert!(!tmp.path().join("intl").exists());
 }
+
+#[test]
+fn timings_go_to_stderr_by_stage_and_never_into_the_outputs() {
+    let month = fixtures().join("months/2024-03-5k");
+    let tmp = tempfile::tempdir().unwrap();
+    let (plain, timed) = (tmp.path().join("plain"), tmp.path().join("timed"));
+    let a = run_ok(&month, &plain, "2024-04-15", &[]);
+    let b = run_ok(&month, &timed, "2024-04-15", &["--timings"]);
+    assert_eq!(a.stdout, b.stdout, "the summary is the same");
+    let stderr = String::from_utf8(b.stderr).unwrap();
+    let stages: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("indus: timing "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(stages, ["ingest", "validate", "recompute", "reconcile", "write", "total"], "{stderr}");
+    for l in stderr.lines().filter(|l| l.starts_with("indus: timing ")) {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        assert_eq!((f[4], f[5], f[7], f[8]), ("s", "wall", "s", "cpu"), "{l}");
+        assert!(f[3].parse::<f64>().unwrap() >= 0.0 && f[6].parse::<f64>().unwrap() >= 0.0, "{l}");
+    }
+    assert!(String::from_utf8(a.stderr).unwrap().is_empty());
+    for f in std::fs::read_dir(&plain).unwrap() {
+        let name = f.unwrap().file_name();
+        assert!(
+            std::fs::read(plain.join(&name)).unwrap() == std::fs::read(timed.join(&name)).unwrap(),
+            "{name:?} differs with --timings"
+        );
+    }
+}
