@@ -428,6 +428,40 @@ fn truth_of_duplicates_and_payments_without_a_right_is_the_amount_paid() {
 }
 
 #[test]
+fn truth_of_a_month_whose_attested_pay_leaves_nothing_due_is_the_amount_paid() {
+    // Rules.md §3 step 6: allowance + earnings may not exceed SJR × 30.42, so
+    // attested pay of at least that leaves nothing due, whatever AJ, the
+    // window or the capital. Then the month's causes add up to what was paid.
+    let dir = tempfile::tempdir().unwrap();
+    let s = gen(&opts(dir.path(), 30_000, "2024-02..2024-03", 78));
+    let t = truth(dir.path());
+    let (_, rights) = records(&dir.path().join("rights.csv"), ',');
+    let sjr: HashMap<String, i64> = rights.iter().map(|r| (r[1].clone(), cents(&r[6]))).collect();
+    let (_, payslips) = records(&dir.path().join("attestations.csv"), ',');
+    let mut earnings: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for p in payslips.iter().filter(|p| p[8] != "true" && date(&p[7]).unwrap() <= s.as_of) {
+        *earnings.entry((p[1].clone(), p[4][..7].to_string())).or_default() += cents(&p[6]);
+    }
+    let (_, ledger) = records(&dir.path().join("ledger.csv"), ',');
+    let mut paid: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for r in ledger.iter().filter(|r| date(&r[8]).unwrap() <= s.as_of) {
+        *paid.entry((r[1].clone(), r[3].clone())).or_default() += cents(&r[7]);
+    }
+    let mut months = 0;
+    for (key, e) in &earnings {
+        // In cents: e ≥ sjr × 30.42.
+        if e * 100 < sjr[&key.0] * 3042 {
+            continue;
+        }
+        let causes: i64 = t.get(key).map_or(0, |v| v.iter().map(|c| c.1).sum());
+        let paid = paid.get(key).copied().unwrap_or(0);
+        assert_eq!(causes, paid, "{key:?}: earnings {e} cents, truth {:?}", t.get(key));
+        months += usize::from(paid != 0);
+    }
+    assert!(months >= 20, "only {months} paid months whose pay leaves nothing due");
+}
+
+#[test]
 fn bad_rate_gives_every_reject_code_and_no_truth_for_touched_seekers() {
     let dir = tempfile::tempdir().unwrap();
     let clean = tempfile::tempdir().unwrap();
