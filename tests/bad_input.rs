@@ -257,3 +257,14 @@ fn a_figure_too_large_for_the_outputs_stops_the_run() {
     let ent = read_csv(&out.join("entitlements.csv"));
     assert_eq!(ent[0]["paid"], "9999999999999999.99");
 }
+
+#[test]
+fn a_record_with_a_field_too_many_names_its_line() {
+    // An unquoted decimal comma in an international file splits a value in two.
+    let tmp = tempfile::tempdir().unwrap();
+    let input =
+        case02_with(tmp.path(), "ledger.csv", "P-S02-2,S02,R-S02,2024-03,regularisation,0,45.60,12,50,2024-04-05");
+    let err = run_fails(&input, &tmp.path().join("out"));
+    assert!(err.contains("ledger.csv: line 3 has 10 fields where the header has 9"), "{err}");
+    assert!(err.contains("must be quoted"), "{err}");
+}

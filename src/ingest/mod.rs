@@ -281,15 +281,34 @@ fn parse(bytes: &[u8], is_parquet: bool, choice: DialectChoice) -> Result<(DataF
                     Dialect::Intl => ("international", ',', "fr"),
                     Dialect::Fr => ("French", ';', "intl"),
                 };
+                let record = ragged_record(&bytes[offset..], separator)
+                    .map(|(line, fields, header)| {
+                        format!("line {line} has {fields} fields where the header has {header}")
+                    })
+                    .unwrap_or_else(|| "a record has more fields than the header".into());
                 format!(
-                    "a record has more fields than the header when read in the {name} dialect (`{sep}` separator); \
-                     if the file uses the other dialect, run with --dialect {other} or auto"
+                    "{record} when read in the {name} dialect (`{sep}` separator): a value holding `{sep}` \
+                     must be quoted; if the file uses the other dialect, run with --dialect {other} or auto"
                 )
             } else {
                 format!("not a readable CSV file ({e})")
             }
         })?;
     Ok((df, Some(dialect)))
+}
+
+/// The first record with more fields than the header: (line, its fields,
+/// the header's). Only read to explain a file polars refused.
+fn ragged_record(csv_bytes: &[u8], separator: u8) -> Option<(u64, usize, usize)> {
+    let mut r = csv::ReaderBuilder::new().delimiter(separator).flexible(true).from_reader(csv_bytes);
+    let header = r.headers().ok()?.len();
+    let mut record = csv::StringRecord::new();
+    while r.read_record(&mut record).ok()? {
+        if record.len() > header {
+            return Some((record.position()?.line(), record.len(), header));
+        }
+    }
+    None
 }
 
 /// Reads one input file into text columns and checks its header.
