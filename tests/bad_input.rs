@@ -268,3 +268,12 @@ fn a_record_with_a_field_too_many_names_its_line() {
     assert!(err.contains("ledger.csv: line 3 has 10 fields where the header has 9"), "{err}");
     assert!(err.contains("must be quoted"), "{err}");
 }
+
+#[test]
+fn an_unclosed_quote_names_its_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = case02_with(tmp.path(), "ledger.csv", "P-S02-2,S02,R-S02,2024-03,advance,1,\"45.60,45.60,2024-04-05");
+    let err = run_fails(&input, &tmp.path().join("out"));
+    assert!(err.contains("ledger.csv: line 3: a quoted value is not closed on its line"), "{err}");
+    assert!(!err.contains("infer_schema_length"), "no hint meant for Python users: {err}");
+}

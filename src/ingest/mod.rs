@@ -290,11 +290,27 @@ fn parse(bytes: &[u8], is_parquet: bool, choice: DialectChoice) -> Result<(DataF
                     "{record} when read in the {name} dialect (`{sep}` separator): a value holding `{sep}` \
                      must be quoted; if the file uses the other dialect, run with --dialect {other} or auto"
                 )
+            } else if let Some(line) = unclosed_quote(&bytes[offset..]) {
+                format!(
+                    "line {line}: a quoted value is not closed on its line (a record is one line; a `\"` \
+                     inside a quoted value is written `\"\"`)"
+                )
             } else {
-                format!("not a readable CSV file ({e})")
+                // Polars' own words, without its hints for Python users.
+                let original = e.split("Original error: ```").nth(1).and_then(|s| s.split("```").next());
+                format!("not a readable CSV file ({})", original.unwrap_or(&e).trim())
             }
         })?;
     Ok((df, Some(dialect)))
+}
+
+/// The first line (the header is line 1) holding an odd number of `"`: a
+/// quoted value left open, since data.md puts one record on each line.
+fn unclosed_quote(csv_bytes: &[u8]) -> Option<u64> {
+    csv_bytes
+        .split(|&b| b == b'\n')
+        .position(|l| l.iter().filter(|&&b| b == b'"').count() % 2 == 1)
+        .map(|i| i as u64 + 1)
 }
 
 /// The first record with more fields than the header: (line, its fields,
