@@ -142,7 +142,9 @@ fn unreadable_files_stop_the_run() {
     copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
     std::fs::remove_file(input.join("ledger.csv")).unwrap();
     let err = run_fails(&input, &tmp.path().join("out"));
-    assert!(err.contains("ledger.csv"), "{err}");
+    assert!(err.contains("neither ledger.csv nor ledger.parquet is there"), "{err}");
+    let err = run_fails(&tmp.path().join("no-such-folder"), &tmp.path().join("out"));
+    assert!(err.contains("no-such-folder: no such input folder"), "{err}");
 
     copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
     std::fs::write(input.join("declarations.csv"), b"declaration_id,seeker_id\n\xff\xfe,S02\n").unwrap();

@@ -231,7 +231,14 @@ pub fn locate(input_dir: Option<&Path>, kind: InputKind, explicit: Option<&Path>
             problem: format!("both {0}.csv and {0}.parquet are there: keep one, or name it with --{0}", kind.name()),
         }),
         (false, true) => Ok(parquet),
-        _ => Ok(csv),
+        (true, false) => Ok(csv),
+        (false, false) if !dir.is_dir() => {
+            Err(Error::Unreadable { path: dir.to_path_buf(), problem: "no such input folder".into() })
+        }
+        (false, false) => Err(Error::Unreadable {
+            path: dir.to_path_buf(),
+            problem: format!("neither {0}.csv nor {0}.parquet is there (name it elsewhere with --{0})", kind.name()),
+        }),
     }
 }
 
