@@ -573,7 +573,9 @@ impl Staging {
         if dir.exists() {
             fs::remove_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
         }
-        fs::create_dir(&dir).map_err(|e| Error::output(&dir, e))?;
+        fs::create_dir(&dir).map_err(|e| {
+            Error::output(dest, format!("cannot create its staging folder {} beside it: {e}", dir.display()))
+        })?;
         Ok(Staging { dir, dest: dest.to_path_buf(), committed: false })
     }
 
