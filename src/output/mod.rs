@@ -514,26 +514,41 @@ pub struct Written {
 /// Rows are formatted in parallel chunks and joined in order.
 pub fn write_csv<R: CsvRow + Sync>(dir: &Path, file: &str, header: &[&str], parts: &[&[R]]) -> Result<Written, Error> {
     let path = dir.join(file);
-    let chunks: Vec<String> = parts
-        .par_iter()
-        .flat_map(|c| c.par_chunks(16_384))
-        .map(|chunk| {
-            let mut s = String::with_capacity(chunk.len() * 128);
-            for r in chunk {
-                r.write(&mut CsvLine::new(&mut s));
-                s.push('\n');
-            }
-            s
-        })
-        .collect();
-    // Hashed and written chunk by chunk: never one more copy of the whole file.
-    let header = format!("{}\n", header.join(","));
     let mut hasher = Sha256::new();
     let mut f =
         std::io::BufWriter::with_capacity(1 << 20, fs::File::create(&path).map_err(|e| Error::output(&path, e))?);
-    for part in std::iter::once(&header).chain(&chunks) {
-        hasher.update(part.as_bytes());
-        f.write_all(part.as_bytes()).map_err(|e| Error::output(&path, e))?;
+    let mut put = |text: &str| {
+        hasher.update(text.as_bytes());
+        f.write_all(text.as_bytes()).map_err(|e| Error::output(&path, e))
+    };
+    put(&format!(
+        "{}
+",
+        header.join(",")
+    ))?;
+    // Rows are formatted in parallel a window of chunks at a time, then
+    // hashed and written in order: the text of a million rows is never all
+    // in memory, and each window reuses the memory the last one freed.
+    let chunks: Vec<&[R]> = parts.iter().flat_map(|p| p.chunks(16_384)).collect();
+    for window in chunks.chunks(16) {
+        let texts: Vec<String> = window
+            .par_iter()
+            .map(|chunk| {
+                let mut s = String::new();
+                for (i, r) in chunk.iter().enumerate() {
+                    r.write(&mut CsvLine::new(&mut s));
+                    s.push('\n');
+                    if i == 0 {
+                        // Rows of a file are of a size: one sizes the chunk.
+                        s.reserve(s.len() * chunk.len() * 9 / 8);
+                    }
+                }
+                s
+            })
+            .collect();
+        for text in &texts {
+            put(text)?;
+        }
     }
     let f = f.into_inner().map_err(|e| Error::output(&path, e.error()))?;
     f.sync_all().map_err(|e| Error::output(&path, e))?;
