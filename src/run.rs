@@ -320,14 +320,7 @@ pub fn settle_seeker(
         // Most months have no finding: their evidence is never written.
         let evidence = if m.findings.is_empty() { String::new() } else { m.evidence(recs) };
         for f in &m.findings {
-            if Fixed::new(f.amount, 2).is_none() {
-                return Err(Error::FigureOutOfRange {
-                    seeker: seeker.to_string(),
-                    month: m.month.to_string(),
-                    figure: f.cause.as_str(),
-                    value: f.amount.to_string(),
-                });
-            }
+            figure(seeker, m.month, f.cause.as_str(), f.amount, 2)?;
             findings.push(FindingRow {
                 finding_id: finding_id(seeker, m.month, f.cause.as_str(), rules_label),
                 seeker_id: seeker.into(),
@@ -362,19 +355,24 @@ pub fn settle_seeker(
     Ok(SeekerResult { months, findings, entitlements, notice })
 }
 
+/// A figure as the outputs write it, or the error that stops a run whose
+/// figure no output can hold.
+fn figure(seeker: &str, month: Month, name: &'static str, d: Decimal, places: u32) -> Result<Fixed> {
+    Fixed::new(d, places).ok_or_else(|| Error::FigureOutOfRange {
+        seeker: seeker.to_string(),
+        month: month.to_string(),
+        figure: name,
+        value: d.to_string(),
+    })
+}
+
 /// A reconciled month's row of entitlements.csv; fails on a figure the
 /// outputs cannot hold (10^16 € or more).
 pub fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> Result<EntitlementRow> {
-    let fixed = |figure: &'static str, d: Option<Decimal>, places: u32| -> Result<Fixed> {
-        let Some(d) = d else { return Ok(Fixed::EMPTY) };
-        Fixed::new(d, places).ok_or_else(|| Error::FigureOutOfRange {
-            seeker: seeker.to_string(),
-            month: m.month.to_string(),
-            figure,
-            value: d.to_string(),
-        })
+    let fixed = |name: &'static str, d: Option<Decimal>, places: u32| -> Result<Fixed> {
+        d.map_or(Ok(Fixed::EMPTY), |d| figure(seeker, m.month, name, d, places))
     };
-    let money = |figure: &'static str, d: Option<Decimal>| fixed(figure, d, 2);
+    let money = |name: &'static str, d: Option<Decimal>| fixed(name, d, 2);
     let e_attested = m.computation().map_or_else(
         || {
             let att: Vec<Decimal> =

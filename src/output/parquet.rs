@@ -16,28 +16,13 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use super::{write_file, Chunked, EntitlementRow, FindingRow, Written};
+use super::{fixed_units, write_file, Chunked, EntitlementRow, FindingRow, Written};
 use crate::error::Error;
 use crate::model::Month;
 use crate::rules::hex;
 
-/// A decimal as an integer count of 10^-places, rounded half away from zero
-/// as in the CSV twin.
-fn units(d: Decimal, places: u32) -> i128 {
-    let d = if d.scale() > places {
-        d.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-    } else {
-        d
-    };
-    d.mantissa() * 10i128.pow(places - d.scale())
-}
-
-fn cents(d: Decimal) -> i128 {
-    units(d, 2)
-}
-
 fn money_col(name: &str, values: impl Iterator<Item = Option<Decimal>>) -> PolarsResult<Column> {
-    let ca: Int128Chunked = values.map(|v| v.map(cents)).collect();
+    let ca: Int128Chunked = values.map(|v| v.map(|d| fixed_units(d, 2))).collect();
     // No second pass checking that 18 digits hold every amount: the run
     // stops on a figure of 10^16 € or more (`run::process_seeker`).
     Ok(ca.with_name(name.into()).into_decimal_unchecked(18, 2).into_series().into())
