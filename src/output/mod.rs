@@ -513,6 +513,19 @@ pub struct Written {
 /// Writes a CSV file (international dialect, `\n` line ends) and hashes it.
 /// Rows are formatted in parallel chunks and joined in order.
 pub fn write_csv<R: CsvRow + Sync>(dir: &Path, file: &str, header: &[&str], parts: &[&[R]]) -> Result<Written, Error> {
+    write_csv_in_windows(dir, file, header, parts, 16_384, 16)
+}
+
+/// [`write_csv`] with a given chunk size (rows) and window (chunks formatted
+/// in parallel before writing); tests use small ones.
+fn write_csv_in_windows<R: CsvRow + Sync>(
+    dir: &Path,
+    file: &str,
+    header: &[&str],
+    parts: &[&[R]],
+    chunk_rows: usize,
+    window_chunks: usize,
+) -> Result<Written, Error> {
     let path = dir.join(file);
     let mut hasher = Sha256::new();
     let mut f =
@@ -529,8 +542,8 @@ pub fn write_csv<R: CsvRow + Sync>(dir: &Path, file: &str, header: &[&str], part
     // Rows are formatted in parallel a window of chunks at a time, then
     // hashed and written in order: the text of a million rows is never all
     // in memory, and each window reuses the memory the last one freed.
-    let chunks: Vec<&[R]> = parts.iter().flat_map(|p| p.chunks(16_384)).collect();
-    for window in chunks.chunks(16) {
+    let chunks: Vec<&[R]> = parts.iter().flat_map(|p| p.chunks(chunk_rows)).collect();
+    for window in chunks.chunks(window_chunks) {
         let texts: Vec<String> = window
             .par_iter()
             .map(|chunk| {
@@ -661,5 +674,26 @@ mod tests {
         assert_eq!(Fixed::new(dec!(10000000000000000.00), 2), None);
         assert_eq!(Fixed::new(dec!(-10000000000000000.00), 2), None);
         assert_eq!(Fixed::new(dec!(5), 2).and_then(Fixed::get), Some(500));
+    }
+
+    #[test]
+    fn csv_windows_write_every_row_once_in_order() {
+        let row = |i: i64| AgencyRow {
+            agency_id: format!("A{i:03}").into(),
+            seekers_notified: i as u64,
+            ..Default::default()
+        };
+        let parts: Vec<Vec<AgencyRow>> = vec![(0..7).map(row).collect(), vec![], (7..30).map(row).collect()];
+        let slices: Vec<&[AgencyRow]> = parts.iter().map(Vec::as_slice).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let whole = write_csv_in_windows(dir.path(), "whole.csv", AGENCIES_HEADER, &slices, 1000, 1000).unwrap();
+        let small = write_csv_in_windows(dir.path(), "small.csv", AGENCIES_HEADER, &slices, 3, 2).unwrap();
+        let text = std::fs::read_to_string(dir.path().join("small.csv")).unwrap();
+        assert_eq!(text, std::fs::read_to_string(dir.path().join("whole.csv")).unwrap());
+        assert_eq!((whole.rows, small.rows, whole.sha256), (30, 30, small.sha256));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 31);
+        assert!(lines[1].starts_with("A000,0,") && lines[30].starts_with("A029,29,"), "{text}");
+        assert!(lines[1..].windows(2).all(|w| w[0] < w[1]), "rows in order once each");
     }
 }
