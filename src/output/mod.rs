@@ -678,11 +678,8 @@ mod tests {
 
     #[test]
     fn csv_windows_write_every_row_once_in_order() {
-        let row = |i: i64| AgencyRow {
-            agency_id: format!("A{i:03}").into(),
-            seekers_notified: i as u64,
-            ..Default::default()
-        };
+        let row =
+            |i: i64| AgencyRow { agency_id: format!("A{i:03}"), seekers_notified: i as u64, ..Default::default() };
         let parts: Vec<Vec<AgencyRow>> = vec![(0..7).map(row).collect(), vec![], (7..30).map(row).collect()];
         let slices: Vec<&[AgencyRow]> = parts.iter().map(Vec::as_slice).collect();
         let dir = tempfile::tempdir().unwrap();
