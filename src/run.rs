@@ -696,12 +696,25 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let manifest = write_outputs(&c, opts, &staging.dir)?;
     staging.commit()?;
     c.timings.lap("write", &mut t);
-    let warnings = c
+    let mut warnings: Vec<String> = c
         .tables
         .iter()
         .filter(|t| !t.unknown_columns.is_empty())
         .map(|t| format!("{}: ignoring unknown columns: {}", t.path.display(), t.unknown_columns.join(", ")))
         .collect();
+    for t in &c.tables {
+        let empty = &c.validated.stats[&t.kind].empty_lines;
+        if !empty.is_empty() {
+            let shown: Vec<String> = empty.iter().take(10).map(u64::to_string).collect();
+            let more = if empty.len() > 10 { format!(" and {} more", empty.len() - 10) } else { String::new() };
+            warnings.push(format!(
+                "{}: ignoring {} line(s) without any value: {}{more}",
+                t.path.display(),
+                empty.len(),
+                shown.join(", ")
+            ));
+        }
+    }
     let timings = std::mem::take(&mut c.timings);
     Ok(RunReport { manifest, warnings, timings, computed: c })
 }

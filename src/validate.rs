@@ -96,6 +96,9 @@ pub struct InputStats {
     pub rejected: u64,
     /// Records dated after `as_of`, set aside.
     pub not_yet_known: u64,
+    /// Lines (rows of a Parquet file) without any value, ignored: not
+    /// records, so not in `rows_read` (a warning names them).
+    pub empty_lines: Vec<u64>,
 }
 
 /// The typed records of a run, known at `as_of`, and what was rejected.
@@ -115,7 +118,14 @@ pub struct Validated {
 enum Row<T> {
     Accepted(T),
     NotYetKnown,
-    Rejected { id: Option<String>, seeker: Option<String>, month: Option<Month>, problems: Vec<(usize, Code, String)> },
+    /// A line with no value at all (a blank line, or only separators): not a record.
+    Empty,
+    Rejected {
+        id: Option<String>,
+        seeker: Option<String>,
+        month: Option<Month>,
+        problems: Vec<(usize, Code, String)>,
+    },
 }
 
 /// Reads the cells of one row, remembering every problem.
@@ -412,12 +422,22 @@ fn validate_table<T: Send + Sync>(
 ) -> Part<T> {
     let mut rejects = Vec::new();
     let mut held: Vec<(String, Option<Month>)> = Vec::new();
-    let rows: Vec<Row<T>> = (0..t.rows).into_par_iter().map(|i| read(t, i)).collect();
+    let rows: Vec<Row<T>> = (0..t.rows)
+        .into_par_iter()
+        .map(|i| match read(t, i) {
+            // Only a record without an id can be a line without any value.
+            Row::Rejected { id: None, .. } if t.is_empty_row(i) => Row::Empty,
+            row => row,
+        })
+        .collect();
     let mut stats = InputStats { rows_read: t.rows as u64, ..Default::default() };
     // Exports usually list records by id: strictly increasing ids cannot
-    // repeat, and the search for repeated ids below is skipped.
-    let increasing =
-        (1..t.rows).into_par_iter().all(|i| matches!((t.cell(0, i - 1), t.cell(0, i)), (Some(a), Some(b)) if a < b));
+    // repeat, and the search for repeated ids below is skipped. A row without
+    // an id cannot repeat one: it is compared with nothing.
+    let increasing = (1..t.rows).into_par_iter().all(|i| {
+        let Some(b) = t.cell(0, i) else { return true };
+        (0..i).rev().find_map(|j| t.cell(0, j)).is_none_or(|a| a < b)
+    });
     let duplicate = if increasing { Vec::new() } else { repeated_ids(t, &rows) };
     let id_column = t.kind.columns()[0].0;
     // filter_map + collect reuses the rows' allocation for the records.
@@ -429,6 +449,11 @@ fn validate_table<T: Send + Sync>(
             let (id, seeker, month, problems) = match row {
                 Row::NotYetKnown => {
                     stats.not_yet_known += 1;
+                    return None;
+                }
+                Row::Empty => {
+                    stats.rows_read -= 1;
+                    stats.empty_lines.push(line);
                     return None;
                 }
                 Row::Accepted(rec) => {

@@ -279,3 +279,23 @@ fn an_unclosed_quote_names_its_line() {
     assert!(err.contains("ledger.csv: line 3: a quoted value is not closed on its line"), "{err}");
     assert!(!err.contains("infer_schema_length"), "no hint meant for Python users: {err}");
 }
+
+#[test]
+fn lines_without_any_value_are_not_records() {
+    // A blank line inside the file, a line of bare separators and the blank
+    // line many exports end with: ignored with a warning naming them, and the
+    // lines after them keep their numbers.
+    let tmp = tempfile::tempdir().unwrap();
+    let lines = "\nP-X,S02,R-S02,2024-03,refund,1,45.60,45.60,2024-04-05\n,,,,,,,,\n";
+    let input = case02_with(tmp.path(), "ledger.csv", lines);
+    let out = tmp.path().join("out");
+    let o = run_ok(&input, &out, "2024-04-15", &[]);
+    let stderr = String::from_utf8(o.stderr).unwrap();
+    assert!(stderr.contains("ledger.csv: ignoring 3 line(s) without any value: 3, 5, 6"), "{stderr}");
+    let rejects = project(&read_csv(&out.join("rejects.csv")), &["line", "record_id", "code"]);
+    assert_eq!(rejects, vec!["4,P-X,bad_enum"]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let ledger = manifest["inputs"].as_array().unwrap().iter().find(|i| i["kind"] == "ledger").unwrap();
+    assert_eq!((ledger["rows_read"].as_u64(), ledger["rejected"].as_u64()), (Some(2), Some(1)));
+}

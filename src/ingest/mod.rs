@@ -184,6 +184,12 @@ impl RawTable {
         (!s.is_empty()).then_some(s)
     }
 
+    /// Whether a row holds no value at all (a blank line: polars reads it as
+    /// a row of empty cells).
+    pub fn is_empty_row(&self, row: usize) -> bool {
+        self.cell(0, row).is_none() && (1..self.columns.len()).all(|c| self.cell(c, row).is_none())
+    }
+
     /// Finds a row's chunk once, for reading several of its cells.
     pub fn row_at(&self, row: usize) -> RowAt {
         let chunk = self.uniform_starts.as_ref().and_then(|starts| {
