@@ -69,6 +69,25 @@ fn a_month_selection_still_counts_the_days_of_earlier_months() {
 }
 
 #[test]
+fn windows_line_ends_read_as_the_same_month() {
+    // Exports from Windows tools end lines with CR LF: the last column's name
+    // and values must not keep the CR.
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
+    for f in ["rights.csv", "declarations.csv", "attestations.csv", "ledger.csv"] {
+        let text = std::fs::read_to_string(input.join(f)).unwrap();
+        std::fs::write(input.join(f), text.replace('\n', "\r\n")).unwrap();
+    }
+    let (out, lf) = (tmp.path().join("out"), tmp.path().join("lf"));
+    run_ok(&input, &out, "2024-04-15", &[]);
+    run_ok(&fixtures().join("cases/02-underdeclared"), &lf, "2024-04-15", &[]);
+    for f in ["findings.csv", "entitlements.csv", "notices.csv", "rejects.csv"] {
+        assert!(std::fs::read(out.join(f)).unwrap() == std::fs::read(lf.join(f)).unwrap(), "{f} differs with CR LF");
+    }
+}
+
+#[test]
 fn a_byte_order_mark_is_accepted() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
