@@ -115,14 +115,14 @@ pub fn write_findings(dir: &Path, rows: &Chunked<FindingRow>, tag: &RuleSetTag) 
 /// Rows of `entitlements.parquet` a row group holds. The groups are built,
 /// encoded and compressed in parallel; a fixed size keeps the file the same
 /// whatever the thread count.
-pub const ENTITLEMENTS_ROW_GROUP: usize = 131_072;
+const ENTITLEMENTS_ROW_GROUP: usize = 131_072;
 
 pub fn write_entitlements(dir: &Path, rows: &Chunked<EntitlementRow>, tag: &RuleSetTag) -> Result<Written, Error> {
     write_entitlements_in_groups(dir, rows, tag, ENTITLEMENTS_ROW_GROUP)
 }
 
 /// [`write_entitlements`] with a given row-group size (tests use small ones).
-pub fn write_entitlements_in_groups(
+fn write_entitlements_in_groups(
     dir: &Path,
     rows: &Chunked<EntitlementRow>,
     tag: &RuleSetTag,
