@@ -44,6 +44,14 @@ pub enum Error {
     #[error("seeker {seeker}, month {month}: {figure} = {value} has more than 16 digits before the decimal point, more than the outputs hold; check that seeker's amounts")]
     FigureOutOfRange { seeker: String, month: String, figure: &'static str, value: String },
 
+    /// The `--previous` folder cannot be compared with (nights.md §8.1).
+    #[error("previous run {path}: {problem}")]
+    Previous { path: PathBuf, problem: String },
+
+    /// Nights.md §8.4: a night that would withdraw too many notices.
+    #[error("{withdrawn} of the previous run's {previous} notices would be withdrawn ({rate:.2} %), over the limit of {max_rate:.2} % (--max-withdrawal-rate): a truncated export looks like that; nothing was written", rate = rate * 100.0, max_rate = max_rate * 100.0)]
+    MassWithdrawal { withdrawn: u64, previous: u64, rate: f64, max_rate: f64 },
+
     /// `replay`: an input no longer matches the manifest.
     #[error("{0}")]
     InputChanged(String),

@@ -95,6 +95,9 @@ struct ReplayArgs {
     /// A folder holding copies of the inputs, found by file name.
     #[arg(long)]
     input: Option<PathBuf>,
+    /// The previous night's run folder, when not at the path the manifest records.
+    #[arg(long)]
+    previous: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -156,6 +159,9 @@ struct InputArgs {
     /// The payment ledger file, if not in --input.
     #[arg(long)]
     ledger: Option<PathBuf>,
+    /// The agents' decisions on contested findings, if not decisions.csv in --input (optional).
+    #[arg(long)]
+    decisions: Option<PathBuf>,
     /// CSV dialect: detected from the header line, or forced.
     #[arg(long, value_enum, default_value = "auto")]
     dialect: DialectArg,
@@ -169,6 +175,7 @@ impl InputArgs {
             declarations: self.declarations,
             attestations: self.attestations,
             ledger: self.ledger,
+            decisions: self.decisions,
             dialect: match self.dialect {
                 DialectArg::Auto => DialectChoice::Auto,
                 DialectArg::Intl => DialectChoice::Intl,
@@ -200,6 +207,14 @@ struct RunArgs {
     /// Fail when a file's rejected records exceed this share (and number more than 10).
     #[arg(long, default_value_t = 0.01)]
     max_reject_rate: f64,
+    /// The previous night's output folder: notify a debt once, re-notify it when it grows,
+    /// withdraw it when it was wrong.
+    #[arg(long)]
+    previous: Option<PathBuf>,
+    /// Fail when more than 100 notices, and more than this share of the previous night's,
+    /// would be withdrawn (a truncated export looks like that).
+    #[arg(long, default_value_t = indus::run::DEFAULT_MAX_WITHDRAWAL_RATE)]
+    max_withdrawal_rate: f64,
     /// Print the time of each stage on stderr.
     #[arg(long)]
     timings: bool,
@@ -238,7 +253,11 @@ fn report(args: ReportArgs) -> Result<(), Error> {
 }
 
 fn replay(args: ReplayArgs) -> Result<(), Error> {
-    let report = indus::replay::replay(&indus::replay::ReplayOptions { manifest: args.manifest, input: args.input })?;
+    let report = indus::replay::replay(&indus::replay::ReplayOptions {
+        manifest: args.manifest,
+        input: args.input,
+        previous: args.previous,
+    })?;
     print!("{report}");
     Ok(())
 }
@@ -283,6 +302,8 @@ fn run(args: RunArgs) -> Result<(), Error> {
         rules: args.rules,
         months: args.months,
         max_reject_rate: args.max_reject_rate,
+        previous: args.previous,
+        max_withdrawal_rate: args.max_withdrawal_rate,
     };
     let report = indus::run::run(&opts)?;
     for w in &report.warnings {

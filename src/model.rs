@@ -177,6 +177,47 @@ pub struct Payment {
     pub paid_on: NaiveDate,
 }
 
+/// What an agent decided on a seeker's contest of a finding (nights.md §8.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    /// The seeker was right: the amount examined is not owed.
+    Upheld,
+    /// The claim stands.
+    Rejected,
+}
+
+impl Verdict {
+    pub fn parse(s: &str) -> Option<Verdict> {
+        match s {
+            "upheld" => Some(Verdict::Upheld),
+            "rejected" => Some(Verdict::Rejected),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Upheld => "upheld",
+            Verdict::Rejected => "rejected",
+        }
+    }
+}
+
+/// An agent's decision on a contested finding (décision sur recours).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub line: u64,
+    pub decision_id: Id,
+    pub seeker_id: Id,
+    /// The finding's month and cause.
+    pub month: Month,
+    pub cause: crate::reconcile::Cause,
+    pub verdict: Verdict,
+    /// The amount the agent examined (the finding's amount as shown then).
+    pub amount: Decimal,
+    pub decided_on: NaiveDate,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use std::fmt;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
-use crate::model::{Declaration, Id, Month, Payment, PaymentKind, Payslip, Right};
+use crate::model::{Decision, Declaration, Id, Month, Payment, PaymentKind, Payslip, Right};
 use crate::recompute::{
     daily_allowance, degressive_rate, degressivity_applies, due, payable_window, Allowance, Due, DueInput,
     PayableWindow, Pricing,
@@ -45,6 +45,11 @@ impl Cause {
         Cause::OverdeclaredEarnings,
     ];
 
+    /// The cause a text names (`duplicate_payment`, …), as the outputs write it.
+    pub fn parse(s: &str) -> Option<Cause> {
+        Cause::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Cause::DuplicatePayment => "duplicate_payment",
@@ -66,7 +71,7 @@ impl fmt::Display for Cause {
     }
 }
 
-/// The finding statuses of rules.md §6.
+/// The finding statuses of rules.md §6 and nights.md §8.2, in output order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
     Claim,
@@ -75,11 +80,21 @@ pub enum Status {
     Offset,
     TimeBarred,
     WrittenOff,
+    /// An agent upheld the seeker's contest of this amount (nights.md §8.2):
+    /// never claimed, listed so that everyone sees why.
+    Contested,
 }
 
 impl Status {
-    pub const ALL: [Status; 6] =
-        [Status::Claim, Status::Review, Status::Owed, Status::Offset, Status::TimeBarred, Status::WrittenOff];
+    pub const ALL: [Status; 7] = [
+        Status::Claim,
+        Status::Review,
+        Status::Owed,
+        Status::Offset,
+        Status::TimeBarred,
+        Status::WrittenOff,
+        Status::Contested,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -89,6 +104,19 @@ impl Status {
             Status::Offset => "offset",
             Status::TimeBarred => "time_barred",
             Status::WrittenOff => "written_off",
+            Status::Contested => "contested",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Counted in the seeker's net (rules.md §6): claims, and what offsets them.
+    pub fn counts_in_net(self) -> bool {
+        match self {
+            Status::Claim | Status::Owed | Status::Offset => true,
+            Status::Review | Status::TimeBarred | Status::WrittenOff | Status::Contested => false,
         }
     }
 }
@@ -157,6 +185,19 @@ pub struct Context<'a> {
     /// The parameters of every month the input holds, resolved once.
     pub params: &'a HashMap<Month, MonthParams>,
     pub as_of: NaiveDate,
+    /// The decision that counts for each (seeker, month, cause), sorted so
+    /// (nights.md §8.1); empty without a decisions file.
+    pub decisions: &'a [Decision],
+}
+
+impl Context<'_> {
+    /// One seeker's counting decisions, sorted by (month, cause).
+    pub fn decisions_of(&self, seeker: &str) -> &[Decision] {
+        let d = self.decisions;
+        let start = d.partition_point(|x| x.seeker_id.as_str() < seeker);
+        let end = start + d[start..].partition_point(|x| x.seeker_id.as_str() == seeker);
+        &d[start..end]
+    }
 }
 
 /// The four `due` of the waterfall with the right's figures (rules.md §5).
@@ -204,6 +245,9 @@ pub struct Finding {
     pub amount: Decimal,
     pub status: Status,
     pub time_barred_on: Option<NaiveDate>,
+    /// The agent's decision that counts for this finding's key (nights.md
+    /// §8.1), as an index into the seeker's counting decisions.
+    pub decision: Option<usize>,
 }
 
 /// One reconciled seeker-month: the entitlement row and its findings.
@@ -521,6 +565,6 @@ fn findings_from(mut causes: Vec<(Cause, Decimal)>, p: &MonthParams) -> Vec<Find
     causes
         .into_iter()
         .filter(|(_, amount)| amount.abs() >= p.tolerance)
-        .map(|(cause, amount)| Finding { cause, amount, status: Status::Claim, time_barred_on: None })
+        .map(|(cause, amount)| Finding { cause, amount, status: Status::Claim, time_barred_on: None, decision: None })
         .collect()
 }

@@ -21,6 +21,8 @@ pub struct ReplayOptions {
     pub manifest: PathBuf,
     /// A folder holding copies of the inputs (found by file name).
     pub input: Option<PathBuf>,
+    /// The previous night's folder, when not at the recorded path (an auditor's copy).
+    pub previous: Option<PathBuf>,
 }
 
 fn sha256_of(path: &Path) -> std::io::Result<String> {
@@ -31,6 +33,17 @@ pub fn read_manifest(path: &Path) -> Result<Manifest> {
     let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
     let text = fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
     serde_json::from_str(&text).map_err(|e| unreadable(format!("not an indus manifest ({e})")))
+}
+
+/// The option naming one input's file.
+fn slot(inputs: &mut InputOptions, kind: InputKind) -> &mut Option<PathBuf> {
+    match kind {
+        InputKind::Rights => &mut inputs.rights,
+        InputKind::Declarations => &mut inputs.declarations,
+        InputKind::Attestations => &mut inputs.attestations,
+        InputKind::Ledger => &mut inputs.ledger,
+        InputKind::Decisions => &mut inputs.decisions,
+    }
 }
 
 /// Replays a run; `Ok` carries the report when every output is identical.
@@ -59,29 +72,14 @@ pub fn replay(opts: &ReplayOptions) -> Result<String> {
             Ok(h) => changed.push(format!("{}: SHA-256 is {h}, the manifest says {}", path.display(), i.sha256)),
             Err(e) => changed.push(format!("{}: {e}", path.display())),
         }
-        let slot = match i.kind.as_str() {
-            "rights" => &mut inputs.rights,
-            "declarations" => &mut inputs.declarations,
-            "attestations" => &mut inputs.attestations,
-            "ledger" => &mut inputs.ledger,
-            other => {
-                return Err(Error::Unreadable {
-                    path: opts.manifest.clone(),
-                    problem: format!("unknown input kind `{other}`"),
-                })
-            }
-        };
-        *slot = Some(path);
+        let kind = InputKind::parse(&i.kind).ok_or_else(|| Error::Unreadable {
+            path: opts.manifest.clone(),
+            problem: format!("unknown input kind `{}`", i.kind),
+        })?;
+        *slot(&mut inputs, kind) = Some(path);
     }
-    if let Some(k) = InputKind::ALL.iter().find(|k| {
-        let slot = match k {
-            InputKind::Rights => &inputs.rights,
-            InputKind::Declarations => &inputs.declarations,
-            InputKind::Attestations => &inputs.attestations,
-            InputKind::Ledger => &inputs.ledger,
-        };
-        slot.is_none()
-    }) {
+    // Without a decisions file listed, the run had none: none is looked for.
+    if let Some(k) = InputKind::ALL.into_iter().find(|&k| k.required() && slot(&mut inputs, k).is_none()) {
         return Err(Error::Unreadable {
             path: opts.manifest.clone(),
             problem: format!("the manifest names no {k} input"),
@@ -103,6 +101,24 @@ pub fn replay(opts: &ReplayOptions) -> Result<String> {
         )),
         Err(e) => changed.push(format!("rule set {e}")),
     }
+    // The previous night: at the recorded path or the auditor's copy, with
+    // the manifest it had then and files that still match it.
+    let previous = match &m.previous {
+        None => None,
+        Some(p) => {
+            let dir = opts.previous.clone().unwrap_or_else(|| PathBuf::from(&p.path));
+            match sha256_of(&dir.join("manifest.json")) {
+                Ok(h) if h == p.manifest_sha256 => {}
+                Ok(h) => changed.push(format!(
+                    "previous run {}: manifest.json SHA-256 is {h}, the manifest says {}",
+                    dir.display(),
+                    p.manifest_sha256
+                )),
+                Err(e) => changed.push(format!("previous run {}: manifest.json: {e}", dir.display())),
+            }
+            Some(dir)
+        }
+    };
     if !changed.is_empty() {
         return Err(Error::InputChanged(format!(
             "the inputs no longer match {}; nothing was compared:\n  {}",
@@ -123,8 +139,14 @@ pub fn replay(opts: &ReplayOptions) -> Result<String> {
         rules: rules_path,
         months: m.months_selected.clone(),
         max_reject_rate: m.max_reject_rate,
+        previous,
+        max_withdrawal_rate: m.max_withdrawal_rate,
     };
-    let computed = compute(&run_opts)?;
+    // A previous folder whose files no longer match its own manifest is a changed input.
+    let computed = compute(&run_opts).map_err(|e| match e {
+        Error::Previous { .. } => Error::InputChanged(format!("{e}; nothing was compared")),
+        e => e,
+    })?;
     let tmp = TempDir::new()?;
     let recomputed = write_outputs(&computed, &run_opts, &tmp.0)?;
 

@@ -17,12 +17,17 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::ingest::{self, DialectChoice, InputKind, RawTable};
+use crate::model::Decision;
 use crate::model::Month;
-use crate::output::manifest::{InputRef, Manifest, OutputRef, RuleSetRef, Total, Totals};
-use crate::output::{self, money, AgencyRow, Chunked, EntitlementRow, FindingRow, Fixed, NoticeRow, Staging, Written};
+use crate::nights;
+use crate::output::manifest::{InputRef, Manifest, OutputRef, PreviousRef, RuleSetRef, Total, Totals};
+use crate::output::{
+    self, money, AgencyRow, ChangeRow, Chunked, EntitlementRow, FindingRow, Fixed, NoticeRow, Staging, Written,
+};
+use crate::previous::{self, Previous};
 use crate::reconcile::{reconcile_seeker, Context, Entitlement, Held, MonthOutcome, SeekerRecords, Status};
 use crate::rules::{hex, MonthParams, RuleSet};
-use crate::status::{self, Channel};
+use crate::status::{self, Action};
 use crate::validate::{self, Validated};
 
 /// Where the inputs are and how to read them.
@@ -33,6 +38,8 @@ pub struct InputOptions {
     pub declarations: Option<PathBuf>,
     pub attestations: Option<PathBuf>,
     pub ledger: Option<PathBuf>,
+    /// `--decisions`: the agents' decisions, if not `decisions.csv` in `input`.
+    pub decisions: Option<PathBuf>,
     pub dialect: DialectChoice,
 }
 
@@ -43,6 +50,7 @@ impl InputOptions {
             InputKind::Declarations => self.declarations.as_deref(),
             InputKind::Attestations => self.attestations.as_deref(),
             InputKind::Ledger => self.ledger.as_deref(),
+            InputKind::Decisions => self.decisions.as_deref(),
         }
     }
 }
@@ -56,7 +64,14 @@ pub struct RunOptions {
     /// `--months` as given (`2024-01..2024-03`).
     pub months: Option<String>,
     pub max_reject_rate: f64,
+    /// `--previous`: the previous night's run folder (nights.md §8.1).
+    pub previous: Option<PathBuf>,
+    /// `--max-withdrawal-rate` (nights.md §8.4).
+    pub max_withdrawal_rate: f64,
 }
+
+/// The default share of the previous notices a night may withdraw (past 100).
+pub const DEFAULT_MAX_WITHDRAWAL_RATE: f64 = 0.05;
 
 /// How long each stage took (`--timings`); never written into the outputs.
 #[derive(Clone, Debug, Default)]
@@ -123,6 +138,7 @@ pub struct Rows {
     pub findings: Chunked<FindingRow>,
     pub entitlements: Chunked<EntitlementRow>,
     pub notices: Chunked<NoticeRow>,
+    pub changes: Vec<ChangeRow>,
     pub agencies: Chunked<AgencyRow>,
 }
 
@@ -148,12 +164,18 @@ pub fn load_rules(path: Option<&Path>) -> Result<RuleSet> {
     })
 }
 
-/// Reads the four inputs (in parallel: each is one file read and one parse).
+/// Reads the four inputs and the decisions when there are some (in
+/// parallel: each is one file read and one parse).
 pub fn read_inputs(opts: &InputOptions) -> Result<Vec<RawTable>> {
-    let paths: Vec<(InputKind, PathBuf)> = InputKind::ALL
-        .iter()
-        .map(|&k| ingest::locate(opts.input.as_deref(), k, opts.explicit(k)).map(|p| (k, p)))
-        .collect::<Result<_>>()?;
+    let mut paths: Vec<(InputKind, PathBuf)> = Vec::with_capacity(InputKind::ALL.len());
+    for k in InputKind::ALL {
+        let found = if k.required() {
+            Some(ingest::locate(opts.input.as_deref(), k, opts.explicit(k))?)
+        } else {
+            ingest::locate_optional(opts.input.as_deref(), k, opts.explicit(k))?
+        };
+        paths.extend(found.map(|p| (k, p)));
+    }
     // All four are read; the first failure in file order is the one reported (whatever thread finished first).
     let tables: Vec<Result<RawTable>> =
         paths.par_iter().map(|(k, p)| ingest::read_table(*k, p, opts.dialect)).collect();
@@ -304,8 +326,10 @@ pub fn settle_seeker(
     ctx: &Context,
     rules_label: &str,
 ) -> Result<SeekerResult> {
+    let decisions = ctx.decisions_of(recs.seeker_id);
     for m in &mut months {
         status::settle_month(m, &ctx.params[&m.month], ctx.as_of);
+        status::apply_decisions(m, decisions);
     }
     let notice = if months.iter().all(|m| m.findings.is_empty()) {
         None
@@ -321,18 +345,23 @@ pub fn settle_seeker(
         let evidence = if m.findings.is_empty() { String::new() } else { m.evidence(recs) };
         for f in &m.findings {
             figure(seeker, m.month, f.cause.as_str(), f.amount, 2)?;
+            // The decision that counts for the key is evidence too (nights.md §8.2).
+            let evidence = match f.decision {
+                Some(i) => format!("{evidence} dec:{}", decisions[i].decision_id),
+                None => evidence.clone(),
+            };
             findings.push(FindingRow {
                 finding_id: finding_id(seeker, m.month, f.cause.as_str(), rules_label),
                 seeker_id: seeker.into(),
                 agency_id: m.agency_id.clone().unwrap_or_default(),
                 right_id: m.right_id.clone().unwrap_or_default(),
                 month: m.month,
-                cause: f.cause.as_str(),
+                cause: f.cause,
                 amount: f.amount,
-                status: f.status.as_str(),
+                status: f.status,
                 basis: m.basis.as_str(),
                 time_barred_on: f.time_barred_on,
-                evidence: evidence.clone(),
+                evidence,
                 rule_set: rules_label.to_string(),
             });
         }
@@ -342,15 +371,19 @@ pub fn settle_seeker(
         seeker_id: seeker.into(),
         agency_id: n.agency_id.unwrap_or_default(),
         net: n.net,
-        channel: n.channel.as_str(),
+        channel: n.channel,
         notified_on: n.notified_on,
-        formal_notice_on: n.formal_notice_on,
+        formal_notice_on: Some(n.formal_notice_on),
         finding_ids: n
             .findings
             .iter()
             .map(|(m, c)| finding_id(seeker, *m, c.as_str(), rules_label))
             .collect::<Vec<_>>()
             .join(" "),
+        // Tonight's net alone; `nights::compare` sets the action against the previous night.
+        action: Action::First,
+        previous_net: None,
+        previous_formal_notice_on: None,
     });
     Ok(SeekerResult { months, findings, entitlements, notice })
 }
@@ -430,34 +463,19 @@ pub fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> 
     Ok(row)
 }
 
-/// Totals by agency (rules.md §6): who was notified, how, and the sums by status.
+/// Totals by agency (rules.md §6, nights.md §8.4): sums by status, the
+/// messages sent tonight by channel, and the notices by action. Findings and
+/// notices without an agency are in no row.
 pub fn agencies<'a>(
     findings: impl Iterator<Item = &'a FindingRow>,
     notices: impl Iterator<Item = &'a NoticeRow>,
 ) -> Vec<AgencyRow> {
     let mut by: BTreeMap<&str, AgencyRow> = BTreeMap::new();
-    for f in findings {
-        let a = by.entry(f.agency_id.as_str()).or_default();
-        match f.status {
-            "claim" => a.claimed += f.amount,
-            "owed" => a.owed += f.amount,
-            "offset" => a.offset += f.amount,
-            "review" => a.review += f.amount,
-            "time_barred" => a.time_barred += f.amount,
-            "written_off" => a.written_off += f.amount,
-            _ => {}
-        }
+    for f in findings.filter(|f| !f.agency_id.is_empty()) {
+        by.entry(f.agency_id.as_str()).or_default().add_finding(f.status, f.amount);
     }
-    for n in notices {
-        let a = by.entry(n.agency_id.as_str()).or_default();
-        a.seekers_notified += 1;
-        if n.channel == Channel::Phone.as_str() {
-            a.phone += 1;
-        } else {
-            a.sms += 1;
-            // SMS recipients call their agency back (rules.md §6, data.md).
-            a.calls_to_expect += 1;
-        }
+    for n in notices.filter(|n| !n.agency_id.is_empty()) {
+        by.entry(n.agency_id.as_str()).or_default().add_notice(n.action, n.channel);
     }
     by.into_iter()
         .map(|(id, mut a)| {
@@ -474,12 +492,45 @@ pub struct Prepared {
     pub validated: Validated,
     pub params: HashMap<Month, MonthParams>,
     pub as_of: NaiveDate,
+    /// The decision that counts for each (seeker, month, cause): the latest
+    /// `decided_on`, then the greatest `decision_id` (nights.md §8.1).
+    pub decisions: Vec<Decision>,
+    /// How many known decision records each of `decisions` stands for.
+    pub decision_records: Vec<u64>,
 }
 
 impl Prepared {
     pub fn context(&self) -> Context<'_> {
-        Context { rules: &self.rules, params: &self.params, as_of: self.as_of }
+        Context { rules: &self.rules, params: &self.params, as_of: self.as_of, decisions: &self.decisions }
     }
+}
+
+/// The counting decision of each (seeker, month, cause), and how many known
+/// records each stands for.
+fn counting_decisions(mut all: Vec<Decision>) -> (Vec<Decision>, Vec<u64>) {
+    all.sort_by(|a, b| {
+        (&a.seeker_id, a.month, a.cause, a.decided_on, &a.decision_id).cmp(&(
+            &b.seeker_id,
+            b.month,
+            b.cause,
+            b.decided_on,
+            &b.decision_id,
+        ))
+    });
+    let (mut counting, mut records): (Vec<Decision>, Vec<u64>) = (Vec::new(), Vec::new());
+    for d in all {
+        match counting.last_mut() {
+            Some(last) if (&last.seeker_id, last.month, last.cause) == (&d.seeker_id, d.month, d.cause) => {
+                *last = d;
+                *records.last_mut().expect("one count per decision") += 1;
+            }
+            _ => {
+                counting.push(d);
+                records.push(1);
+            }
+        }
+    }
+    (counting, records)
 }
 
 /// Loads the rules, reads and validates the inputs: the part of a run that
@@ -504,8 +555,9 @@ pub fn prepare(
     }
     sort_records(&mut validated);
     let params = resolve_params(&validated, &rules)?;
+    let (decisions, decision_records) = counting_decisions(std::mem::take(&mut validated.decisions));
     timings.lap("validate", &mut t);
-    Ok(Prepared { rules, tables, validated, params, as_of })
+    Ok(Prepared { rules, tables, validated, params, as_of, decisions, decision_records })
 }
 
 /// `--months` as a list of months.
@@ -526,6 +578,10 @@ pub struct Computed {
     pub rows: Rows,
     pub months: Vec<Month>,
     pub seeker_months: u64,
+    /// The previous night compared with, if any.
+    pub previous: Option<Previous>,
+    /// Known decision records whose (seeker, month, cause) is no finding of this run.
+    pub decisions_unmatched: u64,
     pub timings: Timings,
 }
 
@@ -534,6 +590,21 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
     let mut timings = Timings::default();
     timings.start();
     let selected = parse_months(opts.months.as_deref())?;
+    if !(0.0..=1.0).contains(&opts.max_withdrawal_rate) {
+        return Err(Error::Usage(format!(
+            "--max-withdrawal-rate {} is not a share between 0 and 1",
+            opts.max_withdrawal_rate
+        )));
+    }
+    // The previous night is checked before any work: a night that cannot be
+    // compared must not be computed at all.
+    let previous = match &opts.previous {
+        Some(dir) => {
+            let rules = load_rules(opts.rules.as_deref())?;
+            Some(previous::load(dir, &rules.id, opts.as_of, &opts.out)?)
+        }
+        None => None,
+    };
     let p = prepare(&opts.inputs, opts.as_of, opts.rules.as_deref(), opts.max_reject_rate, &mut timings)?;
     let mut t = Instant::now();
     let grouped = group(&p.validated);
@@ -570,11 +641,12 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
         .collect::<Result<_>>()?;
 
     let mut rows = Rows::default();
+    let mut candidates = Vec::with_capacity(chunks.len());
     let mut clocked = [Duration::ZERO; 2];
     for (f, e, n, d) in chunks {
         rows.findings.0.push(f);
         rows.entitlements.0.push(e);
-        rows.notices.0.push(n);
+        candidates.push(n);
         clocked[0] += d[0];
         clocked[1] += d[1];
     }
@@ -585,11 +657,43 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
     if let Some(sel) = selected {
         months = sel;
     }
+    // Nights.md §8.1, §8.3, §8.4: compared with the previous night.
+    if let Some(prev) = &previous {
+        nights::check_window(prev, &months)?;
+    }
+    let np = p.rules.notice_params(opts.as_of)?;
+    let night = nights::compare(
+        rows.findings.iter(),
+        candidates.into_iter().flatten(),
+        previous.as_ref(),
+        &months,
+        opts.as_of,
+        &np,
+    );
+    nights::guard_withdrawals(&night.notices, previous.as_ref(), opts.max_withdrawal_rate)?;
+    rows.notices = night.notices.into();
+    rows.changes = night.changes;
     rows.agencies = agencies(rows.findings.iter(), rows.notices.iter()).into();
+    let decisions_unmatched = unmatched_decisions(&p, &rows.findings);
     timings.lap_shared(["recompute", "reconcile"], clocked, &mut t);
     drop(grouped);
     let Prepared { rules, tables, validated, .. } = p;
-    Ok(Computed { rules, tables, validated, rows, months, seeker_months, timings })
+    Ok(Computed { rules, tables, validated, rows, months, seeker_months, previous, decisions_unmatched, timings })
+}
+
+/// Known decision records whose key is no finding of this run (nights.md §8.1).
+fn unmatched_decisions(p: &Prepared, findings: &Chunked<FindingRow>) -> u64 {
+    if p.decisions.is_empty() {
+        return 0;
+    }
+    let keys: std::collections::HashSet<(&str, Month, crate::reconcile::Cause)> =
+        findings.iter().map(|f| (f.seeker_id.as_str(), f.month, f.cause)).collect();
+    p.decisions
+        .iter()
+        .zip(&p.decision_records)
+        .filter(|(d, _)| !keys.contains(&(d.seeker_id.as_str(), d.month, d.cause)))
+        .map(|(_, n)| n)
+        .sum()
 }
 
 /// Writes every output of a computed run into `dir` (which must exist) and
@@ -607,6 +711,8 @@ pub fn write_outputs(c: &Computed, opts: &RunOptions, dir: &Path) -> Result<Mani
         }),
         Box::new(|| output::parquet::write_entitlements(dir, &rows.entitlements, &tag)),
         Box::new(|| output::write_csv(dir, "notices.csv", output::NOTICES_HEADER, &rows.notices.parts())),
+        Box::new(|| output::write_csv(dir, "changes.csv", output::CHANGES_HEADER, &[&rows.changes])),
+        Box::new(|| output::parquet::write_changes(dir, &rows.changes, &tag)),
         Box::new(|| output::write_csv(dir, "agencies.csv", output::AGENCIES_HEADER, &rows.agencies.parts())),
         Box::new(|| output::write_csv(dir, "rejects.csv", output::REJECTS_HEADER, &[&c.validated.rejects])),
     ];
@@ -630,13 +736,15 @@ fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
         e.0 += 1;
         e.1 += amount;
     };
-    let (mut by_cause, mut by_status, mut by_channel) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
+    let (mut by_cause, mut by_status, mut by_channel, mut by_action) =
+        (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
     for f in c.rows.findings.iter() {
-        add(&mut by_cause, f.cause, f.amount);
-        add(&mut by_status, f.status, f.amount);
+        add(&mut by_cause, f.cause.as_str(), f.amount);
+        add(&mut by_status, f.status.as_str(), f.amount);
     }
     for n in c.rows.notices.iter() {
-        add(&mut by_channel, n.channel, n.net);
+        add(&mut by_channel, n.channel.as_str(), n.net);
+        add(&mut by_action, n.action.as_str(), n.net);
     }
     let to_totals = |m: BTreeMap<String, (u64, Decimal)>| {
         m.into_iter().map(|(k, (n, a))| (k, Total { findings: n, amount: money(a) })).collect()
@@ -644,6 +752,7 @@ fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
     totals.by_cause = to_totals(by_cause);
     totals.by_status = to_totals(by_status);
     totals.notices_by_channel = to_totals(by_channel);
+    totals.notices_by_action = to_totals(by_action);
     Manifest {
         engine: "indus".into(),
         engine_version: env!("CARGO_PKG_VERSION").into(),
@@ -663,6 +772,12 @@ fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
         }
         .into(),
         max_reject_rate: opts.max_reject_rate,
+        max_withdrawal_rate: opts.max_withdrawal_rate,
+        previous: c
+            .previous
+            .as_ref()
+            .map(|p| PreviousRef { path: p.dir.display().to_string(), manifest_sha256: p.manifest_sha256.clone() }),
+        decisions_unmatched: c.decisions_unmatched,
         inputs: c
             .tables
             .iter()

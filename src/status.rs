@@ -1,11 +1,13 @@
-//! Status, prescription and recovery (rules.md §6): what each finding becomes
-//! (claim, review, owed, offset, time-barred, written off), the seeker's net,
-//! and the notice that recovers it (SMS, phone call, then formal notice).
+//! Status, prescription and recovery (rules.md §6, nights.md §8.2): what each
+//! finding becomes (claim, review, owed, offset, time-barred, written off,
+//! contested), the seeker's net, and the notice that recovers it (SMS, phone
+//! call, then formal notice). How a notice relates to the previous night's is
+//! `nights`' business.
 
 use chrono::{Datelike, Days, NaiveDate};
 use rust_decimal::Decimal;
 
-use crate::model::Month;
+use crate::model::{Decision, Month, Verdict};
 use crate::reconcile::{Cause, MonthOutcome, Status};
 use crate::rules::{MonthParams, NoticeParams};
 
@@ -17,10 +19,81 @@ pub enum Channel {
 }
 
 impl Channel {
+    pub const ALL: [Channel; 2] = [Channel::Sms, Channel::Phone];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Sms => "sms",
             Channel::Phone => "phone",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        Channel::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The channel for a net (rules.md §6): a phone call from `sms_max` on.
+    pub fn for_net(net: Decimal, np: &NoticeParams) -> Channel {
+        if net >= np.sms_max {
+            Channel::Phone
+        } else {
+            Channel::Sms
+        }
+    }
+}
+
+/// What a seeker's notice does tonight, compared with the previous night's
+/// (nights.md §8.4), in the order the table tries them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Action {
+    /// The first notice of a debt.
+    First,
+    /// A month the notice rests on is in review: no message, the formal notice suspended.
+    Held,
+    /// The debt is gone: a message cancels the claim and any formal notice.
+    Withdrawn,
+    /// Same net as last night: nothing is sent again.
+    Unchanged,
+    /// Same net after a hold: the review confirmed the claim, a fresh delay.
+    Resumed,
+    /// The debt grew: a new notice with a fresh delay.
+    Increased,
+    /// The debt fell: a correction; the formal notice keeps its date.
+    Decreased,
+}
+
+impl Action {
+    pub const ALL: [Action; 7] = [
+        Action::First,
+        Action::Held,
+        Action::Withdrawn,
+        Action::Unchanged,
+        Action::Resumed,
+        Action::Increased,
+        Action::Decreased,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::First => "first",
+            Action::Held => "held",
+            Action::Withdrawn => "withdrawn",
+            Action::Unchanged => "unchanged",
+            Action::Resumed => "resumed",
+            Action::Increased => "increased",
+            Action::Decreased => "decreased",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+
+    /// Whether the seeker gets a message tonight (and the agency counts it).
+    pub fn sends_message(self) -> bool {
+        match self {
+            Action::First | Action::Withdrawn | Action::Resumed | Action::Increased | Action::Decreased => true,
+            Action::Held | Action::Unchanged => false,
         }
     }
 }
@@ -107,6 +180,25 @@ pub fn reason(
     }
 }
 
+/// Nights.md §8.2: an upheld decision turns a `claim` into `contested` when
+/// its amount is not above the amount the agent examined, into `review` when
+/// new evidence raised it since. `decisions` are the seeker's counting
+/// decisions (one per month and cause), sorted by (month, cause); every
+/// finding with one records it, whatever its status, for its evidence.
+pub fn apply_decisions(m: &mut MonthOutcome, decisions: &[Decision]) {
+    if decisions.is_empty() {
+        return;
+    }
+    for f in &mut m.findings {
+        let Ok(i) = decisions.binary_search_by(|d| (d.month, d.cause).cmp(&(m.month, f.cause))) else { continue };
+        f.decision = Some(i);
+        let d = &decisions[i];
+        if f.status == Status::Claim && d.verdict == Verdict::Upheld {
+            f.status = if f.amount <= d.amount { Status::Contested } else { Status::Review };
+        }
+    }
+}
+
 /// Sets every finding's status and prescription date.
 pub fn settle_month(m: &mut MonthOutcome, p: &MonthParams, as_of: NaiveDate) {
     let decided: Vec<(Option<NaiveDate>, Status)> = m
@@ -126,7 +218,7 @@ pub fn settle_month(m: &mut MonthOutcome, p: &MonthParams, as_of: NaiveDate) {
 /// The seeker's notice, if their net (claims, owed and offset) is positive;
 /// a net under `write_off_below` is written off instead.
 pub fn notice(months: &mut [MonthOutcome], np: &NoticeParams, as_of: NaiveDate) -> Option<Notice> {
-    let counted = |s: Status| matches!(s, Status::Claim | Status::Owed | Status::Offset);
+    let counted = Status::counts_in_net;
     let net: Decimal = months.iter().flat_map(|m| &m.findings).filter(|f| counted(f.status)).map(|f| f.amount).sum();
     if net <= Decimal::ZERO {
         return None;
@@ -148,7 +240,7 @@ pub fn notice(months: &mut [MonthOutcome], np: &NoticeParams, as_of: NaiveDate) 
     Some(Notice {
         agency_id,
         net,
-        channel: if net >= np.sms_max { Channel::Phone } else { Channel::Sms },
+        channel: Channel::for_net(net, np),
         notified_on: as_of,
         formal_notice_on: as_of + Days::new(np.formal_notice_after_days as u64),
         findings,

@@ -13,8 +13,8 @@ use rust_decimal::Decimal;
 
 use crate::error::Error;
 use crate::ingest::{Dialect, InputKind, RawTable, RowAt};
-use crate::model::{Declaration, Month, Payment, PaymentKind, Payslip, Right};
-use crate::reconcile::Held;
+use crate::model::{Decision, Declaration, Month, Payment, PaymentKind, Payslip, Right, Verdict};
+use crate::reconcile::{Cause, Held};
 
 /// The stable reject codes of data.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -108,6 +108,8 @@ pub struct Validated {
     pub declarations: Vec<Declaration>,
     pub payslips: Vec<Payslip>,
     pub payments: Vec<Payment>,
+    /// The agents' decisions known at `as_of` (empty without a decisions file).
+    pub decisions: Vec<Decision>,
     pub rejects: Vec<Reject>,
     /// Seeker → the months rejected records touched.
     pub held: HashMap<String, Held>,
@@ -413,6 +415,40 @@ fn read_payment(t: &RawTable, row: usize, as_of: NaiveDate) -> Row<Payment> {
     finish(c, p, 0, 1, month)
 }
 
+fn read_decision(t: &RawTable, row: usize, as_of: NaiveDate) -> Row<Decision> {
+    let mut c = Cells::new(t, row);
+    if not_yet_known(&c, Some(6), as_of) {
+        return Row::NotYetKnown;
+    }
+    let cause = c.get(3).and_then(|s| {
+        let k = Cause::parse(s);
+        if k.is_none() {
+            let all: Vec<&str> = Cause::ALL.iter().map(|c| c.as_str()).collect();
+            c.problem(3, Code::BadEnum, format!("`{s}` is not a cause ({})", all.join(", ")));
+        }
+        k
+    });
+    let verdict = c.get(4).and_then(|s| {
+        let v = Verdict::parse(s);
+        if v.is_none() {
+            c.problem(4, Code::BadEnum, format!("`{s}` is not a decision (upheld, rejected)"));
+        }
+        v
+    });
+    let d = Decision {
+        line: t.line(row),
+        decision_id: c.text(0),
+        seeker_id: c.text(1),
+        month: c.month(2).unwrap_or(Month::new(1, 1).expect("valid")),
+        cause: cause.unwrap_or(Cause::DuplicatePayment),
+        verdict: verdict.unwrap_or(Verdict::Rejected),
+        amount: c.decimal(5, true, false).unwrap_or_default(),
+        decided_on: c.date(6).unwrap_or_default(),
+    };
+    let month = c.raw(2).and_then(Month::parse);
+    finish(c, d, 0, 1, month)
+}
+
 /// Validates one table: typed records, rejects, held months and counts.
 fn validate_table<T: Send + Sync>(
     t: &RawTable,
@@ -556,6 +592,10 @@ pub fn validate(tables: &[RawTable], as_of: NaiveDate, max_reject_rate: f64) -> 
         table(InputKind::Attestations),
         table(InputKind::Ledger),
     );
+    // Few records, when any: validated before the four large files.
+    let decisions = table(InputKind::Decisions).map(|t| {
+        validate_table(t, |t, i| read_decision(t, i, as_of), |d| &d.decision_id, |d| (&d.seeker_id, Some(d.month)))
+    });
     // The four files are independent: validated side by side (each in parallel inside too).
     let ((r, d), (s, p)) = rayon::join(
         || {
@@ -603,6 +643,7 @@ pub fn validate(tables: &[RawTable], as_of: NaiveDate, max_reject_rate: f64) -> 
     v.declarations = d.map(|p| p.merge_into(InputKind::Declarations, &mut v)).unwrap_or_default();
     v.payslips = s.map(|p| p.merge_into(InputKind::Attestations, &mut v)).unwrap_or_default();
     v.payments = p.map(|p| p.merge_into(InputKind::Ledger, &mut v)).unwrap_or_default();
+    v.decisions = decisions.map(|p| p.merge_into(InputKind::Decisions, &mut v)).unwrap_or_default();
     for t in tables {
         let stats = &v.stats[&t.kind];
         let rate = if stats.rows_read == 0 { 0.0 } else { stats.rejected as f64 / stats.rows_read as f64 };

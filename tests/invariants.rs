@@ -129,7 +129,7 @@ fn causes_add_up_to_the_delta_on_many_random_seekers() {
     let months: Vec<Month> = Month::parse_range("2024-01..2024-09").unwrap();
     let params: HashMap<Month, _> = months.iter().map(|&m| (m, rules.for_month(m).unwrap())).collect();
     let as_of = date(2024, 10, 15);
-    let ctx = Context { rules: &rules, params: &params, as_of };
+    let ctx = Context { rules: &rules, params: &params, as_of, decisions: &[] };
     let mut rng = Rng(0x9E3779B97F4A7C15);
     let mut checked = 0;
     let mut seen_causes = std::collections::BTreeSet::new();

@@ -561,10 +561,10 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> 
     x.notice = result.notice.as_ref().map(|n| NoticeUse {
         agency_id: n.agency_id.to_string(),
         net: money(n.net),
-        channel: n.channel,
+        channel: n.channel.as_str(),
         sms_max: money(np.sms_max),
         notified_on: n.notified_on.to_string(),
-        formal_notice_on: n.formal_notice_on.to_string(),
+        formal_notice_on: n.formal_notice_on.map(|d| d.to_string()).unwrap_or_default(),
         formal_notice_after_days: np.formal_notice_after_days,
         finding_ids: n.finding_ids.clone(),
     });

@@ -42,18 +42,20 @@ pub enum DialectChoice {
     Fr,
 }
 
-/// The four inputs of data.md.
+/// The four inputs of data.md, and the agents' decisions of nights.md §8.1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum InputKind {
     Rights,
     Declarations,
     Attestations,
     Ledger,
+    /// Optional: absent means no decision was ever taken.
+    Decisions,
 }
 
 impl InputKind {
-    pub const ALL: [InputKind; 4] =
-        [InputKind::Rights, InputKind::Declarations, InputKind::Attestations, InputKind::Ledger];
+    pub const ALL: [InputKind; 5] =
+        [InputKind::Rights, InputKind::Declarations, InputKind::Attestations, InputKind::Ledger, InputKind::Decisions];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -61,6 +63,19 @@ impl InputKind {
             InputKind::Declarations => "declarations",
             InputKind::Attestations => "attestations",
             InputKind::Ledger => "ledger",
+            InputKind::Decisions => "decisions",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<InputKind> {
+        InputKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+
+    /// Whether a run needs the file: every input but the decisions.
+    pub fn required(self) -> bool {
+        match self {
+            InputKind::Rights | InputKind::Declarations | InputKind::Attestations | InputKind::Ledger => true,
+            InputKind::Decisions => false,
         }
     }
 
@@ -111,6 +126,15 @@ impl InputKind {
                 ("daily_rate", true),
                 ("amount", true),
                 ("paid_on", true),
+            ],
+            InputKind::Decisions => &[
+                ("decision_id", true),
+                ("seeker_id", true),
+                ("month", true),
+                ("cause", true),
+                ("decision", true),
+                ("amount", true),
+                ("decided_on", true),
             ],
         }
     }
@@ -218,6 +242,27 @@ impl RawTable {
         } else {
             row as u64 + 1
         }
+    }
+}
+
+/// Where an optional input is: given, or `DIR/NAME.csv` or `DIR/NAME.parquet`
+/// when there is one; `None` when absent.
+pub fn locate_optional(
+    input_dir: Option<&Path>,
+    kind: InputKind,
+    explicit: Option<&Path>,
+) -> Result<Option<PathBuf>, Error> {
+    if explicit.is_some() {
+        return locate(input_dir, kind, explicit).map(Some);
+    }
+    match input_dir {
+        Some(dir)
+            if dir.join(format!("{}.csv", kind.name())).exists()
+                || dir.join(format!("{}.parquet", kind.name())).exists() =>
+        {
+            locate(input_dir, kind, None).map(Some)
+        }
+        _ => Ok(None),
     }
 }
 

@@ -18,9 +18,30 @@ pub struct Manifest {
     pub months_selected: Option<String>,
     pub dialect: String,
     pub max_reject_rate: f64,
+    /// `--max-withdrawal-rate` (nights.md §8.4); a run made before nights read it as the default.
+    #[serde(default = "default_max_withdrawal_rate")]
+    pub max_withdrawal_rate: f64,
+    /// The previous night compared with (`--previous`); null for a run that stands alone.
+    #[serde(default)]
+    pub previous: Option<PreviousRef>,
+    /// Known decision records whose (seeker, month, cause) is no finding of the run.
+    #[serde(default)]
+    pub decisions_unmatched: u64,
     pub inputs: Vec<InputRef>,
     pub outputs: Vec<OutputRef>,
     pub totals: Totals,
+}
+
+fn default_max_withdrawal_rate() -> f64 {
+    crate::run::DEFAULT_MAX_WITHDRAWAL_RATE
+}
+
+/// The previous night's run folder: the path as given, and the SHA-256 of its
+/// manifest.json (which holds the hashes of everything else in it).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PreviousRef {
+    pub path: String,
+    pub manifest_sha256: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -65,4 +86,7 @@ pub struct Totals {
     pub by_cause: BTreeMap<String, Total>,
     pub by_status: BTreeMap<String, Total>,
     pub notices_by_channel: BTreeMap<String, Total>,
+    /// Notices by action (nights.md §8.4): `findings` counts notices, `amount` sums their net.
+    #[serde(default)]
+    pub notices_by_action: BTreeMap<String, Total>,
 }

@@ -19,7 +19,9 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::model::{Id, Month};
+use crate::reconcile::{Cause, Status};
 use crate::rules::hex;
+use crate::status::{Action, Channel};
 
 /// Money as data.md writes it: exactly two decimals, `-` when negative.
 pub fn money(d: Decimal) -> String {
@@ -44,9 +46,9 @@ pub struct FindingRow {
     pub agency_id: Id,
     pub right_id: Id,
     pub month: Month,
-    pub cause: &'static str,
+    pub cause: Cause,
     pub amount: Decimal,
-    pub status: &'static str,
+    pub status: Status,
     pub basis: &'static str,
     pub time_barred_on: Option<NaiveDate>,
     pub evidence: String,
@@ -151,23 +153,40 @@ pub const ENTITLEMENTS_HEADER: &[&str] = &[
     "held",
 ];
 
+/// One row of notices.csv: a seeker's notice tonight and what it does
+/// compared with the previous night's (nights.md §8.4).
 #[derive(Clone, Debug, PartialEq)]
 pub struct NoticeRow {
     pub seeker_id: Id,
     pub agency_id: Id,
     pub net: Decimal,
-    pub channel: &'static str,
+    pub channel: Channel,
     pub notified_on: NaiveDate,
-    pub formal_notice_on: NaiveDate,
+    /// Empty while a `held` notice is suspended and once `withdrawn`.
+    pub formal_notice_on: Option<NaiveDate>,
     pub finding_ids: String,
+    pub action: Action,
+    pub previous_net: Option<Decimal>,
+    pub previous_formal_notice_on: Option<NaiveDate>,
 }
 
-pub const NOTICES_HEADER: &[&str] =
-    &["seeker_id", "agency_id", "net", "channel", "notified_on", "formal_notice_on", "finding_ids"];
+pub const NOTICES_HEADER: &[&str] = &[
+    "seeker_id",
+    "agency_id",
+    "net",
+    "channel",
+    "notified_on",
+    "formal_notice_on",
+    "finding_ids",
+    "action",
+    "previous_net",
+    "previous_formal_notice_on",
+];
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AgencyRow {
     pub agency_id: String,
+    /// Notices with a message tonight, and those by channel.
     pub seekers_notified: u64,
     pub sms: u64,
     pub phone: u64,
@@ -178,7 +197,102 @@ pub struct AgencyRow {
     pub review: Decimal,
     pub time_barred: Decimal,
     pub written_off: Decimal,
+    pub contested: Decimal,
+    /// Notices by action, in [`AGENCY_ACTIONS`] order.
+    pub actions: [u64; 7],
 }
+
+/// The order of the action counts at the end of agencies.csv (nights.md §8.4).
+pub const AGENCY_ACTIONS: [Action; 7] = [
+    Action::First,
+    Action::Increased,
+    Action::Decreased,
+    Action::Withdrawn,
+    Action::Unchanged,
+    Action::Held,
+    Action::Resumed,
+];
+
+impl AgencyRow {
+    /// Adds a finding's amount to the sum of its status.
+    pub fn add_finding(&mut self, status: Status, amount: Decimal) {
+        let sum = match status {
+            Status::Claim => &mut self.claimed,
+            Status::Owed => &mut self.owed,
+            Status::Offset => &mut self.offset,
+            Status::Review => &mut self.review,
+            Status::TimeBarred => &mut self.time_barred,
+            Status::WrittenOff => &mut self.written_off,
+            Status::Contested => &mut self.contested,
+        };
+        *sum += amount;
+    }
+
+    /// Counts a notice by action, and by channel when it sends a message tonight.
+    pub fn add_notice(&mut self, action: Action, channel: Channel) {
+        let i = AGENCY_ACTIONS.iter().position(|&a| a == action).expect("every action has a column");
+        self.actions[i] += 1;
+        if action.sends_message() {
+            self.seekers_notified += 1;
+            match channel {
+                Channel::Phone => self.phone += 1,
+                Channel::Sms => {
+                    self.sms += 1;
+                    // SMS recipients call their agency back (rules.md §6).
+                    self.calls_to_expect += 1;
+                }
+            }
+        }
+    }
+}
+
+/// One row of changes.csv: a finding compared with the previous night's (nights.md §8.3).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeRow {
+    pub seeker_id: Id,
+    pub month: Month,
+    pub cause: Cause,
+    pub change: Change,
+    pub previous: Option<(Decimal, Status)>,
+    pub current: Option<(Decimal, Status)>,
+    pub evidence_added: String,
+    pub evidence_removed: String,
+}
+
+/// How a finding changed since the previous night.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Change {
+    New,
+    Unchanged,
+    Revised,
+    Withdrawn,
+}
+
+impl Change {
+    pub const ALL: [Change; 4] = [Change::New, Change::Unchanged, Change::Revised, Change::Withdrawn];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::New => "new",
+            Change::Unchanged => "unchanged",
+            Change::Revised => "revised",
+            Change::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+pub const CHANGES_HEADER: &[&str] = &[
+    "seeker_id",
+    "month",
+    "cause",
+    "change",
+    "previous_amount",
+    "previous_status",
+    "amount",
+    "status",
+    "evidence_added",
+    "evidence_removed",
+];
 
 pub const AGENCIES_HEADER: &[&str] = &[
     "agency_id",
@@ -192,6 +306,14 @@ pub const AGENCIES_HEADER: &[&str] = &[
     "review",
     "time_barred",
     "written_off",
+    "contested",
+    "first",
+    "increased",
+    "decreased",
+    "withdrawn",
+    "unchanged",
+    "held",
+    "resumed",
 ];
 
 pub const REJECTS_HEADER: &[&str] = &["file", "line", "record_id", "column", "code", "message"];
@@ -385,9 +507,9 @@ impl CsvRow for FindingRow {
             .text(&self.agency_id)
             .text(&self.right_id)
             .month(self.month)
-            .text(self.cause)
+            .text(self.cause.as_str())
             .money(self.amount)
-            .text(self.status)
+            .text(self.status.as_str())
             .text(self.basis)
             .opt_display(self.time_barred_on)
             .text(&self.evidence)
@@ -427,10 +549,23 @@ impl CsvRow for NoticeRow {
         l.text(&self.seeker_id)
             .text(&self.agency_id)
             .money(self.net)
-            .text(self.channel)
+            .text(self.channel.as_str())
             .display(self.notified_on)
-            .display(self.formal_notice_on)
-            .text(&self.finding_ids);
+            .opt_display(self.formal_notice_on)
+            .text(&self.finding_ids)
+            .text(self.action.as_str())
+            .opt_money(self.previous_net)
+            .opt_display(self.previous_formal_notice_on);
+    }
+}
+
+impl CsvRow for ChangeRow {
+    fn write(&self, l: &mut CsvLine) {
+        l.text(&self.seeker_id).month(self.month).text(self.cause.as_str()).text(self.change.as_str());
+        for side in [self.previous, self.current] {
+            l.opt_money(side.map(|s| s.0)).text(side.map_or("", |s| s.1.as_str()));
+        }
+        l.text(&self.evidence_added).text(&self.evidence_removed);
     }
 }
 
@@ -446,7 +581,11 @@ impl CsvRow for AgencyRow {
             .money(self.offset)
             .money(self.review)
             .money(self.time_barred)
-            .money(self.written_off);
+            .money(self.written_off)
+            .money(self.contested);
+        for n in self.actions {
+            l.display(n);
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use super::{fixed_units, write_file, Chunked, EntitlementRow, FindingRow, Written};
+use super::{fixed_units, write_file, ChangeRow, Chunked, EntitlementRow, FindingRow, Written};
 use crate::error::Error;
 use crate::model::Month;
 use crate::rules::hex;
@@ -100,9 +100,9 @@ pub fn write_findings(dir: &Path, rows: &Chunked<FindingRow>, tag: &RuleSetTag) 
             str_col("agency_id", rows.iter().map(|r| r.agency_id.as_str())),
             str_col("right_id", rows.iter().map(|r| r.right_id.as_str())),
             month_col(rows.iter().map(|r| r.month)),
-            str_col("cause", rows.iter().map(|r| r.cause)),
+            str_col("cause", rows.iter().map(|r| r.cause.as_str())),
             money_col("amount", rows.iter().map(|r| Some(r.amount)))?,
-            str_col("status", rows.iter().map(|r| r.status)),
+            str_col("status", rows.iter().map(|r| r.status.as_str())),
             str_col("basis", rows.iter().map(|r| r.basis)),
             date_col("time_barred_on", rows.iter().map(|r| r.time_barred_on))?,
             str_col("evidence", rows.iter().map(|r| r.evidence.as_str())),
@@ -110,6 +110,28 @@ pub fn write_findings(dir: &Path, rows: &Chunked<FindingRow>, tag: &RuleSetTag) 
         ])
     };
     write(dir, "findings.parquet", build().map_err(|e| Error::output(&path, e))?, tag)
+}
+
+/// changes.parquet: the twin of changes.csv (nights.md §8.3), empty
+/// previous or current sides as nulls.
+pub fn write_changes(dir: &Path, rows: &[ChangeRow], tag: &RuleSetTag) -> Result<Written, Error> {
+    let path = dir.join("changes.parquet");
+    let opt_str = |name: &str, values: Vec<Option<&str>>| Column::new(name.into(), values);
+    let build = || -> PolarsResult<DataFrame> {
+        DataFrame::new_infer_height(vec![
+            str_col("seeker_id", rows.iter().map(|r| r.seeker_id.as_str())),
+            month_col(rows.iter().map(|r| r.month)),
+            str_col("cause", rows.iter().map(|r| r.cause.as_str())),
+            str_col("change", rows.iter().map(|r| r.change.as_str())),
+            money_col("previous_amount", rows.iter().map(|r| r.previous.map(|p| p.0)))?,
+            opt_str("previous_status", rows.iter().map(|r| r.previous.map(|p| p.1.as_str())).collect()),
+            money_col("amount", rows.iter().map(|r| r.current.map(|p| p.0)))?,
+            opt_str("status", rows.iter().map(|r| r.current.map(|p| p.1.as_str())).collect()),
+            str_col("evidence_added", rows.iter().map(|r| r.evidence_added.as_str())),
+            str_col("evidence_removed", rows.iter().map(|r| r.evidence_removed.as_str())),
+        ])
+    };
+    write(dir, "changes.parquet", build().map_err(|e| Error::output(&path, e))?, tag)
 }
 
 /// Rows of `entitlements.parquet` a row group holds. The groups are built,
