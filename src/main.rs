@@ -133,6 +133,9 @@ struct ExplainArgs {
     /// Language of the text form (fr: worded as the seeker's motivated notification).
     #[arg(long, value_enum, default_value = "en")]
     lang: LangArg,
+    /// The previous night's run folder: say what changed since, and the notice's action.
+    #[arg(long)]
+    previous: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -232,7 +235,11 @@ fn explain(args: ExplainArgs) -> Result<(), Error> {
     // A reject rate never stops an explanation: the rejects are part of it.
     let p =
         indus::run::prepare(&args.inputs.options(), args.as_of, args.rules.as_deref(), 1.0, &mut Default::default())?;
-    let x = indus::explain::explain(&p, &args.seeker, args.month)?;
+    let previous = match &args.previous {
+        Some(dir) => Some(indus::previous::load(dir, &p.rules.id, args.as_of, std::path::Path::new(""))?),
+        None => None,
+    };
+    let x = indus::explain::explain(&p, &args.seeker, args.month, previous.as_ref())?;
     match args.format {
         FormatArg::Json => println!("{}", serde_json::to_string_pretty(&x).expect("an explanation serializes")),
         FormatArg::Text => {

@@ -59,6 +59,19 @@ pub struct Previous {
     pub notices: Vec<PreviousNotice>,
 }
 
+impl Previous {
+    /// The same run reduced to one seeker's findings and notice (`explain`).
+    pub fn only(&self, seeker: &str) -> Previous {
+        Previous {
+            dir: self.dir.clone(),
+            manifest: self.manifest.clone(),
+            manifest_sha256: self.manifest_sha256.clone(),
+            findings: self.findings.iter().filter(|f| f.seeker_id == seeker).cloned().collect(),
+            notices: self.notices.iter().filter(|n| n.seeker_id == seeker).cloned().collect(),
+        }
+    }
+}
+
 fn problem(dir: &Path, what: impl Into<String>) -> Error {
     Error::Previous { path: dir.to_path_buf(), problem: what.into() }
 }

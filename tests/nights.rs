@@ -287,3 +287,46 @@ fn a_chain_of_nights_replays_night_by_night_and_a_changed_previous_run_stops_the
     assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
     assert!(stderr(&o).contains("notices.csv no longer matches"), "{}", stderr(&o));
 }
+
+#[test]
+fn explain_says_what_changed_since_the_previous_night_and_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let prev = night1("05-contest-upheld", tmp.path());
+    let input = fixtures().join("nights/05-contest-upheld/night2");
+    let args = |extra: &[&str]| -> String {
+        let mut a = vec!["explain", "--input", input.to_str().unwrap(), "--seeker", "S02", "--month", "2024-03"];
+        a.extend_from_slice(&["--as-of", "2024-04-16", "--previous", prev.to_str().unwrap()]);
+        a.extend_from_slice(extra);
+        let o = indus(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let x: serde_json::Value = serde_json::from_str(&args(&["--format", "json"])).unwrap();
+    let f = &x["findings"][0];
+    assert_eq!((f["status"].as_str(), f["reason"].as_str()), (Some("contested"), Some("contested")));
+    let d = &f["decision"];
+    assert_eq!(
+        [&d["decision_id"], &d["decision"], &d["amount"], &d["decided_on"], &d["effect"]],
+        ["DEC-1", "upheld", "273.60", "2024-04-16", "contested"].map(serde_json::Value::from).each_ref()
+    );
+    assert_eq!(d["line"], 2);
+    let n = &x["notice"];
+    assert_eq!(
+        [&n["action"], &n["net"], &n["previous_net"], &n["previous_formal_notice_on"], &n["formal_notice_on"]],
+        ["withdrawn", "0.00", "273.60", "2024-04-23", ""].map(serde_json::Value::from).each_ref()
+    );
+    assert_eq!(n["message_tonight"], true);
+    let c = &x["changes"][0];
+    assert_eq!(
+        [&c["change"], &c["previous_status"], &c["status"], &c["evidence_added"]],
+        ["revised", "claim", "contested", "dec:DEC-1"].map(serde_json::Value::from).each_ref()
+    );
+    let text = args(&[]);
+    for words in ["10. Since the previous night", "decision DEC-1 (decisions.csv line 2)", "action withdrawn"] {
+        assert!(text.contains(words), "{words}: {text}");
+    }
+    let fr = args(&["--lang", "fr"]);
+    for words in ["10. Depuis la nuit précédente", "recours accepté", "action : retrait"] {
+        assert!(fr.contains(words), "{words}: {fr}");
+    }
+}

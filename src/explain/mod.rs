@@ -15,10 +15,12 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::ingest::InputKind;
-use crate::model::Month;
+use crate::model::{Month, Verdict};
+use crate::nights;
 use crate::output::{money, CsvRow, ENTITLEMENTS_HEADER};
+use crate::previous::Previous;
 use crate::recompute::{Due, Pricing, WindowEnd};
-use crate::reconcile::{Ambiguity, Cause, Entitlement, Held, MonthOutcome, SeekerRecords};
+use crate::reconcile::{Ambiguity, Cause, Entitlement, Held, MonthOutcome, SeekerRecords, Status};
 use crate::rules::Timeline;
 use crate::run::{entitlement_row, finding_id, group, process_seeker, Prepared};
 use crate::status::{self, Reason};
@@ -57,6 +59,10 @@ pub struct Explanation {
     pub causes: Vec<CauseUse>,
     pub findings: Vec<FindingUse>,
     pub notice: Option<NoticeUse>,
+    /// The previous night compared with (`--previous`), if any.
+    pub previous_run: Option<String>,
+    /// The month's findings compared with the previous night's (nights.md §8.3).
+    pub changes: Vec<ChangeUse>,
     /// The month's row of entitlements.csv, column by column.
     pub entitlement: BTreeMap<String, String>,
 }
@@ -215,6 +221,36 @@ pub struct FindingUse {
     pub prescription_years: Option<i64>,
     pub basis: &'static str,
     pub evidence: String,
+    /// The agent's decision that counts for the finding, if any (nights.md §8.2).
+    pub decision: Option<DecisionUse>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DecisionUse {
+    pub decision_id: String,
+    pub file: String,
+    pub line: u64,
+    /// `upheld` or `rejected`.
+    pub decision: &'static str,
+    pub amount: String,
+    pub decided_on: String,
+    /// `contested` (upheld, amount not above the one decided), `review`
+    /// (upheld, but the amount grew since), or `none`.
+    pub effect: &'static str,
+}
+
+/// One finding key of the month compared with the previous night.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChangeUse {
+    pub cause: &'static str,
+    /// `new`, `unchanged`, `revised` or `withdrawn`.
+    pub change: &'static str,
+    pub previous_amount: Option<String>,
+    pub previous_status: Option<&'static str>,
+    pub amount: Option<String>,
+    pub status: Option<&'static str>,
+    pub evidence_added: String,
+    pub evidence_removed: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -227,6 +263,12 @@ pub struct NoticeUse {
     pub formal_notice_on: String,
     pub formal_notice_after_days: i64,
     pub finding_ids: String,
+    /// What the notice does compared with the previous night's (nights.md §8.4).
+    pub action: &'static str,
+    /// Whether the seeker gets a message tonight.
+    pub message_tonight: bool,
+    pub previous_net: Option<String>,
+    pub previous_formal_notice_on: Option<String>,
 }
 
 fn opt_money(d: Option<Decimal>) -> Option<String> {
@@ -295,8 +337,9 @@ fn step_use(step: &'static str, window: &'static str, d: &Due, retained: Decimal
     }
 }
 
-/// Builds the explanation of one seeker-month from a prepared run.
-pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> {
+/// Builds the explanation of one seeker-month from a prepared run, compared
+/// with the previous night's run when there is one.
+pub fn explain(p: &Prepared, seeker: &str, month: Month, previous: Option<&Previous>) -> Result<Explanation> {
     let grouped = group(&p.validated);
     let i = grouped.find(seeker).ok_or_else(|| Error::Usage(format!("seeker {seeker} is not in the input")))?;
     let recs = grouped.records(i);
@@ -408,6 +451,8 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> 
         causes: Vec::new(),
         findings: Vec::new(),
         notice: None,
+        previous_run: None,
+        changes: Vec::new(),
         entitlement: ENTITLEMENTS_HEADER
             .iter()
             .map(|h| h.to_string())
@@ -532,18 +577,35 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> 
         causes.iter().map(|&c| CauseUse { cause: c.as_str(), formula: formula(c), amount: money(f(c)) }).collect();
 
     let evidence = m.evidence(&recs);
+    let decisions = ctx.decisions_of(seeker);
+    let decisions_file = file(InputKind::Decisions);
     x.findings = m
         .findings
         .iter()
         .map(|fd| {
-            let reason = (fd.status != crate::reconcile::Status::WrittenOff)
+            let reason = (fd.status != Status::WrittenOff)
                 .then(|| status::reason(m, fd.cause, fd.amount, fd.time_barred_on, p.as_of));
+            let decision = fd.decision.map(|i| &decisions[i]);
+            let effect = match (decision.map(|d| d.verdict), fd.status) {
+                (Some(Verdict::Upheld), Status::Contested) => "contested",
+                (Some(Verdict::Upheld), Status::Review) if reason == Some(Reason::Overpayment) => "review",
+                _ => "none",
+            };
+            let reason_key = match effect {
+                "contested" => "contested",
+                "review" => "raised_after_upheld",
+                _ => reason_key(reason),
+            };
+            let evidence = match decision {
+                Some(d) => format!("{evidence} dec:{}", d.decision_id),
+                None => evidence.clone(),
+            };
             FindingUse {
                 finding_id: finding_id(seeker, month, fd.cause.as_str(), &label),
                 cause: fd.cause.as_str(),
                 amount: money(fd.amount),
                 status: fd.status.as_str(),
-                reason: reason_key(reason),
+                reason: reason_key,
                 time_barred_on: fd.time_barred_on.map(|d| d.to_string()),
                 prescription_years: fd.time_barred_on.map(|_| {
                     if fd.cause == Cause::UndeclaredActivity {
@@ -553,12 +615,50 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> 
                     }
                 }),
                 basis: m.basis.as_str(),
-                evidence: evidence.clone(),
+                evidence,
+                decision: decision.map(|d| DecisionUse {
+                    decision_id: d.decision_id.to_string(),
+                    file: decisions_file.clone(),
+                    line: d.line,
+                    decision: d.verdict.as_str(),
+                    amount: money(d.amount),
+                    decided_on: d.decided_on.to_string(),
+                    effect,
+                }),
             }
         })
         .collect();
     let np = rules.notice_params(p.as_of)?;
-    x.notice = result.notice.as_ref().map(|n| NoticeUse {
+    // The notice as the run writes it: compared with the previous night's
+    // over the run's months (every month the input names).
+    let mut run_months: Vec<Month> = p.params.keys().copied().collect();
+    run_months.sort_unstable();
+    let mine = previous.map(|prev| prev.only(seeker));
+    let night = nights::compare(
+        result.findings.iter(),
+        result.notice.clone().into_iter(),
+        mine.as_ref(),
+        &run_months,
+        p.as_of,
+        &np,
+    );
+    x.previous_run = previous.map(|prev| prev.dir.display().to_string());
+    x.changes = night
+        .changes
+        .iter()
+        .filter(|c| c.month == month && previous.is_some())
+        .map(|c| ChangeUse {
+            cause: c.cause.as_str(),
+            change: c.change.as_str(),
+            previous_amount: c.previous.map(|v| money(v.0)),
+            previous_status: c.previous.map(|v| v.1.as_str()),
+            amount: c.current.map(|v| money(v.0)),
+            status: c.current.map(|v| v.1.as_str()),
+            evidence_added: c.evidence_added.clone(),
+            evidence_removed: c.evidence_removed.clone(),
+        })
+        .collect();
+    x.notice = night.notices.first().map(|n| NoticeUse {
         agency_id: n.agency_id.to_string(),
         net: money(n.net),
         channel: n.channel.as_str(),
@@ -567,6 +667,10 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month) -> Result<Explanation> 
         formal_notice_on: n.formal_notice_on.map(|d| d.to_string()).unwrap_or_default(),
         formal_notice_after_days: np.formal_notice_after_days,
         finding_ids: n.finding_ids.clone(),
+        action: n.action.as_str(),
+        message_tonight: n.action.sends_message(),
+        previous_net: n.previous_net.map(money),
+        previous_formal_notice_on: n.previous_formal_notice_on.map(|d| d.to_string()),
     });
     Ok(x)
 }

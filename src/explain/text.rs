@@ -129,6 +129,14 @@ fn status_text(lang: Lang, reason: &str) -> &'static str {
         "overpayment" => {
             ("claim: an overpayment, with its evidence", "réclamé : un trop-perçu, avec ses pièces justificatives")
         }
+        "contested" => (
+            "contested: an agent upheld the seeker's contest of this amount; it is not claimed",
+            "contesté : votre recours a été accepté pour ce montant ; il ne vous est pas réclamé",
+        ),
+        "raised_after_upheld" => (
+            "review: an agent upheld the seeker's contest, but the amount has grown since; a person looks again",
+            "examen : votre recours avait été accepté, mais le montant a augmenté depuis ; un agent réexamine",
+        ),
         _ => (
             "written off: the net is below the write-off threshold",
             "admis en non-valeur : montant sous le seuil de recouvrement",
@@ -138,6 +146,49 @@ fn status_text(lang: Lang, reason: &str) -> &'static str {
         en
     } else {
         fr
+    }
+}
+
+fn change_text(lang: Lang, change: &str) -> &'static str {
+    match (change, lang) {
+        ("new", Lang::En) => "new since the previous night",
+        ("new", Lang::Fr) => "nouveau depuis la nuit précédente",
+        ("unchanged", Lang::En) => "unchanged (same amount and status)",
+        ("unchanged", Lang::Fr) => "inchangé (même montant, même suite)",
+        ("revised", Lang::En) => "revised",
+        ("revised", Lang::Fr) => "révisé",
+        (_, Lang::En) => "withdrawn: no longer a finding",
+        (_, Lang::Fr) => "retiré : ce n'est plus un constat",
+    }
+}
+
+/// The notice's action tonight, with what it means for the seeker.
+fn action_text(lang: Lang, n: &super::NoticeUse) -> String {
+    let prev = n.previous_net.as_deref().unwrap_or("");
+    let prev_formal = n.previous_formal_notice_on.as_deref().unwrap_or("");
+    match (n.action, lang) {
+        ("first", Lang::En) => "action first: the first notice of this debt, sent tonight".into(),
+        ("first", Lang::Fr) => "action : première notification de cette dette, envoyée ce soir".into(),
+        ("held", Lang::En) => format!(
+            "action held: a month of the notice (net {prev}) is in review; no message, the formal notice of {prev_formal} is suspended"
+        ),
+        ("held", Lang::Fr) => format!(
+            "action : suspendue ; un mois de la notification (solde {prev}) est en examen ; aucun message, la mise en demeure du {prev_formal} est suspendue"
+        ),
+        ("withdrawn", Lang::En) => format!(
+            "action withdrawn: the notice of {prev} is withdrawn tonight and any formal notice ({prev_formal}) cancelled"
+        ),
+        ("withdrawn", Lang::Fr) => format!(
+            "action : retrait ; la notification de {prev} est retirée ce soir et toute mise en demeure ({prev_formal}) annulée"
+        ),
+        ("unchanged", Lang::En) => "action unchanged: same net as the previous night, nothing is sent again".into(),
+        ("unchanged", Lang::Fr) => "action : inchangée ; même solde que la nuit précédente, rien n'est renvoyé".into(),
+        ("resumed", Lang::En) => "action resumed: the review confirmed the held notice; sent tonight with a fresh delay".into(),
+        ("resumed", Lang::Fr) => "action : reprise ; l'examen a confirmé la notification suspendue, envoyée ce soir avec un nouveau délai".into(),
+        ("increased", Lang::En) => format!("action increased: the debt grew from {prev}; a new notice with a fresh delay"),
+        ("increased", Lang::Fr) => format!("action : hausse ; la dette augmente (elle était de {prev}) ; nouvelle notification, nouveau délai"),
+        (_, Lang::En) => format!("action decreased: the debt fell from {prev}; a correction, the formal-notice date kept"),
+        (_, Lang::Fr) => format!("action : baisse ; la dette était de {prev} ; rectification, la date de mise en demeure est maintenue"),
     }
 }
 
@@ -449,6 +500,42 @@ pub fn render(x: &Explanation, lang: Lang) -> String {
             ));
         }
         w.line(format!("      {} {}", w.t("evidence:", "pièces :"), f.evidence));
+        if let Some(d) = &f.decision {
+            let verdict = match (d.decision, lang) {
+                ("upheld", Lang::En) => "upheld (the seeker was right)",
+                ("upheld", Lang::Fr) => "recours accepté",
+                (_, Lang::En) => "rejected (the claim stands)",
+                (_, Lang::Fr) => "recours rejeté (la somme reste due)",
+            };
+            let effect = match (d.effect, lang) {
+                ("contested", Lang::En) => {
+                    format!("{} ≤ {}: contested, not claimed", w.eur(&f.amount), w.eur(&d.amount))
+                }
+                ("contested", Lang::Fr) => {
+                    format!("{} ≤ {} : contesté, non réclamé", w.eur(&f.amount), w.eur(&d.amount))
+                }
+                ("review", Lang::En) => {
+                    format!("{} > {}: grown since the decision, back to review", w.eur(&f.amount), w.eur(&d.amount))
+                }
+                ("review", Lang::Fr) => {
+                    format!("{} > {} : augmenté depuis la décision, en examen", w.eur(&f.amount), w.eur(&d.amount))
+                }
+                (_, Lang::En) => "no change of status".to_string(),
+                (_, Lang::Fr) => "sans effet sur la suite donnée".to_string(),
+            };
+            w.line(format!(
+                "      {} {} ({} {}) {} {} {}, {} {}: {effect}",
+                w.t("decision", "décision"),
+                d.decision_id,
+                d.file,
+                w.t(&format!("line {}", d.line), &format!("ligne {}", d.line)),
+                verdict,
+                w.t("on", "le"),
+                d.decided_on,
+                w.t("amount examined", "montant examiné"),
+                w.eur(&d.amount),
+            ));
+        }
     }
 
     // 9. Notice.
@@ -470,19 +557,61 @@ pub fn render(x: &Explanation, lang: Lang) -> String {
                 w.t("notified on", "notifié le"),
                 n.notified_on
             ));
-            w.line(format!(
-                "  {} {} ({} {}, Code du travail R.5426-20)",
-                w.t("Without repayment, formal notice (mise en demeure) on", "Sans remboursement, mise en demeure le"),
-                n.formal_notice_on,
-                n.formal_notice_after_days,
-                w.t("days later", "jours plus tard"),
-            ));
+            if n.formal_notice_on.is_empty() {
+                w.line(w.t(
+                    "  No formal notice (mise en demeure) runs tonight.",
+                    "  Aucune mise en demeure ne court à ce jour.",
+                ));
+            } else {
+                w.line(format!(
+                    "  {} {} ({} {}, Code du travail R.5426-20)",
+                    w.t(
+                        "Without repayment, formal notice (mise en demeure) on",
+                        "Sans remboursement, mise en demeure le"
+                    ),
+                    n.formal_notice_on,
+                    n.formal_notice_after_days,
+                    w.t("days after the notice", "jours après la notification"),
+                ));
+            }
             w.line(format!("  {} {}", w.t("findings counted:", "constats comptés :"), n.finding_ids));
+            if x.previous_run.is_some() {
+                w.line(format!("  {}", action_text(lang, n)));
+            }
         }
         None => w.line(w.t(
             "  No notice: the seeker's net (claims, owed and offset) is not positive.",
             "  Pas de notification : votre solde net (sommes réclamées, dues et compensées) n'est pas positif.",
         )),
+    }
+    if let Some(prev) = &x.previous_run {
+        w.heading(10, "Since the previous night", "Depuis la nuit précédente");
+        w.line(format!("  {} {prev}", w.t("compared with the run", "comparé au traitement")));
+        if x.changes.is_empty() {
+            w.line(w.t(
+                "  No finding of this month, then or now.",
+                "  Aucun constat pour ce mois, ni avant ni maintenant.",
+            ));
+        }
+        for c in &x.changes {
+            let before =
+                c.previous_amount.as_ref().map(|a| format!("{} ({})", w.eur(a), c.previous_status.unwrap_or("")));
+            let now = c.amount.as_ref().map(|a| format!("{} ({})", w.eur(a), c.status.unwrap_or("")));
+            let none = w.t("none", "aucun").to_string();
+            w.line(format!(
+                "  {} {}: {} → {}",
+                c.cause,
+                change_text(lang, c.change),
+                before.unwrap_or_else(|| none.clone()),
+                now.unwrap_or(none)
+            ));
+            if !c.evidence_added.is_empty() {
+                w.line(format!("      {} {}", w.t("evidence added:", "pièces ajoutées :"), c.evidence_added));
+            }
+            if !c.evidence_removed.is_empty() {
+                w.line(format!("      {} {}", w.t("evidence removed:", "pièces retirées :"), c.evidence_removed));
+            }
+        }
     }
     if lang == Lang::Fr {
         w.line("");
