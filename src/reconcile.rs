@@ -96,7 +96,7 @@ impl Status {
         Status::Contested,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Status::Claim => "claim",
             Status::Review => "review",

@@ -148,28 +148,29 @@ fn two_months_every_table_by_hand() {
         ]
     );
 
-    let measures = "findings,amount,overpaid,underpaid,claim,review,owed,offset,time_barred,written_off";
+    // contested (nights.md §8.2) closes the status sums: no decision here, so 0.00 throughout.
+    let measures = "findings,amount,overpaid,underpaid,claim,review,owed,offset,time_barred,written_off,contested";
     assert_eq!(
         lines(&rep, "by_agency"),
         [
             format!("agency_id,region,{measures}"),
             // S16 2.17 + 1124.99, S12 1152.89: 2280.05, all claim
-            "ARA-069-LYON3,ARA,3,2280.05,2280.05,0.00,2280.05,0.00,0.00,0.00,0.00,0.00".into(),
+            "ARA-069-LYON3,ARA,3,2280.05,2280.05,0.00,2280.05,0.00,0.00,0.00,0.00,0.00,0.00".into(),
             // S03 1027.65 claim, S17 -866.40 owed + 273.60 offset: net 434.85, overpaid 1301.25
-            "IDF-075-PARIS11,IDF,3,434.85,1301.25,-866.40,1027.65,0.00,-866.40,273.60,0.00,0.00".into(),
-            "IDF-093-BOBIGNY,IDF,1,371.90,371.90,0.00,371.90,0.00,0.00,0.00,0.00,0.00".into(),
+            "IDF-075-PARIS11,IDF,3,434.85,1301.25,-866.40,1027.65,0.00,-866.40,273.60,0.00,0.00,0.00".into(),
+            "IDF-093-BOBIGNY,IDF,1,371.90,371.90,0.00,371.90,0.00,0.00,0.00,0.00,0.00,0.00".into(),
             // S15 363.60 + 1.47, S13 743.80: 1108.87, all review
-            "OCC-031-TOULOUSE,OCC,3,1108.87,1108.87,0.00,0.00,1108.87,0.00,0.00,0.00,0.00".into(),
+            "OCC-031-TOULOUSE,OCC,3,1108.87,1108.87,0.00,0.00,1108.87,0.00,0.00,0.00,0.00,0.00".into(),
         ]
     );
     assert_eq!(
         lines(&rep, "by_region"),
         [
             format!("region,{measures}"),
-            "ARA,3,2280.05,2280.05,0.00,2280.05,0.00,0.00,0.00,0.00,0.00".into(),
+            "ARA,3,2280.05,2280.05,0.00,2280.05,0.00,0.00,0.00,0.00,0.00,0.00".into(),
             // PARIS11 + BOBIGNY: 434.85 + 371.90 = 806.75; claim 1027.65 + 371.90 = 1399.55
-            "IDF,4,806.75,1673.15,-866.40,1399.55,0.00,-866.40,273.60,0.00,0.00".into(),
-            "OCC,3,1108.87,1108.87,0.00,0.00,1108.87,0.00,0.00,0.00,0.00".into(),
+            "IDF,4,806.75,1673.15,-866.40,1399.55,0.00,-866.40,273.60,0.00,0.00,0.00".into(),
+            "OCC,3,1108.87,1108.87,0.00,0.00,1108.87,0.00,0.00,0.00,0.00,0.00".into(),
         ]
     );
     assert_eq!(
@@ -177,9 +178,9 @@ fn two_months_every_table_by_hand() {
         [
             format!("month,{measures}"),
             // 363.60 + 1.47 + 2.17 + 1124.99 = 1492.23; claim 1127.16, review 365.07
-            "2021-03,4,1492.23,1492.23,0.00,1127.16,365.07,0.00,0.00,0.00,0.00".into(),
+            "2021-03,4,1492.23,1492.23,0.00,1127.16,365.07,0.00,0.00,0.00,0.00,0.00".into(),
             // claim 1027.65 + 371.90 + 1152.89 = 2552.44; + 743.80 + 273.60 = 3569.84 overpaid; - 866.40 = 2703.44
-            "2024-03,6,2703.44,3569.84,-866.40,2552.44,743.80,-866.40,273.60,0.00,0.00".into(),
+            "2024-03,6,2703.44,3569.84,-866.40,2552.44,743.80,-866.40,273.60,0.00,0.00,0.00".into(),
         ]
     );
     assert_eq!(
@@ -187,14 +188,14 @@ fn two_months_every_table_by_hand() {
         [
             format!("direction,band,lower,upper,{measures}"),
             // |1.47|, |2.17| < 100
-            "overpaid,0-100,0.00,100.00,2,3.64,3.64,0.00,2.17,1.47,0.00,0.00,0.00,0.00".into(),
+            "overpaid,0-100,0.00,100.00,2,3.64,3.64,0.00,2.17,1.47,0.00,0.00,0.00,0.00,0.00".into(),
             // 371.90 claim + 363.60 review + 273.60 offset = 1009.10
-            "overpaid,100-500,100.00,500.00,3,1009.10,1009.10,0.00,371.90,363.60,0.00,273.60,0.00,0.00".into(),
-            "overpaid,500-1000,500.00,1000.00,1,743.80,743.80,0.00,0.00,743.80,0.00,0.00,0.00,0.00".into(),
+            "overpaid,100-500,100.00,500.00,3,1009.10,1009.10,0.00,371.90,363.60,0.00,273.60,0.00,0.00,0.00".into(),
+            "overpaid,500-1000,500.00,1000.00,1,743.80,743.80,0.00,0.00,743.80,0.00,0.00,0.00,0.00,0.00".into(),
             // 1124.99 + 1027.65 + 1152.89 = 3305.53
-            "overpaid,1000-5000,1000.00,5000.00,3,3305.53,3305.53,0.00,3305.53,0.00,0.00,0.00,0.00,0.00".into(),
+            "overpaid,1000-5000,1000.00,5000.00,3,3305.53,3305.53,0.00,3305.53,0.00,0.00,0.00,0.00,0.00,0.00".into(),
             // |-866.40| is in [500, 1000)
-            "underpaid,500-1000,500.00,1000.00,1,-866.40,0.00,-866.40,0.00,0.00,-866.40,0.00,0.00,0.00".into(),
+            "underpaid,500-1000,500.00,1000.00,1,-866.40,0.00,-866.40,0.00,0.00,-866.40,0.00,0.00,0.00,0.00".into(),
         ]
     );
     assert_eq!(
@@ -202,20 +203,22 @@ fn two_months_every_table_by_hand() {
         [
             format!("basis,{measures}"),
             // S16 2.17 + 1124.99, S03 1027.65, S17 -866.40 + 273.60
-            "attested,5,1562.01,2428.41,-866.40,2154.81,0.00,-866.40,273.60,0.00,0.00".into(),
+            "attested,5,1562.01,2428.41,-866.40,2154.81,0.00,-866.40,273.60,0.00,0.00,0.00".into(),
             // S15 363.60 + 1.47, S07 371.90, S12 1152.89, S13 743.80
-            "declared,5,2633.66,2633.66,0.00,1524.79,1108.87,0.00,0.00,0.00,0.00".into(),
+            "declared,5,2633.66,2633.66,0.00,1524.79,1108.87,0.00,0.00,0.00,0.00,0.00".into(),
         ]
     );
     assert_eq!(
         lines(&rep, "notices_by_agency"),
         [
-            "agency_id,region,notices,seekers_notified,sms,phone,calls_to_expect,net",
-            // S16 (its notice names its latest counted month's agency) and S12: 1127.16 + 1152.89
-            "ARA-069-LYON3,ARA,2,2,0,2,0,2280.05",
-            "IDF-075-PARIS11,IDF,1,1,0,1,0,1027.65",
+            "agency_id,region,notices,seekers_notified,sms,phone,calls_to_expect,net,\
+             first,held,withdrawn,unchanged,resumed,increased,decreased",
+            // S16 (its notice names its latest counted month's agency) and S12: 1127.16 + 1152.89;
+            // runs without --previous: every notice is a first one.
+            "ARA-069-LYON3,ARA,2,2,0,2,0,2280.05,2,0,0,0,0,0,0",
+            "IDF-075-PARIS11,IDF,1,1,0,1,0,1027.65,1,0,0,0,0,0,0",
             // S07 371.90 < 500: an SMS, so one call to expect
-            "IDF-093-BOBIGNY,IDF,1,1,1,0,1,371.90",
+            "IDF-093-BOBIGNY,IDF,1,1,1,0,1,371.90,1,0,0,0,0,0,0",
         ]
     );
     assert_eq!(
@@ -258,6 +261,7 @@ fn two_months_every_table_by_hand() {
             "offset,1,273.60",
             "time_barred,0,0.00",
             "written_off,0,0.00",
+            "contested,0,0.00",
             // 1127.16 + 1027.65 + 371.90 + 1152.89 = 3679.60
             "notices,4,3679.60",
             "notices_sms,1,",
@@ -419,8 +423,9 @@ fn the_newest_night_wins_and_nothing_counts_twice() {
         let summary = lines(&rep, "summary");
         assert_eq!(summary[2], "overpaid,3,2454.14", "{name}");
         // Night 1's notices (S03, S05, S12) yield to night 2's (S02 sms, S03 and S12 phone).
+        assert_eq!(summary[10], "contested,0,0.00");
         assert_eq!(
-            summary[10..15],
+            summary[11..16],
             [
                 "notices,3,2454.14",
                 "notices_sms,1,",
@@ -430,14 +435,14 @@ fn the_newest_night_wins_and_nothing_counts_twice() {
             ]
         );
         // 2454.14 / 3 = 818.0466…
-        assert_eq!(summary[15], "average_per_notified_seeker,,818.05");
+        assert_eq!(summary[16], "average_per_notified_seeker,,818.05");
         // S05's superseded duplicate leaves no trace at ARA-038-GRENOBLE.
         assert_eq!(
             lines(&rep, "notices_by_agency")[1..],
             [
-                "ARA-069-LYON3,ARA,1,1,0,1,0,1152.89",
-                "IDF-075-PARIS11,IDF,1,1,1,0,1,273.60",
-                "IDF-093-BOBIGNY,IDF,1,1,0,1,0,1027.65"
+                "ARA-069-LYON3,ARA,1,1,0,1,0,1152.89,1,0,0,0,0,0,0",
+                "IDF-075-PARIS11,IDF,1,1,1,0,1,273.60,1,0,0,0,0,0,0",
+                "IDF-093-BOBIGNY,IDF,1,1,0,1,0,1027.65,1,0,0,0,0,0,0"
             ]
         );
         assert!(!lines(&rep, "by_agency").iter().any(|l| l.starts_with("ARA-038-GRENOBLE")), "{name}");
@@ -578,4 +583,49 @@ fn unreadable_runs_and_run_folders_as_destination_are_refused() {
     let o = indus(&["report", m2.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("findings.parquet"));
+}
+
+/// A chain of nights (fixtures/nights/05: a claim of 273.60 notified by SMS,
+/// then contested and upheld the next night): the report keeps the latest
+/// night, shows the contested amount as a status of its own, and counts the
+/// withdrawal as the one message sent.
+#[test]
+fn a_chain_of_nights_shows_what_was_sent_last_and_the_contested_amount() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pair = fixtures().join("nights/05-contest-upheld");
+    let (n1, n2) = (tmp.path().join("n1"), tmp.path().join("n2"));
+    run_ok(&pair.join("night1"), &n1, "2024-04-15", &[]);
+    run_ok(&pair.join("night2"), &n2, "2024-04-16", &["--previous", n1.to_str().unwrap()]);
+    let rep = tmp.path().join("rep");
+    let stdout = report(&[&n1, &n2], &rep, &[]);
+    assert_eq!(lines(&rep, "by_cause_status")[1..], ["underdeclared_earnings,contested,1,273.60,273.60,0.00"]);
+    assert_eq!(
+        lines(&rep, "by_agency")[0],
+        "agency_id,region,findings,amount,overpaid,underpaid,claim,review,owed,offset,time_barred,written_off,contested"
+    );
+    assert_eq!(
+        lines(&rep, "by_agency")[1],
+        "ARA-069-LYON3,ARA,1,273.60,273.60,0.00,0.00,0.00,0.00,0.00,0.00,0.00,273.60"
+    );
+    // One row, night 2's: the withdrawal is the message sent (an SMS, so one call to expect).
+    assert_eq!(
+        lines(&rep, "notices_by_agency"),
+        [
+            "agency_id,region,notices,seekers_notified,sms,phone,calls_to_expect,net,first,held,withdrawn,unchanged,resumed,increased,decreased",
+            "ARA-069-LYON3,ARA,1,1,1,0,1,0.00,0,0,1,0,0,0,0"
+        ]
+    );
+    assert!(stdout.contains("contested"), "{stdout}");
+    assert!(stdout.contains("by action: 1 withdrawn"), "{stdout}");
+    let html = fs::read_to_string(rep.join("report.html")).unwrap();
+    assert!(html.contains("contested: the seeker"), "the contested series has its legend");
+
+    // The same pair, unchanged the next night: nothing is sent again.
+    let n3 = tmp.path().join("n3");
+    run_ok(&pair.join("night2"), &n3, "2024-04-17", &["--previous", n2.to_str().unwrap()]);
+    let rep3 = tmp.path().join("rep3");
+    report(&[&n1, &n2, &n3], &rep3, &[]);
+    // Night 3 wins S02's month and has no notice (a withdrawn notice is not carried): it sent nothing.
+    assert_eq!(lines(&rep3, "notices_by_agency").len(), 1, "the header only");
+    assert_eq!(lines(&rep3, "by_cause_status")[1..], ["underdeclared_earnings,contested,1,273.60,273.60,0.00"]);
 }

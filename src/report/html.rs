@@ -11,12 +11,13 @@ use super::Report;
 use plotters::style::RGBColor;
 
 /// Colours of the statuses an overpayment can have, in `overpaid_by_status` order.
-const OVERPAID_SERIES: [(&str, RGBColor); 5] = [
+const OVERPAID_SERIES: [(&str, RGBColor); 6] = [
     ("claim: to recover", RGBColor(192, 57, 43)),
     ("review: held for a person", RGBColor(230, 126, 34)),
     ("offset inside the month", RGBColor(127, 140, 141)),
     ("time-barred", RGBColor(44, 62, 80)),
     ("written off", RGBColor(189, 195, 199)),
+    ("contested: the seeker's contest upheld", RGBColor(142, 68, 173)),
 ];
 
 const SMS: RGBColor = RGBColor(22, 160, 133);

@@ -47,6 +47,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::output::{self, Staging, Written};
+use crate::status::Action;
 
 /// What `indus report` was asked.
 #[derive(Clone, Debug)]
@@ -147,6 +148,15 @@ pub fn summary(s: &ReportSummary) -> String {
         "notices: {} to {} seekers ({} sms, {} phone), {} calls to expect\n",
         h.notices, h.seekers_notified, h.sms, h.phone, h.sms
     );
+    if h.by_action.iter().any(|&n| n > 0) && h.by_action[0] != h.notices {
+        let parts: Vec<String> = Action::ALL
+            .iter()
+            .zip(&h.by_action)
+            .filter(|(_, n)| **n > 0)
+            .map(|(a, n)| format!("{n} {}", a.as_str()))
+            .collect();
+        t += &format!("  by action: {}\n", parts.join(", "));
+    }
     t += &format!("wrote {} ({} files)\n", s.out.display(), s.outputs.len() + 1);
     t
 }
@@ -258,20 +268,31 @@ fn scan_parquet(path: &Path, columns: &[(&str, Kind)]) -> Result<LazyFrame, Erro
 fn scan_notices(path: &Path) -> Result<LazyFrame, Error> {
     let header = fs::read_to_string(path).map_err(|e| unreadable(path, e.to_string()))?;
     let first = header.lines().next().unwrap_or_default();
-    if first != output::NOTICES_HEADER.join(",") {
+    // A run made before nights has the first seven columns, and no action:
+    // every notice it wrote was a first one (nights.md §8.4).
+    let before_nights = &output::NOTICES_HEADER[..7];
+    let columns: &[&str] = if first == output::NOTICES_HEADER.join(",") {
+        output::NOTICES_HEADER
+    } else if first == before_nights.join(",") {
+        before_nights
+    } else {
         return Err(unreadable(
             path,
             format!("unexpected header `{first}` (a run's notices.csv has {})", output::NOTICES_HEADER.join(",")),
         ));
-    }
-    let schema: Schema = output::NOTICES_HEADER
+    };
+    let schema: Schema = columns
         .iter()
-        .map(|&c| Field::new(c.into(), if c == "net" { DataType::Decimal(18, 2) } else { DataType::String }))
+        .map(|&c| {
+            let money = c == "net" || c == "previous_net";
+            Field::new(c.into(), if money { DataType::Decimal(18, 2) } else { DataType::String })
+        })
         .collect();
+    let action = if columns.contains(&"action") { col("action") } else { lit(Action::First.as_str()).alias("action") };
     LazyCsvReader::new(pl_path(path)?)
         .with_schema(Some(Arc::new(schema)))
         .finish()
-        .map(|lf| lf.select([col("seeker_id"), col("agency_id"), col("net"), col("channel")]))
+        .map(|lf| lf.select([col("seeker_id"), col("agency_id"), col("net"), col("channel"), action]))
         .map_err(|e| unreadable(path, format!("not a readable CSV file ({e})")))
 }
 
@@ -356,24 +377,44 @@ fn keep_winners(runs: &mut [RunInfo]) -> Result<Kept, Error> {
         };
         let kept_findings = won(all_findings.clone().lazy()).collect()?;
         // A notice stays with the run that wins the seeker's latest counted month.
-        let counted =
-            col("status").eq(lit("claim")).or(col("status").eq(lit("owed"))).or(col("status").eq(lit("offset")));
+        let counted = crate::reconcile::Status::ALL
+            .iter()
+            .filter(|s| s.counts_in_net())
+            .map(|s| col("status").eq(lit(s.as_str())))
+            .reduce(|a, b| a.or(b))
+            .expect("some statuses count in the net");
+        // A notice held or withdrawn (nights.md §8.4) may count no finding:
+        // it stays with the run that wins the seeker's latest month of any
+        // finding in that run, and without any, with the newest run that
+        // has a notice row for the seeker (what was sent last).
+        let run_seeker = [col("run"), col("seeker_id")];
         let latest = all_findings
             .clone()
             .lazy()
-            .filter(counted)
-            .group_by([col("run"), col("seeker_id")])
-            .agg([col("month").max()]);
-        let notice_keys = won(latest).select([col("run"), col("seeker_id")]);
-        let kept_notices = all_notices
+            .group_by(run_seeker.clone())
+            .agg([col("month").filter(counted).max().alias("counted"), col("month").max().alias("any")])
+            .select([col("run"), col("seeker_id"), coalesce(&[col("counted"), col("any")]).alias("month")]);
+        let notice_keys = won(latest).select(run_seeker.clone());
+        let by_findings = all_notices.clone().lazy().join(
+            notice_keys,
+            run_seeker.clone(),
+            run_seeker.clone(),
+            JoinArgs::new(JoinType::Inner),
+        );
+        let with_findings = all_findings.clone().lazy().group_by(run_seeker.clone()).agg([len().alias("has_findings")]);
+        let without = all_notices
             .clone()
             .lazy()
-            .join(
-                notice_keys,
-                [col("run"), col("seeker_id")],
-                [col("run"), col("seeker_id")],
-                JoinArgs::new(JoinType::Inner),
-            )
+            .join(with_findings, run_seeker.clone(), run_seeker.clone(), JoinArgs::new(JoinType::Left))
+            .filter(col("has_findings").is_null())
+            .drop(cols(["has_findings"]));
+        let newest = without.clone().group_by([col("seeker_id")]).agg([col("run").max().alias("newest")]);
+        let without = without
+            .join(newest, [col("seeker_id")], [col("seeker_id")], JoinArgs::new(JoinType::Inner))
+            .filter(col("run").eq(col("newest")))
+            .drop(cols(["newest"]));
+        let kept_notices = concat_all(vec![by_findings, without])?
+            .sort_by_exprs(run_seeker, SortMultipleOptions::default())
             .collect()?;
         Ok((all_findings, all_notices, kept_findings, kept_notices))
     };

@@ -57,12 +57,25 @@ use sha2::{Digest, Sha256};
 
 use crate::error::Error;
 use crate::output::{self, Written};
-use crate::reconcile::Cause;
+use crate::reconcile::{Cause, Status};
+use crate::status::Action;
 
 use super::Report;
 
-/// The statuses of rules.md §6, in their order.
-pub const STATUSES: [&str; 6] = ["claim", "review", "owed", "offset", "time_barred", "written_off"];
+/// The statuses of rules.md §6 and nights.md §8.2, in their order: the
+/// engine's own list, so that a new status gets its column everywhere.
+pub const STATUSES: [&str; Status::ALL.len()] = {
+    let mut names = [""; Status::ALL.len()];
+    let mut i = 0;
+    while i < names.len() {
+        names[i] = Status::ALL[i].as_str();
+        i += 1;
+    }
+    names
+};
+
+/// How many statuses there are.
+pub const N_STATUSES: usize = STATUSES.len();
 
 /// Count and exact sum of a group of findings (or notices).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -86,7 +99,7 @@ pub struct Measures {
     pub overpaid: Decimal,
     pub underpaid: Decimal,
     /// Sums by status, in [`STATUSES`] order.
-    pub by_status: [Decimal; 6],
+    pub by_status: [Decimal; N_STATUSES],
 }
 
 impl Measures {
@@ -95,10 +108,17 @@ impl Measures {
     }
 
     /// The overpaid amount split by status: claim, review (its positive part),
-    /// offset, time_barred, written_off.
-    pub fn overpaid_by_status(&self) -> [Decimal; 5] {
-        let [claim, _, _, offset, barred, written_off] = self.by_status;
-        [claim, self.overpaid - claim - offset - barred - written_off, offset, barred, written_off]
+    /// offset, time_barred, written_off, contested.
+    pub fn overpaid_by_status(&self) -> [Decimal; 6] {
+        let [claim, _, _, offset, barred, written_off, contested] = self.by_status;
+        [
+            claim,
+            self.overpaid - claim - offset - barred - written_off - contested,
+            offset,
+            barred,
+            written_off,
+            contested,
+        ]
     }
 }
 
@@ -163,6 +183,9 @@ pub struct BandRow {
     pub m: Measures,
 }
 
+/// The notices of an agency (nights.md §8.4): `notices` counts every row,
+/// `seekers_notified`, `sms` and `phone` only the messages sent (rows whose
+/// action sends one), `by_action` every row by action.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NoticeAgency {
     pub agency_id: String,
@@ -171,6 +194,8 @@ pub struct NoticeAgency {
     pub sms: u64,
     pub phone: u64,
     pub net: Decimal,
+    /// In [`Action::ALL`] order.
+    pub by_action: [u64; Action::ALL.len()],
 }
 
 impl NoticeAgency {
@@ -210,12 +235,14 @@ pub struct Headline {
     pub overpaid: Count,
     pub underpaid: Count,
     /// In [`STATUSES`] order.
-    pub by_status: [Count; 6],
+    pub by_status: [Count; N_STATUSES],
     pub notices: u64,
     pub sms: u64,
     pub phone: u64,
     pub seekers_notified: u64,
     pub notified_net: Decimal,
+    /// Notices by action, in [`Action::ALL`] order.
+    pub by_action: [u64; Action::ALL.len()],
     /// notified_net / seekers_notified, to the cent (half away from zero).
     pub average_per_seeker: Option<Decimal>,
 }
@@ -492,22 +519,33 @@ fn review_backlog(findings: &DataFrame, as_of: NaiveDate) -> PolarsResult<Vec<Ag
     Ok(rows)
 }
 
+/// The rows whose action sends a message tonight (nights.md §8.4).
+pub fn sends_message() -> Expr {
+    Action::ALL
+        .iter()
+        .filter(|a| a.sends_message())
+        .map(|a| col("action").eq(lit(a.as_str())))
+        .reduce(|a, b| a.or(b))
+        .expect("some actions send a message")
+}
+
 fn notices_by_agency(notices: &DataFrame) -> PolarsResult<Vec<NoticeAgency>> {
-    let channel = |c: &str| col("channel").eq(lit(c)).cast(DataType::UInt64).sum();
-    let g = notices
-        .clone()
-        .lazy()
-        .group_by([col("agency_id")])
-        .agg([
-            len().alias("notices"),
-            col("seeker_id").n_unique().alias("seekers_notified"),
-            channel("sms").alias("sms"),
-            channel("phone").alias("phone"),
-            col("net").sum().alias("net"),
-        ])
-        .collect()?;
+    let message = sends_message;
+    let channel = |c: &str| col("channel").eq(lit(c)).and(message()).cast(DataType::UInt64).sum();
+    let mut aggs = vec![
+        len().alias("notices"),
+        col("seeker_id").filter(message()).n_unique().alias("seekers_notified"),
+        channel("sms").alias("sms"),
+        channel("phone").alias("phone"),
+        col("net").sum().alias("net"),
+    ];
+    aggs.extend(
+        Action::ALL.iter().map(|a| col("action").eq(lit(a.as_str())).cast(DataType::UInt64).sum().alias(a.as_str())),
+    );
+    let g = notices.clone().lazy().group_by([col("agency_id")]).agg(aggs).collect()?;
     let (agency, n, seekers) = (texts(&g, "agency_id")?, counts(&g, "notices")?, counts(&g, "seekers_notified")?);
     let (sms, phone, net) = (counts(&g, "sms")?, counts(&g, "phone")?, moneys(&g, "net")?);
+    let by: Vec<Vec<u64>> = Action::ALL.iter().map(|a| counts(&g, a.as_str())).collect::<PolarsResult<_>>()?;
     let mut rows: Vec<NoticeAgency> = (0..g.height())
         .map(|i| NoticeAgency {
             agency_id: agency[i].clone(),
@@ -516,6 +554,7 @@ fn notices_by_agency(notices: &DataFrame) -> PolarsResult<Vec<NoticeAgency>> {
             sms: sms[i],
             phone: phone[i],
             net: net[i],
+            by_action: std::array::from_fn(|a| by[a][i]),
         })
         .collect();
     rows.sort_by(|a, b| a.agency_id.cmp(&b.agency_id));
@@ -540,12 +579,17 @@ fn headline(t: &Tables, notices: &DataFrame) -> PolarsResult<Headline> {
         }
     }
     for a in &t.notices_by_agency {
-        h.notices += a.notices;
+        // Messages sent: a notice left unchanged or held is not sent again.
+        h.notices += a.sms + a.phone;
+        for (n, m) in h.by_action.iter_mut().zip(a.by_action) {
+            *n += m;
+        }
         h.sms += a.sms;
         h.phone += a.phone;
         h.notified_net += a.net;
     }
-    let g = notices.clone().lazy().select([col("seeker_id").n_unique().alias("n")]).collect()?;
+    let g =
+        notices.clone().lazy().filter(sends_message()).select([col("seeker_id").n_unique().alias("n")]).collect()?;
     h.seekers_notified = counts(&g, "n")?.first().copied().unwrap_or(0);
     h.average_per_seeker = (h.seekers_notified > 0)
         .then(|| crate::recompute::round_cents(h.notified_net / Decimal::from(h.seekers_notified)));
@@ -600,18 +644,17 @@ fn money(v: Decimal) -> Cell {
     Cell::Money(Some(v))
 }
 
-const MEASURE_COLUMNS: [(&str, ColKind); 10] = [
-    ("findings", ColKind::Int),
-    ("amount", ColKind::Money),
-    ("overpaid", ColKind::Money),
-    ("underpaid", ColKind::Money),
-    ("claim", ColKind::Money),
-    ("review", ColKind::Money),
-    ("owed", ColKind::Money),
-    ("offset", ColKind::Money),
-    ("time_barred", ColKind::Money),
-    ("written_off", ColKind::Money),
-];
+/// The measures' columns: counts and sums, then one sum per status.
+fn measure_columns() -> Vec<(&'static str, ColKind)> {
+    let mut v = vec![
+        ("findings", ColKind::Int),
+        ("amount", ColKind::Money),
+        ("overpaid", ColKind::Money),
+        ("underpaid", ColKind::Money),
+    ];
+    v.extend(STATUSES.iter().map(|s| (*s, ColKind::Money)));
+    v
+}
 
 fn measure_cells(m: &Measures) -> Vec<Cell> {
     let mut v = vec![int(m.findings), money(m.amount), money(m.overpaid), money(m.underpaid)];
@@ -621,7 +664,7 @@ fn measure_cells(m: &Measures) -> Vec<Cell> {
 
 fn keyed_table(name: &'static str, keys: Vec<(&'static str, ColKind)>, rows: Vec<(Vec<Cell>, &Measures)>) -> Table {
     let mut columns = keys;
-    columns.extend(MEASURE_COLUMNS);
+    columns.extend(measure_columns());
     Table {
         name,
         columns,
@@ -710,12 +753,15 @@ pub fn all(t: &Tables) -> Vec<Table> {
             ("phone", Int),
             ("calls_to_expect", Int),
             ("net", Money),
-        ],
+        ]
+        .into_iter()
+        .chain(Action::ALL.iter().map(|a| (a.as_str(), Int)))
+        .collect(),
         rows: t
             .notices_by_agency
             .iter()
             .map(|r| {
-                vec![
+                let mut row = vec![
                     text(&r.agency_id),
                     text(region(&r.agency_id)),
                     int(r.notices),
@@ -724,7 +770,9 @@ pub fn all(t: &Tables) -> Vec<Table> {
                     int(r.phone),
                     int(r.calls_to_expect()),
                     money(r.net),
-                ]
+                ];
+                row.extend(r.by_action.iter().map(|&n| int(n)));
+                row
             })
             .collect(),
     });
