@@ -864,6 +864,15 @@ pub fn summary(m: &Manifest) -> String {
     for (k, t) in &m.totals.notices_by_channel {
         s += &format!("  {:<24} {:>8} {:>16}\n", k, t.findings, t.amount);
     }
+    if m.previous.is_some() || m.totals.notices_by_action.keys().any(|k| k != Action::First.as_str()) {
+        s += "by action (compared with the previous night):\n";
+        for a in Action::ALL {
+            if let Some(t) = m.totals.notices_by_action.get(a.as_str()) {
+                let note = if a.sends_message() { "message tonight" } else { "nothing sent" };
+                s += &format!("  {:<24} {:>8} {:>16}  {note}\n", a.as_str(), t.findings, t.amount);
+            }
+        }
+    }
     s += &format!("rejects: {}\n", m.totals.rejects);
     s
 }
