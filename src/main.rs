@@ -72,6 +72,10 @@ struct GenerateArgs {
     /// Share of records made bad, cycling through every reject code.
     #[arg(long, default_value_t = 0.0)]
     bad_rate: f64,
+    /// Write a chain of N nights (1 to 4) as OUT/night1..nightN, each with its
+    /// expected notice actions and changes (truth_actions.csv, truth_changes.csv).
+    #[arg(long)]
+    nights: Option<u32>,
 }
 
 #[derive(Args)]
@@ -292,11 +296,45 @@ fn generate(args: GenerateArgs) -> Result<(), Error> {
         },
         bad_rate: args.bad_rate,
     };
+    if let Some(nights) = args.nights {
+        return generate_nights(&opts, nights);
+    }
     let summary = indus::generate::generate(&opts)?;
     for (file, rows) in &summary.rows {
         println!("{file:<22} {rows:>10} rows");
     }
     println!("run it with: indus run --input {} --out OUT --as-of {}", opts.out.display(), summary.as_of);
+    Ok(())
+}
+
+/// `indus generate --nights N`: the chain of nights, each night's as_of and
+/// how to run it (night k with `--previous` = the run of night k-1).
+fn generate_nights(opts: &indus::generate::GenerateOptions, nights: u32) -> Result<(), Error> {
+    let summary = indus::generate::nights::generate_nights(opts, nights)?;
+    for (k, as_of) in summary.as_ofs.iter().enumerate() {
+        let counts: Vec<String> =
+            summary.actions[k].iter().filter(|(_, n)| *n > 0).map(|(a, n)| format!("{} {n}", a.as_str())).collect();
+        println!("night{} as_of {as_of}  expected notices: {}", k + 1, counts.join(", "));
+    }
+    let dir = opts.out.display();
+    println!("run night1: indus run --input {dir}/night1 --out RUN1 --as-of {}", summary.as_ofs[0]);
+    for k in 1..summary.as_ofs.len() {
+        println!(
+            "run night{}: indus run --input {dir}/night{} --out RUN{} --as-of {} --previous RUN{k}",
+            k + 1,
+            k + 1,
+            k + 1,
+            summary.as_ofs[k]
+        );
+    }
+    if summary.night2_withdrawn > 100 && summary.night2_withdrawal_rate > 0.05 {
+        println!(
+            "night 2 withdraws {} notices ({:.2} %): run it with --max-withdrawal-rate {:.2}",
+            summary.night2_withdrawn,
+            summary.night2_withdrawal_rate * 100.0,
+            (summary.night2_withdrawal_rate + 0.01).min(1.0)
+        );
+    }
     Ok(())
 }
 

@@ -56,7 +56,7 @@ fn previous_findings_of<'p>(previous: &'p Previous, seeker: &str) -> &'p [Previo
 
 /// The months of the findings a previous notice lists.
 fn notice_months(n: &PreviousNotice, findings: &[PreviousFinding]) -> BTreeSet<Month> {
-    findings.iter().filter(|f| n.finding_ids.iter().any(|id| *id == f.finding_id)).map(|f| f.month).collect()
+    findings.iter().filter(|f| n.finding_ids.contains(&f.finding_id)).map(|f| f.month).collect()
 }
 
 /// What tonight's comparison gives: changes.csv, and notices.csv with actions.
@@ -205,7 +205,7 @@ fn notice(
         row
     };
     let held_months: BTreeSet<Month> =
-        previous.iter().filter(|f| prev.finding_ids.iter().any(|id| *id == f.finding_id)).map(|f| f.month).collect();
+        previous.iter().filter(|f| prev.finding_ids.contains(&f.finding_id)).map(|f| f.month).collect();
     let in_review: Vec<&str> = tonight
         .iter()
         .filter(|f| f.status == Status::Review && held_months.contains(&f.month))

@@ -26,6 +26,7 @@
 //!   type cannot carry (a bad date, too many decimals…) is written as String.
 
 pub mod emit;
+pub mod nights;
 pub mod rng;
 pub mod rules;
 pub mod scenario;
