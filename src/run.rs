@@ -801,11 +801,38 @@ fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
     }
 }
 
+/// Refuses an `--out` that is, or holds, one of the run's inputs or the
+/// previous night: replacing it would delete what the run reads.
+fn check_out_holds_no_input(opts: &RunOptions) -> Result<()> {
+    let Ok(out) = opts.out.canonicalize() else { return Ok(()) };
+    let mut read: Vec<(String, PathBuf)> = Vec::new();
+    for k in InputKind::ALL {
+        let found = if k.required() {
+            ingest::locate(opts.inputs.input.as_deref(), k, opts.inputs.explicit(k)).ok()
+        } else {
+            ingest::locate_optional(opts.inputs.input.as_deref(), k, opts.inputs.explicit(k)).ok().flatten()
+        };
+        read.extend(found.map(|p| (format!("the {} input", k.name()), p)));
+    }
+    read.extend(opts.inputs.input.iter().map(|p| ("the --input folder".to_string(), p.clone())));
+    read.extend(opts.previous.iter().map(|p| ("the --previous run".to_string(), p.clone())));
+    for (what, p) in read {
+        if p.canonicalize().is_ok_and(|c| c.starts_with(&out)) {
+            return Err(Error::output(
+                &opts.out,
+                format!("{what} {} is inside it: a run never replaces what it reads", p.display()),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// `indus run`: compute, then write atomically into `opts.out`.
 pub fn run(opts: &RunOptions) -> Result<RunReport> {
     // An output folder that may not be replaced is refused before any work;
     // a failed run removes the staging folder (Staging's Drop).
-    let staging = Staging::new(&opts.out)?;
+    check_out_holds_no_input(opts)?;
+    let staging = Staging::new(&opts.out, output::FolderKind::Run)?;
     let mut c = compute(opts)?;
     let mut t = Instant::now();
     let manifest = write_outputs(&c, opts, &staging.dir)?;

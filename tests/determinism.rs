@@ -79,9 +79,10 @@ fn a_rerun_replaces_the_previous_output_with_the_same_bytes() {
     run_ok(&case, &out, "2024-04-15", &[]);
     let second: Vec<Vec<u8>> = OUTPUTS.iter().map(|f| bytes(&out, f)).collect();
     assert!(first == second);
-    // Nothing but the output folder is left beside it.
-    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(left, vec![std::ffi::OsString::from("out")]);
+    // Nothing but the output folder and its lock file is left beside it.
+    let mut left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    left.sort();
+    assert_eq!(left, [".out.indus-lock", "out"].map(std::ffi::OsString::from));
 }
 
 #[test]

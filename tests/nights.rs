@@ -132,7 +132,7 @@ fn a_previous_folder_that_is_not_a_whole_unchanged_run_is_refused() {
     assert_refused(&with(&edited), &["findings.csv no longer matches its manifest"]);
 
     // --out is the previous folder itself; a previous night later than tonight.
-    assert_refused(&run(&input, &prev, "2024-04-16", &["--previous", prev.to_str().unwrap()]), &["is also --out"]);
+    assert_refused(&run(&input, &prev, "2024-04-16", &["--previous", prev.to_str().unwrap()]), &["the --previous run"]);
     assert_refused(
         &run(&input, &out, "2024-04-14", &["--previous", prev.to_str().unwrap()]),
         &["as_of 2024-04-15 is after tonight's 2024-04-14"],

@@ -3,13 +3,16 @@
 //! entitlements) into a temporary folder that replaces `--out` only when
 //! everything is written.
 
+pub mod folder;
 pub mod manifest;
 pub mod parquet;
+
+pub use folder::{FolderKind, Staging};
 
 use std::fmt::{self, Write as _};
 use std::fs;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rayon::prelude::*;
 
@@ -712,68 +715,6 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let mut f = fs::File::create(path).map_err(|e| Error::output(path, e))?;
     f.write_all(bytes).map_err(|e| Error::output(path, e))?;
     f.sync_all().map_err(|e| Error::output(path, e))
-}
-
-/// A staging folder beside the destination, moved into place by [`Staging::commit`]
-/// and removed if dropped before (a failed run leaves no partial output).
-pub struct Staging {
-    pub dir: PathBuf,
-    dest: PathBuf,
-    committed: bool,
-}
-
-impl Staging {
-    pub fn new(dest: &Path) -> Result<Staging, Error> {
-        let parent = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        fs::create_dir_all(&parent).map_err(|e| Error::output(&parent, e))?;
-        if dest.exists() && !is_replaceable(dest) {
-            return Err(Error::output(
-                dest,
-                "the folder exists and is not an indus output (no manifest.json): refusing to replace it",
-            ));
-        }
-        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
-        let dir = parent.join(format!(".{name}.indus-tmp-{}", std::process::id()));
-        if dir.exists() {
-            fs::remove_dir_all(&dir).map_err(|e| Error::output(&dir, e))?;
-        }
-        fs::create_dir(&dir).map_err(|e| {
-            Error::output(dest, format!("cannot create its staging folder {} beside it: {e}", dir.display()))
-        })?;
-        Ok(Staging { dir, dest: dest.to_path_buf(), committed: false })
-    }
-
-    /// Replaces the destination with the staged folder.
-    pub fn commit(mut self) -> Result<(), Error> {
-        let dest = self.dest.clone();
-        if dest.exists() {
-            let old = self.dir.with_extension("old");
-            fs::rename(&dest, &old).map_err(|e| Error::output(&dest, e))?;
-            fs::rename(&self.dir, &dest).map_err(|e| Error::output(&dest, e))?;
-            let _ = fs::remove_dir_all(&old);
-        } else {
-            fs::rename(&self.dir, &dest).map_err(|e| Error::output(&dest, e))?;
-        }
-        self.committed = true;
-        Ok(())
-    }
-}
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        if !self.committed {
-            let _ = fs::remove_dir_all(&self.dir);
-        }
-    }
-}
-
-/// An existing destination may be replaced when it is empty or a previous run's output.
-fn is_replaceable(dest: &Path) -> bool {
-    dest.is_dir()
-        && (dest.join("manifest.json").is_file() || fs::read_dir(dest).map(|mut d| d.next().is_none()).unwrap_or(false))
 }
 
 #[cfg(test)]

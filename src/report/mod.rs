@@ -115,7 +115,7 @@ pub fn report(opts: &ReportOptions) -> Result<ReportSummary, Error> {
     let tables = tables::build(&kept.findings, &kept.notices, as_of).map_err(|e| polars_problem(&runs, e))?;
     let report = Report { as_of, runs, tables };
 
-    let staging = Staging::new(&opts.out)?;
+    let staging = Staging::new(&opts.out, output::FolderKind::Report)?;
     let dir = staging.dir.clone();
     let mut outputs = tables::write_all(&dir, &report)?;
     outputs.push(write_runs(&dir, &report.runs)?);

@@ -1,0 +1,137 @@
+//! The nightly operator's guarantees, through the real binary: an output
+//! folder is replaced only when it holds exactly a previous run's files, a
+//! run never deletes what it reads, a kill at any point of the swap leaves a
+//! folder the next run recovers, two runs into one folder never interleave,
+//! and a broken night (no record, nothing reconciled, absurd options) exits 2.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::*;
+
+fn month() -> std::path::PathBuf {
+    fixtures().join("months/2024-03-5k")
+}
+
+fn run(input: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["run", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    args.extend_from_slice(&["--as-of", "2024-04-15"]);
+    args.extend_from_slice(extra);
+    indus(&args)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn assert_refused(o: &Output, words: &[&str]) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    for w in words {
+        assert!(err.contains(w), "stderr should say `{w}`: {err}");
+    }
+}
+
+/// The names in a folder, sorted (hidden ones included).
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_folder_holding_anything_but_a_previous_runs_files_is_never_replaced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("x");
+    run_ok(&month(), &out, "2024-04-15", &[]);
+    // The operator's notes and the inputs copied into the run folder.
+    std::fs::write(out.join("NOTES.txt"), "notes").unwrap();
+    copy_dir(&month(), &out);
+    let o = run(&out, &out, &[]);
+    assert_refused(&o, &["x", "inside it"]);
+    let o = run(&month(), &out, &[]);
+    assert_refused(&o, &["files indus did not write", "NOTES.txt"]);
+    assert_eq!(std::fs::read_to_string(out.join("NOTES.txt")).unwrap(), "notes");
+    assert!(out.join("rights.csv").exists());
+
+    // --input R/inputs --out R: the inputs are inside the output folder.
+    let r = tmp.path().join("r");
+    run_ok(&month(), &r, "2024-04-15", &[]);
+    copy_dir(&month(), &r.join("inputs"));
+    assert_refused(&run(&r.join("inputs"), &r, &[]), &["inside it"]);
+    assert!(r.join("inputs/ledger.csv").exists());
+
+    // A report folder is not a run's.
+    let rep = tmp.path().join("rep");
+    let o = indus(&["report", r.to_str().unwrap(), "--out", rep.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_refused(&run(&month(), &rep, &[]), &["holds a report, not a run's output"]);
+    assert!(rep.join("report.html").exists());
+
+    // A previous run's own folder is replaced, and nothing is left beside it.
+    let clean = tmp.path().join("clean");
+    run_ok(&month(), &clean, "2024-04-15", &[]);
+    run_ok(&month(), &clean, "2024-04-15", &[]);
+    let beside: Vec<String> = names(tmp.path()).into_iter().filter(|n| n.starts_with(".clean")).collect();
+    assert_eq!(beside, [".clean.indus-lock"]);
+}
+
+/// Runs into `out` with a kill injected at `fault` (test builds only): the
+/// process dies as a kill -9 would, without cleaning up.
+fn killed_at(out: &Path, fault: &str) {
+    let o = Command::new(env!("CARGO_BIN_EXE_indus"))
+        .args(["run", "--input", month().to_str().unwrap(), "--out", out.to_str().unwrap(), "--as-of", "2024-04-16"])
+        .env("INDUS_FAULT", fault)
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "the run was to be killed at {fault}");
+}
+
+#[test]
+fn a_run_killed_at_the_swap_or_the_cleanup_leaves_a_folder_the_next_run_recovers() {
+    for fault in ["before-swap", "after-swap"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("g");
+        run_ok(&month(), &out, "2024-04-15", &[]);
+        killed_at(&out, fault);
+        // There is always a whole run folder: the old one before the swap, the new one after.
+        let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+        let want = if fault == "before-swap" { "2024-04-15" } else { "2024-04-16" };
+        assert!(manifest.contains(&format!("\"as_of\": \"{want}\"")), "{fault}: {manifest}");
+        let o = indus(&["replay", out.join("manifest.json").to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{fault}: the folder is whole: {}", stderr(&o));
+        // The kill left a staging folder (the new outputs, or the old folder swapped out).
+        assert!(names(tmp.path()).iter().any(|n| n.starts_with(".g.indus-tmp-")), "{fault}");
+        // The next run cleans it up and succeeds.
+        run_ok(&month(), &out, "2024-04-17", &[]);
+        assert_eq!(names(tmp.path()), [".g.indus-lock", "g"]);
+        let manifest = std::fs::read_to_string(out.join("manifest.json")).unwrap();
+        assert!(manifest.contains("\"as_of\": \"2024-04-17\""), "{fault}");
+    }
+}
+
+#[test]
+fn a_second_run_into_the_same_folder_is_refused_naming_the_first() {
+    use std::os::unix::io::AsRawFd;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    run_ok(&month(), &out, "2024-04-15", &[]);
+    // Hold the lock as a running indus would (it writes its pid there).
+    let path = tmp.path().join(".o.indus-lock");
+    std::fs::write(&path, "4242\n").unwrap();
+    let lock = std::fs::File::open(&path).unwrap();
+    // SAFETY: flock on a descriptor this test owns.
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) }, 0);
+    let before = std::fs::read(out.join("findings.csv")).unwrap();
+    let o = run(&month(), &out, &[]);
+    assert_refused(&o, &["another run is writing it", "pid 4242"]);
+    assert_eq!(std::fs::read(out.join("findings.csv")).unwrap(), before, "the folder is untouched");
+    assert!(!names(tmp.path()).iter().any(|n| n.contains("indus-tmp")), "no staging folder was made");
+    // Once the first run is done, the next one runs.
+    drop(lock);
+    let o = run(&month(), &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
