@@ -52,6 +52,10 @@ pub enum Error {
     #[error("{withdrawn} of the previous run's {previous} notices would be withdrawn ({rate:.2} %), over the limit of {max_rate:.2} % (--max-withdrawal-rate): a truncated export looks like that; nothing was written", rate = rate * 100.0, max_rate = max_rate * 100.0)]
     MassWithdrawal { withdrawn: u64, previous: u64, rate: f64, max_rate: f64 },
 
+    /// An input without records, or a run with nothing to reconcile: a broken night.
+    #[error("{0}")]
+    Empty(String),
+
     /// `replay`: an input no longer matches the manifest.
     #[error("{0}")]
     InputChanged(String),

@@ -222,6 +222,10 @@ struct RunArgs {
     /// would be withdrawn (a truncated export looks like that).
     #[arg(long, default_value_t = indus::run::DEFAULT_MAX_WITHDRAWAL_RATE)]
     max_withdrawal_rate: f64,
+    /// Accept an input with no record, and a run that reconciles no seeker-month
+    /// (otherwise a broken night: exit 2, nothing written).
+    #[arg(long)]
+    allow_empty: bool,
     /// Print the time of each stage on stderr.
     #[arg(long)]
     timings: bool,
@@ -339,6 +343,10 @@ fn generate_nights(opts: &indus::generate::GenerateOptions, nights: u32) -> Resu
 }
 
 fn run(args: RunArgs) -> Result<(), Error> {
+    // A rate outside [0, 1] (or NaN) would switch the reject guard off.
+    if !(0.0..=1.0).contains(&args.max_reject_rate) {
+        return Err(Error::Usage(format!("--max-reject-rate {} is not a share between 0 and 1", args.max_reject_rate)));
+    }
     indus::run::configure_threads(args.threads)?;
     let opts = RunOptions {
         inputs: args.inputs.options(),
@@ -349,6 +357,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         max_reject_rate: args.max_reject_rate,
         previous: args.previous,
         max_withdrawal_rate: args.max_withdrawal_rate,
+        allow_empty: args.allow_empty,
     };
     let report = indus::run::run(&opts)?;
     for w in &report.warnings {

@@ -141,6 +141,7 @@ pub fn replay(opts: &ReplayOptions) -> Result<String> {
         max_reject_rate: m.max_reject_rate,
         previous,
         max_withdrawal_rate: m.max_withdrawal_rate,
+        allow_empty: m.allow_empty,
     };
     // A previous folder whose files no longer match its own manifest is a changed input.
     let computed = compute(&run_opts).map_err(|e| match e {

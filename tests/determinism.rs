@@ -74,9 +74,9 @@ fn a_rerun_replaces_the_previous_output_with_the_same_bytes() {
     let case = fixtures().join("cases/05-duplicate");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    run_ok(&case, &out, "2024-04-15", &[]);
+    run_ok(&case, &out, "2024-04-15", &["--allow-empty"]);
     let first: Vec<Vec<u8>> = OUTPUTS.iter().map(|f| bytes(&out, f)).collect();
-    run_ok(&case, &out, "2024-04-15", &[]);
+    run_ok(&case, &out, "2024-04-15", &["--allow-empty"]);
     let second: Vec<Vec<u8>> = OUTPUTS.iter().map(|f| bytes(&out, f)).collect();
     assert!(first == second);
     // Nothing but the output folder and its lock file is left beside it.

@@ -243,20 +243,22 @@ fn a_night_that_would_withdraw_most_notices_is_stopped_unless_the_operator_allow
     let month = fixtures().join("months/2024-03-5k");
     let prev = tmp.path().join("prev");
     run_ok(&month, &prev, "2024-04-15", &[]);
-    // A truncated export: the ledger lost every row.
+    // A truncated export: the ledger lost all but its first 20 rows.
     let input = tmp.path().join("truncated");
     copy_dir(&month, &input);
     let ledger = std::fs::read_to_string(month.join("ledger.csv")).unwrap();
-    std::fs::write(input.join("ledger.csv"), ledger.lines().next().unwrap().to_string() + "\n").unwrap();
+    let kept: Vec<&str> = ledger.lines().take(21).collect();
+    std::fs::write(input.join("ledger.csv"), kept.join("\n") + "\n").unwrap();
     let out = tmp.path().join("night2");
     let o = run(&input, &out, "2024-04-16", &["--previous", prev.to_str().unwrap()]);
-    assert_refused(&o, &["995 of the previous run's 995 notices would be withdrawn", "--max-withdrawal-rate"]);
+    assert_refused(&o, &["of the previous run's 995 notices would be withdrawn", "--max-withdrawal-rate"]);
     assert!(!out.exists(), "nothing is written");
     let o = run(&input, &out, "2024-04-16", &["--previous", prev.to_str().unwrap(), "--max-withdrawal-rate", "1"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let notices = read_csv(&out.join("notices.csv"));
-    assert_eq!(notices.len(), 995);
-    assert!(notices.iter().all(|n| n["action"] == "withdrawn" && n["formal_notice_on"].is_empty()));
+    let withdrawn: Vec<_> = notices.iter().filter(|n| n["action"] == "withdrawn").collect();
+    assert!(withdrawn.len() > 900, "{} withdrawn", withdrawn.len());
+    assert!(withdrawn.iter().all(|n| n["formal_notice_on"].is_empty() && n["net"] == "0.00"));
 }
 
 #[test]

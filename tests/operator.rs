@@ -135,3 +135,45 @@ fn a_second_run_into_the_same_folder_is_refused_naming_the_first() {
     let o = run(&month(), &out, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+#[test]
+fn an_input_without_records_or_a_run_with_nothing_to_reconcile_is_a_broken_night() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good");
+    run_ok(&month(), &good, "2024-04-15", &[]);
+    let before = std::fs::read(good.join("findings.csv")).unwrap();
+    for file in ["ledger.csv", "rights.csv"] {
+        let input = tmp.path().join(format!("no-{file}"));
+        copy_dir(&month(), &input);
+        let text = std::fs::read_to_string(month().join(file)).unwrap();
+        std::fs::write(input.join(file), text.lines().next().unwrap().to_string() + "\n").unwrap();
+        assert_refused(&run(&input, &good, &[]), &[file, "no record (only a header)", "--allow-empty"]);
+    }
+    // An as_of before every record, and months outside the data.
+    let o =
+        indus(&["run", "--input", month().to_str().unwrap(), "--out", good.to_str().unwrap(), "--as-of", "2023-01-01"]);
+    assert_refused(&o, &["reconciles no seeker-month", "no declaration, payslip or payment is known at 2023-01-01"]);
+    assert_refused(
+        &run(&month(), &good, &["--months", "2022-01..2022-02"]),
+        &["reconciles no seeker-month", "2022-01"],
+    );
+    assert_eq!(std::fs::read(good.join("findings.csv")).unwrap(), before, "the good night stays");
+    // Said expected, an empty run writes an empty night.
+    let empty = tmp.path().join("empty");
+    run_ok(&month(), &empty, "2024-04-15", &["--months", "2022-01..2022-02", "--allow-empty"]);
+    assert_eq!(read_csv(&empty.join("findings.csv")).len(), 0);
+}
+
+#[test]
+fn reject_rates_outside_zero_to_one_and_absurd_thread_counts_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    for rate in ["NaN", "inf", "2", "-1"] {
+        let arg = format!("--max-reject-rate={rate}");
+        assert_refused(&run(&month(), &out, &[&arg]), &["--max-reject-rate", "between 0 and 1"]);
+    }
+    assert_refused(&run(&month(), &out, &["--max-withdrawal-rate", "NaN"]), &["--max-withdrawal-rate"]);
+    assert_refused(&run(&month(), &out, &["--threads", "1000"]), &["--threads 1000 is more than"]);
+    assert!(!out.exists());
+    run_ok(&month(), &out, "2024-04-15", &["--max-reject-rate", "1", "--threads", "2"]);
+}

@@ -21,6 +21,9 @@ pub struct Manifest {
     /// `--max-withdrawal-rate` (nights.md §8.4); a run made before nights read it as the default.
     #[serde(default = "default_max_withdrawal_rate")]
     pub max_withdrawal_rate: f64,
+    /// `--allow-empty`: the run was told that empty inputs were expected.
+    #[serde(default)]
+    pub allow_empty: bool,
     /// The previous night compared with (`--previous`); null for a run that stands alone.
     #[serde(default)]
     pub previous: Option<PreviousRef>,
