@@ -25,7 +25,13 @@ pub struct ReplayOptions {
     pub previous: Option<PathBuf>,
 }
 
+/// The SHA-256 of a regular file; a device or FIFO (`/dev/zero`) is refused
+/// rather than read forever.
 fn sha256_of(path: &Path) -> std::io::Result<String> {
+    let meta = fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
     Ok(hex(&Sha256::digest(fs::read(path)?)))
 }
 
@@ -151,25 +157,39 @@ pub fn replay(opts: &ReplayOptions) -> Result<String> {
     let tmp = TempDir::new()?;
     let recomputed = write_outputs(&computed, &run_opts, &tmp.0)?;
 
-    // 3. Compare every output.
+    // 3. Compare every output the run writes — its own list, not the
+    // manifest's, which could have been edited to leave one out — with the
+    // manifest and with the run folder; then the manifest's counts and totals.
     let mut report = Vec::new();
     let mut differs = Vec::new();
-    for o in &m.outputs {
-        let again = recomputed.outputs.iter().find(|r| r.file == o.file);
-        let on_disk = run_dir.join(&o.file);
+    for again in &recomputed.outputs {
+        let listed = m.outputs.iter().find(|o| o.file == again.file);
+        let on_disk = run_dir.join(&again.file);
         let disk_sha = sha256_of(&on_disk).ok();
-        let same = again.is_some_and(|r| r.sha256 == o.sha256) && disk_sha.as_deref() == Some(o.sha256.as_str());
+        let same = listed.is_some_and(|o| o.sha256 == again.sha256 && o.rows == again.rows)
+            && disk_sha.as_deref() == Some(again.sha256.as_str());
         if same {
-            report.push(format!("identical  {} ({} rows, sha256 {})", o.file, o.rows, o.sha256));
+            report.push(format!("identical  {} ({} rows, sha256 {})", again.file, again.rows, again.sha256));
             continue;
         }
-        let detail = if disk_sha.is_none() {
-            format!("{}: missing from the run folder {}", o.file, run_dir.display())
-        } else {
-            first_difference(&tmp.0.join(&o.file), &on_disk, &o.file)?
+        let detail = match (listed, &disk_sha) {
+            (None, _) => format!("{}: the manifest does not list it", again.file),
+            (_, None) => format!("{}: missing from the run folder {}", again.file, run_dir.display()),
+            (Some(o), Some(d)) if *d == again.sha256 && o.sha256 != again.sha256 => format!(
+                "{}: the file is the one recomputed, but the manifest records SHA-256 {} (recomputed {})",
+                again.file, o.sha256, again.sha256
+            ),
+            (Some(o), Some(d)) if *d == again.sha256 => {
+                format!("{}: the manifest records {} rows, the run has {}", again.file, o.rows, again.rows)
+            }
+            _ => first_difference(&tmp.0.join(&again.file), &on_disk, &again.file)?,
         };
         differs.push(detail);
     }
+    for o in m.outputs.iter().filter(|o| !recomputed.outputs.iter().any(|r| r.file == o.file)) {
+        differs.push(format!("{}: listed by the manifest, but not an output of this run", o.file));
+    }
+    differs.extend(manifest_differences(&m, &recomputed));
     if differs.is_empty() {
         Ok(format!("replayed {}: every output is identical\n{}\n", opts.manifest.display(), report.join("\n")))
     } else {
@@ -180,6 +200,39 @@ pub fn replay(opts: &ReplayOptions) -> Result<String> {
             differs.join("\n  ")
         )))
     }
+}
+
+/// What the manifest says of the run besides its files (months, counts,
+/// totals) compared with what the replay computed.
+fn manifest_differences(recorded: &Manifest, again: &Manifest) -> Vec<String> {
+    let mut out = Vec::new();
+    let pairs: [(&str, serde_json::Value, serde_json::Value); 4] = [
+        ("months", json(&recorded.months), json(&again.months)),
+        ("totals", json(&recorded.totals), json(&again.totals)),
+        ("decisions_unmatched", json(&recorded.decisions_unmatched), json(&again.decisions_unmatched)),
+        (
+            "inputs' counts",
+            json(
+                &recorded
+                    .inputs
+                    .iter()
+                    .map(|i| (&i.kind, i.rows_read, i.rejected, i.not_yet_known))
+                    .collect::<Vec<_>>(),
+            ),
+            json(&again.inputs.iter().map(|i| (&i.kind, i.rows_read, i.rejected, i.not_yet_known)).collect::<Vec<_>>()),
+        ),
+    ];
+    for (what, a, b) in pairs {
+        if a != b {
+            out.push(format!("manifest.json: {what} differ\n    recorded:   {a}\n    recomputed: {b}"));
+        }
+    }
+    out
+}
+
+/// A manifest field as JSON, for comparing.
+fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
 }
 
 /// Where a recomputed output first differs from the run folder's copy.
@@ -195,7 +248,11 @@ fn first_difference(recomputed: &Path, on_disk: &Path, file: &str) -> Result<Str
     let mut line = 1;
     loop {
         match (la.next(), lb.next()) {
-            (None, None) => return Ok(format!("{file}: same rows, different bytes (line ends or a trailing newline)")),
+            (None, None) => {
+                let plain = |t: &str| t.replace("\r\n", "\n").trim_end_matches('\n').to_string();
+                let why = if plain(&a) == plain(&b) { " (line ends or a trailing newline)" } else { "" };
+                return Ok(format!("{file}: same rows, different bytes{why}"));
+            }
             (x, y) if x != y => {
                 let what = if line == 1 { "the header".to_string() } else { format!("row {} (line {line})", line - 1) };
                 return Ok(format!(

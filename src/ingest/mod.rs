@@ -388,6 +388,13 @@ fn ragged_record(csv_bytes: &[u8], separator: u8) -> Option<(u64, usize, usize)>
 /// Reads one input file into text columns and checks its header.
 pub fn read_table(kind: InputKind, path: &Path, choice: DialectChoice) -> Result<RawTable, Error> {
     let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
+    // A device or FIFO would be read forever (or block): inputs are files.
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(unreadable(
+            "not a regular file (an input is an exported file, not a device, pipe or folder)".into(),
+        ));
+    }
     let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
     let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     // Hashing the file for the manifest overlaps with parsing it.
