@@ -2,8 +2,9 @@
 //! (typing every record, rejects, as_of), on the bench month.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use indus::model::Month;
 use indus::run::{read_inputs, sort_records, InputOptions};
-use indus::validate::validate;
+use indus::validate::{validate, Window};
 
 mod common;
 
@@ -19,9 +20,10 @@ fn bench(c: &mut Criterion) {
     grp.sample_size(20);
     grp.bench_function("read four files", |b| b.iter(|| read_inputs(&inputs).unwrap().len()));
     let tables = read_inputs(&inputs).unwrap();
+    let window = Window::from(Month::parse("2019-07").expect("a month"));
     grp.bench_function("validate and sort", |b| {
         b.iter(|| {
-            let mut v = validate(&tables, as_of, 1.0).unwrap();
+            let mut v = validate(&tables, as_of, 1.0, &window).unwrap();
             sort_records(&mut v);
             v.rights.len()
         })

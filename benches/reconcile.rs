@@ -11,7 +11,7 @@ mod common;
 fn bench(c: &mut Criterion) {
     let (dir, as_of) = common::input();
     let inputs = InputOptions { input: Some(dir), ..Default::default() };
-    let p = prepare(&inputs, as_of, None, 1.0, &mut Timings::default()).expect("the bench input reads");
+    let p = prepare(&inputs, as_of, None, 1.0, None, &mut Timings::default()).expect("the bench input reads");
     let g = group(&p.validated);
     let ctx = p.context();
     let label = p.rules.label();

@@ -56,6 +56,10 @@ pub enum Error {
     #[error("{0}")]
     Empty(String),
 
+    /// A sum of figures (an agency's, a total) too large for the outputs.
+    #[error("{what} = {value} has more than 16 digits before the decimal point, more than the outputs hold; check the amounts of the inputs")]
+    SumOutOfRange { what: String, value: String },
+
     /// `replay`: an input no longer matches the manifest.
     #[error("{0}")]
     InputChanged(String),

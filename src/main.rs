@@ -241,8 +241,14 @@ fn parse_month(s: &str) -> Result<Month, String> {
 
 fn explain(args: ExplainArgs) -> Result<(), Error> {
     // A reject rate never stops an explanation: the rejects are part of it.
-    let p =
-        indus::run::prepare(&args.inputs.options(), args.as_of, args.rules.as_deref(), 1.0, &mut Default::default())?;
+    let p = indus::run::prepare(
+        &args.inputs.options(),
+        args.as_of,
+        args.rules.as_deref(),
+        1.0,
+        None,
+        &mut Default::default(),
+    )?;
     let previous = match &args.previous {
         Some(dir) => Some(indus::previous::load(dir, &p.rules.id, args.as_of, std::path::Path::new(""))?),
         None => None,

@@ -485,7 +485,7 @@ pub fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> 
 pub fn agencies<'a>(
     findings: impl Iterator<Item = &'a FindingRow>,
     notices: impl Iterator<Item = &'a NoticeRow>,
-) -> Vec<AgencyRow> {
+) -> Result<Vec<AgencyRow>> {
     let mut by: BTreeMap<&str, AgencyRow> = BTreeMap::new();
     for f in findings.filter(|f| !f.agency_id.is_empty()) {
         by.entry(f.agency_id.as_str()).or_default().add_finding(f.status, f.amount);
@@ -496,9 +496,31 @@ pub fn agencies<'a>(
     by.into_iter()
         .map(|(id, mut a)| {
             a.agency_id = id.to_string();
-            a
+            let sums = [
+                ("claimed", a.claimed),
+                ("owed", a.owed),
+                ("offset", a.offset),
+                ("review", a.review),
+                ("time_barred", a.time_barred),
+                ("written_off", a.written_off),
+                ("contested", a.contested),
+            ];
+            for (name, sum) in sums {
+                check_sum(&format!("agencies.csv, agency {id}, {name}"), sum)?;
+            }
+            Ok(a)
         })
         .collect()
+}
+
+/// A sum the outputs hold (an agency's, a total of the manifest) must fit
+/// their Decimal(18, 2) like every figure: otherwise the run stops, naming
+/// it, rather than write a figure `indus report` cannot read back.
+fn check_sum(what: &str, sum: Decimal) -> Result<()> {
+    match Fixed::new(sum, 2) {
+        Some(_) => Ok(()),
+        None => Err(Error::SumOutOfRange { what: what.to_string(), value: sum.to_string() }),
+    }
 }
 
 /// The validated, sorted records of a run and what they need to be reconciled.
@@ -556,6 +578,7 @@ pub fn prepare(
     as_of: NaiveDate,
     rules: Option<&Path>,
     max_reject_rate: f64,
+    selected: Option<&[Month]>,
     timings: &mut Timings,
 ) -> Result<Prepared> {
     let mut t = Instant::now();
@@ -563,7 +586,8 @@ pub fn prepare(
     rules.notice_params(as_of)?;
     let tables = read_inputs(inputs)?;
     timings.lap("ingest", &mut t);
-    let mut validated = validate::validate(&tables, as_of, max_reject_rate)?;
+    let window = validate::Window { first: Month::of(rules.in_force_from), selected: selected.map(<[Month]>::to_vec) };
+    let mut validated = validate::validate(&tables, as_of, max_reject_rate, &window)?;
     let mut tables = tables;
     for t in &mut tables {
         // The records own their text now; the columns are not needed again.
@@ -621,7 +645,14 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
         }
         None => None,
     };
-    let p = prepare(&opts.inputs, opts.as_of, opts.rules.as_deref(), opts.max_reject_rate, &mut timings)?;
+    let p = prepare(
+        &opts.inputs,
+        opts.as_of,
+        opts.rules.as_deref(),
+        opts.max_reject_rate,
+        selected.as_deref(),
+        &mut timings,
+    )?;
     if !opts.allow_empty {
         check_not_empty(&p, selected.as_deref())?;
     }
@@ -692,7 +723,8 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
     nights::guard_withdrawals(&night.notices, previous.as_ref(), opts.max_withdrawal_rate)?;
     rows.notices = night.notices.into();
     rows.changes = night.changes;
-    rows.agencies = agencies(rows.findings.iter(), rows.notices.iter()).into();
+    rows.agencies = agencies(rows.findings.iter(), rows.notices.iter())?.into();
+    check_totals(&rows)?;
     let decisions_unmatched = unmatched_decisions(&p, &rows.findings);
     timings.lap_shared(["recompute", "reconcile"], clocked, &mut t);
     drop(grouped);
@@ -739,6 +771,26 @@ fn check_not_empty(p: &Prepared, selected: Option<&[Month]>) -> Result<()> {
                 ))
                 .unwrap_or_default()
         )));
+    }
+    Ok(())
+}
+
+/// The manifest's totals by cause and by status, and every notice's net, fit the outputs.
+fn check_totals(rows: &Rows) -> Result<()> {
+    let mut by_cause: BTreeMap<&str, Decimal> = BTreeMap::new();
+    let mut by_status: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for f in rows.findings.iter() {
+        *by_cause.entry(f.cause.as_str()).or_default() += f.amount;
+        *by_status.entry(f.status.as_str()).or_default() += f.amount;
+    }
+    for (k, v) in by_cause {
+        check_sum(&format!("manifest.json, total of cause {k}"), v)?;
+    }
+    for (k, v) in by_status {
+        check_sum(&format!("manifest.json, total of status {k}"), v)?;
+    }
+    for n in rows.notices.iter() {
+        check_sum(&format!("notices.csv, the net of seeker {}", n.seeker_id), n.net)?;
     }
     Ok(())
 }
@@ -853,6 +905,7 @@ fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
                     rows_read: s.rows_read,
                     rejected: s.rejected,
                     not_yet_known: s.not_yet_known,
+                    ignored: s.ignored,
                 }
             })
             .collect(),

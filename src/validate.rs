@@ -31,10 +31,14 @@ pub enum Code {
     DateOrder,
     SignMismatch,
     DuplicateId,
+    /// More fields than the header (spec v3): one record, not the file.
+    BadRecord,
+    /// An amount of 10^16 € or more, or a month before the rule set's first (spec v3).
+    OutOfRange,
 }
 
 impl Code {
-    pub const ALL: [Code; 12] = [
+    pub const ALL: [Code; 14] = [
         Code::MissingValue,
         Code::BadDate,
         Code::BadMonth,
@@ -47,6 +51,8 @@ impl Code {
         Code::DateOrder,
         Code::SignMismatch,
         Code::DuplicateId,
+        Code::BadRecord,
+        Code::OutOfRange,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +69,8 @@ impl Code {
             Code::DateOrder => "date_order",
             Code::SignMismatch => "sign_mismatch",
             Code::DuplicateId => "duplicate_id",
+            Code::BadRecord => "bad_record",
+            Code::OutOfRange => "out_of_range",
         }
     }
 }
@@ -96,6 +104,8 @@ pub struct InputStats {
     pub rejected: u64,
     /// Records dated after `as_of`, set aside.
     pub not_yet_known: u64,
+    /// Records of a month before the rule set's first, outside `--months`: not used.
+    pub ignored: u64,
     /// Lines (rows of a Parquet file) without any value, ignored: not
     /// records, so not in `rows_read` (a warning names them).
     pub empty_lines: Vec<u64>,
@@ -120,6 +130,8 @@ pub struct Validated {
 enum Row<T> {
     Accepted(T),
     NotYetKnown,
+    /// A month before the rule set's first, outside `--months`: not used.
+    Ignored,
     /// A line with no value at all (a blank line, or only separators): not a record.
     Empty,
     Rejected {
@@ -209,6 +221,11 @@ impl<'a> Cells<'a> {
         };
         if money && v.scale() > 2 {
             self.problem(col, Code::TooManyDecimals, format!("`{s}` has more than 2 decimals"));
+            return None;
+        }
+        if money && v.abs() >= Decimal::from(10_000_000_000_000_000i64) {
+            // No output can hold it (Decimal(18, 2)), and no allowance is that large.
+            self.problem(col, Code::OutOfRange, format!("`{s}` is 10^16 € or more"));
             return None;
         }
         if v.is_sign_negative() && !v.is_zero() && !may_be_negative {
@@ -452,18 +469,56 @@ fn read_decision(t: &RawTable, row: usize, as_of: NaiveDate) -> Row<Decision> {
 /// Validates one table: typed records, rejects, held months and counts.
 fn validate_table<T: Send + Sync>(
     t: &RawTable,
+    window: &Window,
     read: impl Fn(&RawTable, usize) -> Row<T> + Sync,
-    id_of: impl Fn(&T) -> &str,
-    seeker_and_month: impl Fn(&T) -> (&str, Option<Month>),
+    id_of: impl Fn(&T) -> &str + Sync,
+    seeker_and_month: impl Fn(&T) -> (&str, Option<Month>) + Sync,
 ) -> Part<T> {
     let mut rejects = Vec::new();
     let mut held: Vec<(String, Option<Month>)> = Vec::new();
+    let bad_record = |i: usize| t.bad_records.binary_search_by_key(&i, |b| b.row).ok().map(|k| &t.bad_records[k]);
+    let month_column = t.kind.columns().iter().position(|(c, _)| *c == t.kind.month_column()).unwrap_or(0);
     let rows: Vec<Row<T>> = (0..t.rows)
         .into_par_iter()
-        .map(|i| match read(t, i) {
-            // Only a record without an id can be a line without any value.
-            Row::Rejected { id: None, .. } if t.is_empty_row(i) => Row::Empty,
-            row => row,
+        .map(|i| {
+            if let Some(b) = bad_record(i) {
+                // Its fields cannot be trusted past the id and seeker: every month of the seeker is held.
+                return Row::Rejected {
+                    id: b.id.clone(),
+                    seeker: b.seeker.clone(),
+                    month: None,
+                    problems: vec![(
+                        0,
+                        Code::BadRecord,
+                        format!(
+                            "has {} fields where the header has {}: a value holding the separator must be quoted",
+                            b.fields, b.header_fields
+                        ),
+                    )],
+                };
+            }
+            match read(t, i) {
+                // Only a record without an id can be a line without any value.
+                Row::Rejected { id: None, .. } if t.is_empty_row(i) => Row::Empty,
+                Row::Accepted(rec) => match seeker_and_month(&rec).1.filter(|&m| m < window.first) {
+                    None => Row::Accepted(rec),
+                    Some(m) if window.selects(m) => {
+                        let (seeker, _) = seeker_and_month(&rec);
+                        Row::Rejected {
+                            id: Some(id_of(&rec).to_string()),
+                            seeker: Some(seeker.to_string()),
+                            month: Some(m),
+                            problems: vec![(
+                                month_column,
+                                Code::OutOfRange,
+                                format!("month {m} is before the rule set's first month {}", window.first),
+                            )],
+                        }
+                    }
+                    Some(_) => Row::Ignored,
+                },
+                row => row,
+            }
         })
         .collect();
     let mut stats = InputStats { rows_read: t.rows as u64, ..Default::default() };
@@ -485,6 +540,10 @@ fn validate_table<T: Send + Sync>(
             let (id, seeker, month, problems) = match row {
                 Row::NotYetKnown => {
                     stats.not_yet_known += 1;
+                    return None;
+                }
+                Row::Ignored => {
+                    stats.ignored += 1;
                     return None;
                 }
                 Row::Empty => {
@@ -510,14 +569,26 @@ fn validate_table<T: Send + Sync>(
                 held.push((seeker.clone(), month));
             }
             for (col, code, message) in problems {
-                let column = if col == 0 && code == Code::DuplicateId { id_column } else { t.kind.columns()[col].0 };
+                let column = if col == 0 && matches!(code, Code::DuplicateId | Code::BadRecord) {
+                    if code == Code::BadRecord {
+                        ""
+                    } else {
+                        id_column
+                    }
+                } else {
+                    t.kind.columns()[col].0
+                };
                 rejects.push(Reject {
                     file: t.file_name.clone(),
                     line,
                     record_id: id.clone().unwrap_or_default(),
                     column: column.to_string(),
                     code,
-                    message: format!("{column} {message}"),
+                    message: if column.is_empty() {
+                        format!("the record {message}")
+                    } else {
+                        format!("{column} {message}")
+                    },
                     seeker_id: seeker.clone().unwrap_or_default(),
                     month,
                 });
@@ -582,9 +653,33 @@ impl<T> Part<T> {
     }
 }
 
+/// The months a run can price: from the rule set's first, and the
+/// `--months` selection if any (data.md `out_of_range`).
+#[derive(Clone, Debug)]
+pub struct Window {
+    pub first: Month,
+    pub selected: Option<Vec<Month>>,
+}
+
+impl Window {
+    /// Every month the rule set covers.
+    pub fn from(first: Month) -> Window {
+        Window { first, selected: None }
+    }
+
+    fn selects(&self, m: Month) -> bool {
+        self.selected.as_ref().is_none_or(|s| s.contains(&m))
+    }
+}
+
 /// Validates the four inputs; fails the run when a file's rejects exceed
 /// `max_reject_rate` (and are more than 10), before anything is written.
-pub fn validate(tables: &[RawTable], as_of: NaiveDate, max_reject_rate: f64) -> Result<Validated, Error> {
+pub fn validate(
+    tables: &[RawTable],
+    as_of: NaiveDate,
+    max_reject_rate: f64,
+    window: &Window,
+) -> Result<Validated, Error> {
     let table = |k: InputKind| tables.iter().find(|t| t.kind == k);
     let (rights, declarations, payslips, payments) = (
         table(InputKind::Rights),
@@ -594,17 +689,24 @@ pub fn validate(tables: &[RawTable], as_of: NaiveDate, max_reject_rate: f64) -> 
     );
     // Few records, when any: validated before the four large files.
     let decisions = table(InputKind::Decisions).map(|t| {
-        validate_table(t, |t, i| read_decision(t, i, as_of), |d| &d.decision_id, |d| (&d.seeker_id, Some(d.month)))
+        validate_table(
+            t,
+            window,
+            |t, i| read_decision(t, i, as_of),
+            |d| &d.decision_id,
+            |d| (&d.seeker_id, Some(d.month)),
+        )
     });
     // The four files are independent: validated side by side (each in parallel inside too).
     let ((r, d), (s, p)) = rayon::join(
         || {
             rayon::join(
-                || rights.map(|t| validate_table(t, read_right, |r| &r.right_id, |r| (&r.seeker_id, None))),
+                || rights.map(|t| validate_table(t, window, read_right, |r| &r.right_id, |r| (&r.seeker_id, None))),
                 || {
                     declarations.map(|t| {
                         validate_table(
                             t,
+                            window,
                             |t, i| read_declaration(t, i, as_of),
                             |d| &d.declaration_id,
                             |d| (&d.seeker_id, Some(d.month)),
@@ -619,6 +721,7 @@ pub fn validate(tables: &[RawTable], as_of: NaiveDate, max_reject_rate: f64) -> 
                     payslips.map(|t| {
                         validate_table(
                             t,
+                            window,
                             |t, i| read_payslip(t, i, as_of),
                             |p| &p.attestation_id,
                             |p| (&p.seeker_id, Some(Month::of(p.period_end))),
@@ -629,6 +732,7 @@ pub fn validate(tables: &[RawTable], as_of: NaiveDate, max_reject_rate: f64) -> 
                     payments.map(|t| {
                         validate_table(
                             t,
+                            window,
                             |t, i| read_payment(t, i, as_of),
                             |p| &p.payment_id,
                             |p| (&p.seeker_id, Some(p.month)),

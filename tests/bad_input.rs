@@ -239,17 +239,26 @@ fn duplicate_ids_reject_every_copy_after_the_first_in_file_order() {
 }
 
 #[test]
-fn a_figure_too_large_for_the_outputs_stops_the_run() {
-    // 10^16 € does not fit the outputs' Decimal(18, 2): the run stops and
-    // names the seeker, the month and the figure rather than write it wrong.
+fn an_amount_no_output_can_hold_is_a_reject_and_a_sum_of_them_stops_the_run() {
+    // 10^16 € does not fit the outputs' Decimal(18, 2): the record is
+    // rejected (out_of_range) with its line, and its seeker-month held.
     let tmp = tempfile::tempdir().unwrap();
     let line = "P-S02-2,S02,R-S02,2024-03,regularisation,0,45.60,10000000000000000.00,2024-04-05";
     let input = case02_with(tmp.path(), "ledger.csv", line);
+    let out = tmp.path().join("out");
+    run_ok(&input, &out, "2024-04-15", &[]);
+    let rejects = project(&read_csv(&out.join("rejects.csv")), &["file", "line", "record_id", "column", "code"]);
+    assert_eq!(rejects, ["ledger.csv,3,P-S02-2,amount,out_of_range"]);
+    let findings = project(&read_csv(&out.join("findings.csv")), &["cause", "amount", "status"]);
+    assert_eq!(findings, ["underdeclared_earnings,273.60,review"]);
+    // Two amounts each under 10^16 € but summing over it: the run stops and
+    // names the seeker, the month and the figure rather than write it wrong.
+    let tmp = tempfile::tempdir().unwrap();
+    let lines = "P-S02-2,S02,R-S02,2024-03,regularisation,0,45.60,6000000000000000.00,2024-04-05\n\
+                 P-S02-3,S02,R-S02,2024-03,regularisation,0,45.60,6000000000000000.00,2024-04-06";
+    let input = case02_with(tmp.path(), "ledger.csv", lines);
     let err = run_fails(&input, &tmp.path().join("out"));
-    assert!(
-        err.contains("seeker S02, month 2024-03: processing_error = 10000000000000000.00 has more than 16 digits"),
-        "{err}"
-    );
+    assert!(err.contains("seeker S02, month 2024-03:") && err.contains("more than 16 digits"), "{err}");
     // One cent less than 10^16 € in all is still written, to the cent.
     let tmp = tempfile::tempdir().unwrap();
     let line = "P-S02-2,S02,R-S02,2024-03,regularisation,0,45.60,9999999999999133.59,2024-04-05";
@@ -261,14 +270,27 @@ fn a_figure_too_large_for_the_outputs_stops_the_run() {
 }
 
 #[test]
-fn a_record_with_a_field_too_many_names_its_line() {
-    // An unquoted decimal comma in an international file splits a value in two.
+fn a_record_with_a_field_too_many_is_a_reject_naming_its_line() {
+    // An unquoted decimal comma in an international file splits a value in
+    // two: that record is rejected (bad_record), not the file, and the
+    // lines after it keep their numbers.
     let tmp = tempfile::tempdir().unwrap();
-    let input =
-        case02_with(tmp.path(), "ledger.csv", "P-S02-2,S02,R-S02,2024-03,regularisation,0,45.60,12,50,2024-04-05");
-    let err = run_fails(&input, &tmp.path().join("out"));
-    assert!(err.contains("ledger.csv: line 3 has 10 fields where the header has 9"), "{err}");
-    assert!(err.contains("must be quoted"), "{err}");
+    let lines = "P-S02-2,S02,R-S02,2024-03,regularisation,0,45.60,12,50,2024-04-05\n\
+                 P-S02-3,S02,R-S02,2024-03,refund,1,45.60,45.60,2024-04-05";
+    let input = case02_with(tmp.path(), "ledger.csv", lines);
+    let out = tmp.path().join("out");
+    run_ok(&input, &out, "2024-04-15", &[]);
+    let rejects = read_csv(&out.join("rejects.csv"));
+    assert_eq!(
+        project(&rejects, &["file", "line", "record_id", "code"]),
+        ["ledger.csv,3,P-S02-2,bad_record", "ledger.csv,4,P-S02-3,bad_enum"]
+    );
+    let bad = rejects.iter().find(|r| r["code"] == "bad_record").unwrap();
+    assert!(bad["message"].contains("has 10 fields where the header has 9"), "{}", bad["message"]);
+    assert!(bad["message"].contains("must be quoted"), "{}", bad["message"]);
+    // Its seeker is held to review, every month of it.
+    let findings = project(&read_csv(&out.join("findings.csv")), &["cause", "status"]);
+    assert_eq!(findings, ["underdeclared_earnings,review"]);
 }
 
 #[test]
@@ -298,4 +320,46 @@ fn lines_without_any_value_are_not_records() {
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     let ledger = manifest["inputs"].as_array().unwrap().iter().find(|i| i["kind"] == "ledger").unwrap();
     assert_eq!((ledger["rows_read"].as_u64(), ledger["rejected"].as_u64()), (Some(2), Some(1)));
+}
+
+#[test]
+fn a_record_for_a_month_before_the_rule_set_is_a_reject_in_the_run_and_ignored_outside_it() {
+    // fr-are starts on 2019-07-01: a declaration for 2019-05 cannot be priced.
+    let tmp = tempfile::tempdir().unwrap();
+    let line = "D-S02-2019-05,S02,2019-05,2019-06-02,0,0.00,,";
+    let input = case02_with(tmp.path(), "declarations.csv", line);
+    let out = tmp.path().join("out");
+    run_ok(&input, &out, "2024-04-15", &[]);
+    let rejects = read_csv(&out.join("rejects.csv"));
+    assert_eq!(
+        project(&rejects, &["file", "line", "record_id", "column", "code"]),
+        ["declarations.csv,3,D-S02-2019-05,month,out_of_range"]
+    );
+    assert!(rejects[0]["message"].contains("month 2019-05 is before the rule set's first month 2019-07"));
+    // March 2024 is not touched by a reject of May 2019: still claimed.
+    let findings = project(&read_csv(&out.join("findings.csv")), &["month", "cause", "status"]);
+    assert_eq!(findings, ["2024-03,underdeclared_earnings,claim"]);
+    // Outside --months, the record is not used at all (counted as ignored).
+    let march = tmp.path().join("march");
+    run_ok(&input, &march, "2024-04-15", &["--months", "2024-03"]);
+    assert!(read_csv(&march.join("rejects.csv")).is_empty());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(march.join("manifest.json")).unwrap()).unwrap();
+    let decl = manifest["inputs"].as_array().unwrap().iter().find(|i| i["kind"] == "declarations").unwrap();
+    assert_eq!(decl["ignored"], 1, "{decl}");
+}
+
+#[test]
+fn a_sum_no_output_can_hold_stops_the_run_naming_it() {
+    // Two months of S02 each overpaid by 6 × 10^15 €: every figure fits, but
+    // the agency's claimed sum (and the seeker's net) would not.
+    let tmp = tempfile::tempdir().unwrap();
+    let lines = "P-S02-2,S02,R-S02,2024-03,regularisation,0,45.60,6000000000000000.00,2024-04-05\n\
+                 P-S02-3,S02,R-S02,2024-02,advance,0,45.60,6000000000000000.00,2024-03-05";
+    let input = case02_with(tmp.path(), "ledger.csv", lines);
+    let decl = std::fs::read_to_string(input.join("declarations.csv")).unwrap();
+    std::fs::write(input.join("declarations.csv"), decl + "D-S02-2024-02,S02,2024-02,2024-03-01,0,0.00,,\n").unwrap();
+    let err = run_fails(&input, &tmp.path().join("out"));
+    assert!(err.contains("agencies.csv, agency ARA-069-LYON3, claimed = 11999999999998951.20"), "{err}");
+    assert!(err.contains("more than 16 digits"), "{err}");
 }

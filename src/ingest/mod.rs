@@ -71,6 +71,16 @@ impl InputKind {
         InputKind::ALL.into_iter().find(|k| k.name() == s)
     }
 
+    /// The column naming the month a record is for (a payslip's is its
+    /// `period_end`); a right has none.
+    pub fn month_column(self) -> &'static str {
+        match self {
+            InputKind::Rights => "",
+            InputKind::Declarations | InputKind::Ledger | InputKind::Decisions => "month",
+            InputKind::Attestations => "period_end",
+        }
+    }
+
     /// Whether a run needs the file: every input but the decisions.
     pub fn required(self) -> bool {
         match self {
@@ -161,8 +171,23 @@ pub struct RawTable {
     pub columns: Vec<Option<TextColumn>>,
     /// Columns the file has that indus does not know (ignored).
     pub unknown_columns: Vec<String>,
+    /// Records with more fields than the header (data.md `bad_record`), by
+    /// row: read as rows without any value, rejected by `validate`.
+    pub bad_records: Vec<BadRecord>,
     /// The chunks' first rows, when every column is chunked alike.
     uniform_starts: Option<Vec<usize>>,
+}
+
+/// A record with more fields than the header: its row, the fields it has,
+/// and its first two (the id and the seeker, as far as they can be trusted).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadRecord {
+    pub row: usize,
+    pub line: u64,
+    pub fields: usize,
+    pub header_fields: usize,
+    pub id: Option<String>,
+    pub seeker: Option<String>,
 }
 
 /// A text column in the chunks polars read it in: joining the chunks into
@@ -303,12 +328,14 @@ pub fn detect_dialect(header: &str) -> Dialect {
 }
 
 /// Parses a file's bytes: Parquet, or CSV in the chosen or detected dialect.
-fn parse(bytes: &[u8], is_parquet: bool, choice: DialectChoice) -> Result<(DataFrame, Option<Dialect>), String> {
+type Parsed = (DataFrame, Option<Dialect>, Vec<BadRecord>);
+
+fn parse(bytes: &[u8], is_parquet: bool, choice: DialectChoice) -> Result<Parsed, String> {
     if is_parquet {
         let df = ParquetReader::new(Cursor::new(bytes))
             .finish()
             .map_err(|e| format!("not a readable Parquet file ({e})"))?;
-        return Ok((df, None));
+        return Ok((df, None, Vec::new()));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
@@ -326,40 +353,106 @@ fn parse(bytes: &[u8], is_parquet: bool, choice: DialectChoice) -> Result<(DataF
     };
     let separator = if dialect == Dialect::Fr { b';' } else { b',' };
     let offset = text.len() - body.len();
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .map_parse_options(|o| o.with_separator(separator))
-        .into_reader_with_file_handle(Cursor::new(&bytes[offset..]))
-        .finish()
-        .map_err(|e| {
-            let e = e.to_string();
-            if e.contains("more fields than defined") {
-                let (name, sep, other) = match dialect {
-                    Dialect::Intl => ("international", ',', "fr"),
-                    Dialect::Fr => ("French", ';', "intl"),
-                };
-                let record = ragged_record(&bytes[offset..], separator)
-                    .map(|(line, fields, header)| {
-                        format!("line {line} has {fields} fields where the header has {header}")
-                    })
-                    .unwrap_or_else(|| "a record has more fields than the header".into());
-                format!(
-                    "{record} when read in the {name} dialect (`{sep}` separator): a value holding `{sep}` \
-                     must be quoted; if the file uses the other dialect, run with --dialect {other} or auto"
-                )
-            } else if let Some(line) = unclosed_quote(&bytes[offset..]) {
-                format!(
-                    "line {line}: a quoted value is not closed on its line (a record is one line; a `\"` \
-                     inside a quoted value is written `\"\"`)"
-                )
+    let read = |csv: &[u8]| {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .map_parse_options(|o| o.with_separator(separator))
+            .into_reader_with_file_handle(Cursor::new(csv))
+            .finish()
+    };
+    let first = read(&bytes[offset..]);
+    // Records with more fields than the header are rejects, not a failed
+    // file (data.md `bad_record`): only when polars refuses the file are its
+    // records counted, and those records blanked (their line kept) for a
+    // second read. A good file is read once.
+    let (df, bad) = match first {
+        Err(e) if e.to_string().contains("more fields than defined") => {
+            let (patched, bad, records) = blank_long_records(&bytes[offset..], separator);
+            // Every record too long is a file read in the wrong dialect (or
+            // a broken export), not bad records: the file is refused.
+            if bad.is_empty() || bad.len() == records {
+                (Err(e), Vec::new())
             } else {
-                // Polars' own words, without its hints for Python users.
-                let original = e.split("Original error: ```").nth(1).and_then(|s| s.split("```").next());
-                format!("not a readable CSV file ({})", original.unwrap_or(&e).trim())
+                (read(&patched), bad)
             }
-        })?;
-    Ok((df, Some(dialect)))
+        }
+        other => (other, Vec::new()),
+    };
+    let df = df.map_err(|e| {
+        let e = e.to_string();
+        if e.contains("more fields than defined") {
+            let (name, sep, other) = match dialect {
+                Dialect::Intl => ("international", ',', "fr"),
+                Dialect::Fr => ("French", ';', "intl"),
+            };
+            let record = ragged_record(&bytes[offset..], separator)
+                .map(|(line, fields, header)| format!("line {line} has {fields} fields where the header has {header}"))
+                .unwrap_or_else(|| "a record has more fields than the header".into());
+            format!(
+                "{record} when read in the {name} dialect (`{sep}` separator): a value holding `{sep}` \
+                     must be quoted; if the file uses the other dialect, run with --dialect {other} or auto"
+            )
+        } else if let Some(line) = unclosed_quote(&bytes[offset..]) {
+            format!(
+                "line {line}: a quoted value is not closed on its line (a record is one line; a `\"` \
+                     inside a quoted value is written `\"\"`)"
+            )
+        } else {
+            // Polars' own words, without its hints for Python users.
+            let original = e.split("Original error: ```").nth(1).and_then(|s| s.split("```").next());
+            format!("not a readable CSV file ({})", original.unwrap_or(&e).trim())
+        }
+    })?;
+    Ok((df, Some(dialect), bad))
+}
+
+/// The records with more fields than the header, the file with each of
+/// them replaced by bare separators on the same line (a row without any
+/// value, so that every later line keeps its number), and the records read.
+fn blank_long_records(csv_bytes: &[u8], separator: u8) -> (Vec<u8>, Vec<BadRecord>, usize) {
+    let mut r = csv::ReaderBuilder::new().delimiter(separator).flexible(true).from_reader(csv_bytes);
+    let header = r.headers().map(|h| h.len()).unwrap_or(0);
+    let mut bad = Vec::new();
+    let mut spans = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    let mut row = 0;
+    loop {
+        let start = r.position().byte() as usize;
+        match r.read_byte_record(&mut record) {
+            Ok(true) => {}
+            _ => break,
+        }
+        if record.len() > header {
+            let end = r.position().byte() as usize;
+            let text = |i: usize| {
+                record.get(i).map(|f| String::from_utf8_lossy(f).trim().to_string()).filter(|f| !f.is_empty())
+            };
+            bad.push(BadRecord {
+                row,
+                line: record.position().map_or(0, |p| p.line()),
+                fields: record.len(),
+                header_fields: header,
+                id: text(0),
+                seeker: text(1),
+            });
+            spans.push((start, end));
+        }
+        row += 1;
+    }
+    let mut out = Vec::with_capacity(csv_bytes.len());
+    let mut at = 0;
+    for (start, end) in spans {
+        out.extend_from_slice(&csv_bytes[at..start]);
+        // Keep the record's line end; everything before it becomes separators.
+        let body = &csv_bytes[start..end];
+        let kept_end = body.iter().rposition(|&b| b != b'\n' && b != b'\r').map_or(0, |i| i + 1);
+        out.extend(std::iter::repeat_n(separator, header.saturating_sub(1)));
+        out.extend_from_slice(&body[kept_end..]);
+        at = end;
+    }
+    out.extend_from_slice(&csv_bytes[at..]);
+    (out, bad, row)
 }
 
 /// The first line (the header is line 1) holding an odd number of `"`: a
@@ -399,7 +492,7 @@ pub fn read_table(kind: InputKind, path: &Path, choice: DialectChoice) -> Result
     let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     // Hashing the file for the manifest overlaps with parsing it.
     let (sha256, parsed) = rayon::join(|| hex(&Sha256::digest(&bytes)), || parse(&bytes, is_parquet, choice));
-    let (df, dialect) = parsed.map_err(unreadable)?;
+    let (df, dialect, bad_records) = parsed.map_err(unreadable)?;
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     let mut columns = Vec::new();
     for &(name, required) in kind.columns() {
@@ -432,6 +525,7 @@ pub fn read_table(kind: InputKind, path: &Path, choice: DialectChoice) -> Result
         rows: df.height(),
         columns,
         unknown_columns,
+        bad_records,
         uniform_starts,
     })
 }

@@ -64,6 +64,9 @@ pub struct InputRef {
     pub rows_read: u64,
     pub rejected: u64,
     pub not_yet_known: u64,
+    /// Records of a month before the rule set's first, outside `--months`: not used.
+    #[serde(default)]
+    pub ignored: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
