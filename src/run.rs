@@ -24,7 +24,7 @@ use crate::output::manifest::{InputRef, Manifest, OutputRef, PreviousRef, RuleSe
 use crate::output::{
     self, money, AgencyRow, ChangeRow, Chunked, EntitlementRow, FindingRow, Fixed, NoticeRow, Staging, Written,
 };
-use crate::previous::{self, Previous};
+use crate::previous;
 use crate::reconcile::{reconcile_seeker, Context, Entitlement, Held, MonthOutcome, SeekerRecords, Status};
 use crate::rules::{hex, MonthParams, RuleSet};
 use crate::status::{self, Action};
@@ -618,8 +618,8 @@ pub struct Computed {
     pub rows: Rows,
     pub months: Vec<Month>,
     pub seeker_months: u64,
-    /// The previous night compared with, if any.
-    pub previous: Option<Previous>,
+    /// The previous night compared with, if any (its rows are dropped once compared).
+    pub previous: Option<PreviousRef>,
     /// Known decision records whose (seeker, month, cause) is no finding of this run.
     pub decisions_unmatched: u64,
     pub timings: Timings,
@@ -641,7 +641,7 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
     let previous = match &opts.previous {
         Some(dir) => {
             let rules = load_rules(opts.rules.as_deref())?;
-            Some(previous::load(dir, &rules.id, opts.as_of, &opts.out)?)
+            Some(previous::check(dir, &rules.id, opts.as_of, &opts.out)?)
         }
         None => None,
     };
@@ -708,6 +708,7 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
         months = sel;
     }
     // Nights.md §8.1, §8.3, §8.4: compared with the previous night.
+    let previous = previous.map(previous::Checked::read).transpose()?;
     if let Some(prev) = &previous {
         nights::check_window(prev, &months)?;
     }
@@ -729,6 +730,8 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
     timings.lap_shared(["recompute", "reconcile"], clocked, &mut t);
     drop(grouped);
     let Prepared { rules, tables, validated, .. } = p;
+    let previous =
+        previous.map(|p| PreviousRef { path: p.dir.display().to_string(), manifest_sha256: p.manifest_sha256 });
     Ok(Computed { rules, tables, validated, rows, months, seeker_months, previous, decisions_unmatched, timings })
 }
 
@@ -888,10 +891,7 @@ fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
         max_reject_rate: opts.max_reject_rate,
         max_withdrawal_rate: opts.max_withdrawal_rate,
         allow_empty: opts.allow_empty,
-        previous: c
-            .previous
-            .as_ref()
-            .map(|p| PreviousRef { path: p.dir.display().to_string(), manifest_sha256: p.manifest_sha256.clone() }),
+        previous: c.previous.clone(),
         decisions_unmatched: c.decisions_unmatched,
         inputs: c
             .tables
