@@ -8,6 +8,9 @@
 //! ```
 //!
 //! `rules` holds the dated legal parameters; `run` ties the stages together.
+//!
+//! The definition of correct is `docs/spec/`: comments citing `rules.md §N`,
+//! `data.md` or `nights.md §8.N` mean those files.
 
 pub mod error;
 pub mod explain;

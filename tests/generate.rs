@@ -600,7 +600,7 @@ fn every_month_of_the_parameter_table_generates() {
 /// rules handle: not ambiguous, not held.
 #[test]
 fn generator_rules_agree_with_the_shared_5k_month() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/months/2024-03-5k");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/months/2024-03-5k");
     if !dir.exists() {
         eprintln!("skipped: {} is absent", dir.display());
         return;
