@@ -94,3 +94,17 @@ fn the_generated_5k_month_agrees_finding_for_finding() {
     assert_eq!(got, want);
     check_waterfall(&out).unwrap();
 }
+
+#[test]
+fn a_contract_ended_before_november_2019_is_never_degressive() {
+    // Spec v3 (docs/spec/rules.md §2): fixtures/v3/old-contract/README.md works it out.
+    let case = fixtures().join("v3/old-contract");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    run_ok(&case, &out, &case_as_of(&case), &["--allow-empty"]);
+    let got = project(&read_csv(&out.join("findings.csv")), &["seeker_id", "month", "cause", "amount", "status"]);
+    assert_eq!(got, ["S2,2020-01,processing_error,919.77,claim"]);
+    let ent = project(&read_csv(&out.join("entitlements.csv")), &["seeker_id", "aj", "degressive_rate", "due"]);
+    assert_eq!(ent, ["S1,114.00,,3534.00", "S2,114.00,84.33,2614.23"]);
+    check_waterfall(&out).unwrap();
+}

@@ -77,12 +77,15 @@ pub fn degressivity_from_day(day: NaiveDate) -> Option<i64> {
     }
 }
 
-/// `degressivity_max_age`, looked up at the contract's end date.
-pub fn degressivity_max_age(contract_ended_on: NaiveDate) -> i64 {
-    if contract_ended_on >= ymd(2025, 4, 1) {
-        55
+/// `degressivity_max_age`, looked up at the contract's end date; none for a
+/// contract that ended before 2019-11-01, never degressive (spec v3).
+pub fn degressivity_max_age(contract_ended_on: NaiveDate) -> Option<i64> {
+    if contract_ended_on < ymd(2019, 11, 1) {
+        None
+    } else if contract_ended_on >= ymd(2025, 4, 1) {
+        Some(55)
     } else {
-        57
+        Some(57)
     }
 }
 
@@ -117,7 +120,7 @@ pub fn rates(sjr: i64, month: Month, age_at_contract_end: i64, contract_ended_on
     let p = &PARAMS[params_index(first)?];
     let aj = aj_with(sjr, p);
     let degressive = match degressivity_from_day(first) {
-        Some(from_day) if age_at_contract_end < degressivity_max_age(contract_ended_on) => {
+        Some(from_day) if degressivity_max_age(contract_ended_on).is_some_and(|max| age_at_contract_end < max) => {
             Some((degressive_rate(aj, p.floor), from_day))
         }
         _ => None,

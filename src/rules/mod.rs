@@ -307,7 +307,6 @@ impl RuleSet {
         late("fixed_part", self.fixed_part.first_date(), from)?;
         late("minimum", self.minimum.first_date(), from)?;
         late("degressivity_from_day", self.degressivity_from_day.first_date(), from)?;
-        late("degressivity_max_age", self.degressivity_max_age.first_date(), from)?;
         late("earnings_retained_rate", self.earnings_retained_rate.first_date(), from)?;
         late("ceiling_days_factor", self.ceiling_days_factor.first_date(), from)?;
         late("day_rounding", self.day_rounding.first_date(), from)?;
@@ -320,6 +319,9 @@ impl RuleSet {
         if let Some((first_degressive, _)) = self.degressivity_from_day.entries.iter().find(|(_, v)| v.is_some()) {
             late("degressivity_floor", self.degressivity_floor.first_date(), *first_degressive)?;
             late("degressivity_coefficient", self.degressivity_coefficient.first_date(), *first_degressive)?;
+            // Looked up at the contract's end: a contract that ended before
+            // its first date is never degressive (spec v3).
+            late("degressivity_max_age", self.degressivity_max_age.first_date(), *first_degressive)?;
         }
         Ok(())
     }
