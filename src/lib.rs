@@ -20,6 +20,7 @@ pub mod model;
 pub mod nights;
 pub mod output;
 pub mod previous;
+pub mod progress;
 pub mod recompute;
 pub mod reconcile;
 pub mod replay;

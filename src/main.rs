@@ -229,6 +229,9 @@ struct RunArgs {
     /// Print the time of each stage on stderr.
     #[arg(long)]
     timings: bool,
+    /// Print only warnings and errors (no summary, no progress): for cron, which mails any output.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -364,6 +367,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         previous: args.previous,
         max_withdrawal_rate: args.max_withdrawal_rate,
         allow_empty: args.allow_empty,
+        progress: !args.quiet,
     };
     let report = indus::run::run(&opts)?;
     for w in &report.warnings {
@@ -378,7 +382,9 @@ fn run(args: RunArgs) -> Result<(), Error> {
         }
         eprintln!("indus: timing {:<10} {wall:>9.3} s wall {cpu:>9.3} s cpu", "total");
     }
-    print!("{}", indus::run::summary(&report.manifest));
+    if !args.quiet {
+        print!("{}", indus::run::summary(&report.manifest));
+    }
     // The outputs are in place. Freeing a million seekers' records one by one
     // would take half a second; the kernel takes the memory back at once.
     use std::io::Write as _;

@@ -148,6 +148,7 @@ pub fn replay(opts: &ReplayOptions) -> Result<String> {
         previous,
         max_withdrawal_rate: m.max_withdrawal_rate,
         allow_empty: m.allow_empty,
+        progress: false,
     };
     // A previous folder whose files no longer match its own manifest is a changed input.
     let computed = compute(&run_opts).map_err(|e| match e {

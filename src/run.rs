@@ -71,22 +71,43 @@ pub struct RunOptions {
     /// `--allow-empty`: an input without any record, or a run that reconciles
     /// no seeker-month, is expected (a small test folder), not a broken export.
     pub allow_empty: bool,
+    /// Show progress on stderr when it is a terminal.
+    pub progress: bool,
 }
 
 /// The default share of the previous notices a night may withdraw (past 100).
 pub const DEFAULT_MAX_WITHDRAWAL_RATE: f64 = 0.05;
 
 /// How long each stage took (`--timings`); never written into the outputs.
-#[derive(Clone, Debug, Default)]
+#[derive(Default)]
 pub struct Timings {
     /// Stage name, wall time, and CPU time of the whole process (user +
     /// system, every thread): CPU over wall shows how busy the cores were.
     pub stages: Vec<(&'static str, Duration, Duration)>,
     cpu_mark: Option<Duration>,
+    /// The terminal display, told each stage as it starts.
+    pub progress: Option<crate::progress::Progress>,
+}
+
+impl std::fmt::Debug for Timings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Timings").field("stages", &self.stages).finish()
+    }
 }
 
 impl Timings {
     fn lap(&mut self, stage: &'static str, since: &mut Instant) {
+        if let Some(p) = &self.progress {
+            let next = match stage {
+                "ingest" => "validating the records",
+                "validate" => "recomputing every seeker",
+                "reconcile" => "writing the outputs",
+                _ => "",
+            };
+            if !next.is_empty() {
+                p.stage(next);
+            }
+        }
         let cpu = process_cpu_time();
         let before = self.cpu_mark.unwrap_or_default();
         self.stages.push((stage, since.elapsed(), cpu.saturating_sub(before)));
@@ -628,6 +649,9 @@ pub struct Computed {
 /// Ingest, validate, reconcile and settle: everything but writing.
 pub fn compute(opts: &RunOptions) -> Result<Computed> {
     let mut timings = Timings::default();
+    let progress = crate::progress::Progress::new(opts.progress);
+    progress.stage("reading the inputs");
+    timings.progress = Some(progress);
     timings.start();
     let selected = parse_months(opts.months.as_deref())?;
     if !(0.0..=1.0).contains(&opts.max_withdrawal_rate) {
@@ -665,6 +689,10 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
     // the months' intermediate figures are dropped seeker by seeker (explain
     // recomputes them for one seeker).
     let ids: Vec<usize> = (0..grouped.ids.len()).collect();
+    let progress = timings.progress.as_ref();
+    if let Some(p) = progress {
+        p.counted("recomputing every seeker", ids.len() as u64);
+    }
     type Chunk = (Vec<FindingRow>, Vec<EntitlementRow>, Vec<NoticeRow>, [Duration; 2]);
     let chunks: Vec<Chunk> = ids
         .par_chunks(4096)
@@ -685,6 +713,9 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
                 out.0.extend(r.findings);
                 out.1.extend(r.entitlements);
                 out.2.extend(r.notice);
+            }
+            if let Some(p) = progress {
+                p.inc(chunk.len() as u64);
             }
             Ok(out)
         })
@@ -953,6 +984,9 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
     let mut t = Instant::now();
     let manifest = write_outputs(&c, opts, &staging.dir)?;
     staging.commit()?;
+    if let Some(p) = &c.timings.progress {
+        p.finish();
+    }
     c.timings.lap("write", &mut t);
     let mut warnings: Vec<String> = c
         .tables

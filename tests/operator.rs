@@ -177,3 +177,38 @@ fn reject_rates_outside_zero_to_one_and_absurd_thread_counts_are_refused() {
     assert!(!out.exists());
     run_ok(&month(), &out, "2024-04-15", &["--max-reject-rate", "1", "--threads", "2"]);
 }
+
+#[test]
+fn progress_only_on_a_terminal_and_quiet_prints_only_what_is_wrong() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    // Piped, as under cron: no progress drawing at all.
+    let o = run(&month(), &out, &[]);
+    assert!(o.status.success());
+    assert!(o.stderr.is_empty(), "stderr: {}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("findings: 1161"));
+    let o = run(&month(), &out, &["--quiet"]);
+    assert!(o.status.success());
+    assert!(o.stdout.is_empty() && o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stdout));
+    // On a terminal (script(1) gives the run a pseudo-terminal): the stages are shown.
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("script(1) is not installed: the terminal case is not checked");
+        return;
+    }
+    let typescript = tmp.path().join("typescript");
+    let cmd = format!(
+        "{} run --input {} --out {} --as-of 2024-04-15",
+        env!("CARGO_BIN_EXE_indus"),
+        month().display(),
+        out.display()
+    );
+    let o = Command::new("script").args(["-qc", &cmd]).arg(&typescript).output().unwrap();
+    assert!(o.status.success());
+    let shown = String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).into_owned();
+    assert!(shown.contains("recomputing every seeker"), "{shown}");
+    let quiet = format!("{cmd} --quiet");
+    let o = Command::new("script").args(["-qc", &quiet]).arg(&typescript).output().unwrap();
+    assert!(o.status.success());
+    let shown = String::from_utf8_lossy(&std::fs::read(&typescript).unwrap()).into_owned();
+    assert!(!shown.contains("recomputing") && !shown.contains("findings:"), "{shown}");
+}
