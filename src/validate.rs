@@ -174,7 +174,13 @@ impl<'a> Cells<'a> {
     }
 
     fn text(&mut self, col: usize) -> crate::model::Id {
-        crate::model::Id::from(self.get(col).unwrap_or_default())
+        let v = self.get(col).unwrap_or_default();
+        // A control character (a NUL from a broken export) would pass into
+        // every output that names the record: the record is not readable.
+        if let Some(c) = v.chars().find(|c| c.is_control() && *c != '\t') {
+            self.problem(col, Code::BadRecord, format!("holds the control character U+{:04X}", c as u32));
+        }
+        crate::model::Id::from(v)
     }
 
     fn date(&mut self, col: usize) -> Option<NaiveDate> {
@@ -466,6 +472,9 @@ fn read_decision(t: &RawTable, row: usize, as_of: NaiveDate) -> Row<Decision> {
     finish(c, d, 0, 1, month)
 }
 
+/// The "column" of a problem of the whole record (a field too many).
+const WHOLE_RECORD: usize = usize::MAX;
+
 /// Validates one table: typed records, rejects, held months and counts.
 fn validate_table<T: Send + Sync>(
     t: &RawTable,
@@ -488,7 +497,7 @@ fn validate_table<T: Send + Sync>(
                     seeker: b.seeker.clone(),
                     month: None,
                     problems: vec![(
-                        0,
+                        WHOLE_RECORD,
                         Code::BadRecord,
                         format!(
                             "has {} fields where the header has {}: a value holding the separator must be quoted",
@@ -569,14 +578,10 @@ fn validate_table<T: Send + Sync>(
                 held.push((seeker.clone(), month));
             }
             for (col, code, message) in problems {
-                let column = if col == 0 && matches!(code, Code::DuplicateId | Code::BadRecord) {
-                    if code == Code::BadRecord {
-                        ""
-                    } else {
-                        id_column
-                    }
-                } else {
-                    t.kind.columns()[col].0
+                let column = match col {
+                    WHOLE_RECORD => "",
+                    0 if code == Code::DuplicateId => id_column,
+                    _ => t.kind.columns()[col].0,
                 };
                 rejects.push(Reject {
                     file: t.file_name.clone(),

@@ -363,3 +363,49 @@ fn a_sum_no_output_can_hold_stops_the_run_naming_it() {
     assert!(err.contains("agencies.csv, agency ARA-069-LYON3, claimed = 11999999999998951.20"), "{err}");
     assert!(err.contains("more than 16 digits"), "{err}");
 }
+
+#[test]
+fn lone_cr_line_ends_and_a_column_named_twice_are_named_not_misread() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
+    let ledger = std::fs::read_to_string(input.join("ledger.csv")).unwrap();
+    std::fs::write(input.join("ledger.csv"), ledger.replace('\n', "\r")).unwrap();
+    let err = run_fails(&input, &tmp.path().join("out"));
+    assert!(err.contains("ledger.csv") && err.contains("lone CR"), "{err}");
+    assert!(err.len() < 400, "a short message, not the polars column list: {err}");
+
+    std::fs::write(input.join("ledger.csv"), ledger.replacen("amount", "days", 1)).unwrap();
+    let err = run_fails(&input, &tmp.path().join("out"));
+    assert!(err.contains("ledger.csv") && err.contains("names the column `days` twice"), "{err}");
+}
+
+#[test]
+fn a_control_character_in_an_id_is_a_reject_not_an_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input =
+        case02_with(tmp.path(), "ledger.csv", "P-S02-\u{0}2,S02,R-S02,2024-03,regularisation,0,45.60,1.00,2024-04-05");
+    let out = tmp.path().join("out");
+    run_ok(&input, &out, "2024-04-15", &[]);
+    let rejects = read_csv(&out.join("rejects.csv"));
+    assert_eq!(project(&rejects, &["line", "column", "code"]), ["3,payment_id,bad_record"]);
+    assert!(rejects[0]["message"].contains("U+0000"), "{}", rejects[0]["message"]);
+    for f in ["findings.csv", "entitlements.csv", "notices.csv"] {
+        assert!(!std::fs::read(out.join(f)).unwrap().contains(&0), "{f} holds a NUL");
+    }
+}
+
+#[test]
+fn a_reject_after_a_quoted_line_break_names_the_physical_line() {
+    // The record on line 3 spans lines 3-4 (a quoted employer id with a line
+    // break, itself rejected: an id holds no control character); the bad
+    // record after it is on line 5, not "line 4".
+    let tmp = tempfile::tempdir().unwrap();
+    let lines = "A-S02-9,S02,\"1234\n5678\",2024-02-01,2024-02-29,10,100.00,2024-03-05,\n\
+                 A-S02-10,S02,12345678901234,2024-02-01,2024-02-30,10,100.00,2024-03-05,";
+    let input = case02_with(tmp.path(), "attestations.csv", lines);
+    let out = tmp.path().join("out");
+    run_ok(&input, &out, "2024-04-15", &[]);
+    let rejects = project(&read_csv(&out.join("rejects.csv")), &["line", "record_id", "code"]);
+    assert_eq!(rejects, ["3,A-S02-9,bad_record", "5,A-S02-10,bad_date"]);
+}

@@ -76,3 +76,40 @@ fn parquet_outputs_hold_the_csv_values_typed() {
     let findings = read_csv(&out.join("findings.csv"));
     assert!(findings.iter().any(|r| r["time_barred_on"].is_empty()) && findings.len() > 300);
 }
+
+/// Case 02's rights as a Parquet file, one column replaced.
+fn rights_parquet_with(dir: &Path, column: Column) -> std::path::PathBuf {
+    let input = dir.join("in");
+    copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
+    let mut df = CsvReadOptions::default()
+        .with_infer_schema_length(Some(0))
+        .try_into_reader_with_file_path(Some(input.join("rights.csv")))
+        .unwrap()
+        .finish()
+        .unwrap();
+    df.with_column(column).unwrap();
+    std::fs::remove_file(input.join("rights.csv")).unwrap();
+    ParquetWriter::new(std::fs::File::create(input.join("rights.parquet")).unwrap()).finish(&mut df).unwrap();
+    input
+}
+
+#[test]
+fn money_as_a_binary_float_or_a_list_column_is_refused_naming_the_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = rights_parquet_with(tmp.path(), Column::new("sjr".into(), [80.0f64]));
+    let out = tmp.path().join("out");
+    let o =
+        indus(&["run", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--as-of", "2024-04-15"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("rights.parquet") && err.contains("column `sjr` is money stored as a binary float"), "{err}");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let list = Series::new("x".into(), [1i64, 2]).implode().unwrap().into_series().with_name("agency_id".into());
+    let input = rights_parquet_with(tmp.path(), list.into());
+    let o =
+        indus(&["run", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--as-of", "2024-04-15"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("column `agency_id` is a list"), "{err}");
+}

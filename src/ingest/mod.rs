@@ -176,6 +176,9 @@ pub struct RawTable {
     pub bad_records: Vec<BadRecord>,
     /// The chunks' first rows, when every column is chunked alike.
     uniform_starts: Option<Vec<usize>>,
+    /// The physical line of each row, when some record spans several lines
+    /// (a quoted value holding a line break); `None`: one record a line.
+    lines: Option<Vec<u64>>,
 }
 
 /// A record with more fields than the header: its row, the fields it has,
@@ -262,6 +265,9 @@ impl RawTable {
     /// The line a row stands on: the header is line 1 in a CSV file; a
     /// Parquet row's line is its 1-based row number.
     pub fn line(&self, row: usize) -> u64 {
+        if let Some(line) = self.lines.as_ref().and_then(|l| l.get(row)) {
+            return *line;
+        }
         if self.dialect.is_some() {
             row as u64 + 2
         } else {
@@ -489,17 +495,33 @@ pub fn read_table(kind: InputKind, path: &Path, choice: DialectChoice) -> Result
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    table_from_bytes(kind, path, &bytes, choice)
+}
+
+/// [`read_table`] of a file's bytes (the fuzz targets call it directly).
+pub fn table_from_bytes(kind: InputKind, path: &Path, bytes: &[u8], choice: DialectChoice) -> Result<RawTable, Error> {
+    let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
     let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    if !is_parquet {
+        check_csv_text(bytes).map_err(unreadable)?;
+    }
     // Hashing the file for the manifest overlaps with parsing it.
-    let (sha256, parsed) = rayon::join(|| hex(&Sha256::digest(&bytes)), || parse(&bytes, is_parquet, choice));
+    let (sha256, parsed) = rayon::join(|| hex(&Sha256::digest(bytes)), || parse(bytes, is_parquet, choice));
     let (df, dialect, bad_records) = parsed.map_err(unreadable)?;
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     let mut columns = Vec::new();
     for &(name, required) in kind.columns() {
         match df.column(name) {
             Ok(c) => {
-                let s = c.as_materialized_series().cast(&DataType::String).map_err(|e| unreadable(e.to_string()))?;
-                let ca = s.str().map_err(|e| unreadable(e.to_string()))?.clone();
+                let column_problem = |what: String| unreadable(format!("column `{name}` {what}"));
+                if is_parquet {
+                    check_parquet_type(kind, name, c.dtype()).map_err(column_problem)?;
+                }
+                let s = c
+                    .as_materialized_series()
+                    .cast(&DataType::String)
+                    .map_err(|_| column_problem(format!("has type {}, which cannot be read as text", c.dtype())))?;
+                let ca = s.str().map_err(|e| column_problem(e.to_string()))?.clone();
                 columns.push(Some(TextColumn::new(ca)));
             }
             Err(_) if !required => columns.push(None),
@@ -516,6 +538,10 @@ pub fn read_table(kind: InputKind, path: &Path, choice: DialectChoice) -> Result
     let mut present = columns.iter().flatten().map(|c| &c.starts);
     let first = present.next().cloned();
     let uniform_starts = first.filter(|f| present.all(|s| s == f));
+    let lines = match dialect {
+        Some(d) => physical_lines(bytes, if d == Dialect::Fr { b';' } else { b',' }, df.height()),
+        None => None,
+    };
     Ok(RawTable {
         kind,
         file_name: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
@@ -527,5 +553,73 @@ pub fn read_table(kind: InputKind, path: &Path, choice: DialectChoice) -> Result
         unknown_columns,
         bad_records,
         uniform_starts,
+        lines,
     })
+}
+
+/// What polars would read wrong or not say clearly: line ends that are a
+/// lone CR (the whole file would be one line), and a header that names a
+/// column twice (polars would silently take the first).
+fn check_csv_text(bytes: &[u8]) -> Result<(), String> {
+    let first_line_end = bytes.iter().position(|&b| b == b'\n');
+    if bytes.contains(&b'\r')
+        && first_line_end.is_none_or(|n| bytes[..n].contains(&b'\r') && !bytes[..n].ends_with(b"\r"))
+    {
+        return Err("its lines end with a lone CR (an old Mac export): convert them to LF or CR LF".into());
+    }
+    let header = std::str::from_utf8(&bytes[..first_line_end.unwrap_or(bytes.len())]).unwrap_or("");
+    let header = header.strip_prefix('\u{feff}').unwrap_or(header).trim_end_matches('\r');
+    let separator = if header.contains(';') { ';' } else { ',' };
+    let mut seen: Vec<&str> = Vec::new();
+    for name in header.split(separator).map(|n| n.trim().trim_matches('"')) {
+        if !name.is_empty() && seen.contains(&name) {
+            return Err(format!("the header names the column `{name}` twice"));
+        }
+        seen.push(name);
+    }
+    Ok(())
+}
+
+/// Parquet columns whose type cannot carry what data.md asks: a money
+/// column as a float (a binary float is not an exact amount), and types with
+/// no text form a record could use (lists, structs, time zones).
+fn check_parquet_type(kind: InputKind, name: &str, dtype: &DataType) -> Result<(), String> {
+    let money = matches!(
+        (kind, name),
+        (InputKind::Rights, "sjr")
+            | (InputKind::Declarations, "gross_earnings")
+            | (InputKind::Attestations, "gross_pay")
+            | (InputKind::Ledger, "daily_rate" | "amount")
+            | (InputKind::Decisions, "amount")
+    );
+    match dtype {
+        DataType::Float32 | DataType::Float64 if money => {
+            Err(format!("is money stored as a binary float ({dtype}): write it as a decimal or as text"))
+        }
+        DataType::List(_) => Err(format!("is a list ({dtype}): one value a cell is expected")),
+        DataType::Datetime(_, Some(tz)) => {
+            Err(format!("is a timestamp with a time zone ({tz}): write dates as Date or YYYY-MM-DD text"))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The physical line of each record when a quoted value holds a line break
+/// (rejects then name the line an editor shows); `None` otherwise, the
+/// common case, found without reading records: no `"` in the file.
+fn physical_lines(bytes: &[u8], separator: u8, rows: usize) -> Option<Vec<u64>> {
+    if !bytes.contains(&b'"') {
+        return None;
+    }
+    let mut r = csv::ReaderBuilder::new().delimiter(separator).flexible(true).from_reader(bytes);
+    let mut record = csv::ByteRecord::new();
+    let mut lines = Vec::with_capacity(rows);
+    let mut spans = false;
+    while r.read_byte_record(&mut record).ok()? {
+        lines.push(record.position()?.line());
+        spans |= record.iter().any(|f| f.contains(&b'\n'));
+    }
+    // Blank lines are rows to polars but not to this reader: then the
+    // records cannot be matched to rows, and lines are counted as before.
+    (spans && lines.len() == rows).then_some(lines)
 }
