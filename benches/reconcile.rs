@@ -2,8 +2,8 @@
 //! the whole parallel stage, on already validated records.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use indus::reconcile::Held;
 use indus::run::{group, prepare, process_seeker, InputOptions, Timings};
+use indus::validate::Held;
 use rayon::prelude::*;
 
 mod common;

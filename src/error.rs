@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 
 use crate::rules::RulesError;
-use crate::validate::Reject;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -19,7 +18,7 @@ pub enum Error {
     #[error("{path}: missing required column `{column}` (the header has: {found})")]
     MissingColumn { path: PathBuf, column: String, found: String },
 
-    #[error("{path}: {rejected} of {read} records rejected ({rate:.2} %), over the limit of {max_rate:.2} %; by code: {by_code}\nfirst rejects:\n{first}", rate = rate * 100.0, max_rate = max_rate * 100.0, first = format_rejects(first))]
+    #[error("{path}: {rejected} of {read} records rejected ({rate:.2} %), over the limit of {max_rate:.2} %; by code: {by_code}\nfirst rejects:\n{first}", rate = rate * 100.0, max_rate = max_rate * 100.0, first = first.join("\n"))]
     TooManyRejects {
         path: PathBuf,
         rejected: u64,
@@ -27,7 +26,8 @@ pub enum Error {
         rate: f64,
         max_rate: f64,
         by_code: String,
-        first: Vec<Reject>,
+        /// The first rejects, one line each (file, line, id, column, code, message).
+        first: Vec<String>,
     },
 
     #[error(transparent)]
@@ -67,16 +67,6 @@ pub enum Error {
     /// `replay`: an output differs from the manifest.
     #[error("{0}")]
     OutputDiffers(String),
-}
-
-fn format_rejects(rejects: &[Reject]) -> String {
-    rejects
-        .iter()
-        .map(|r| {
-            format!("  {} line {} {} [{}] {}: {}", r.file, r.line, r.record_id, r.column, r.code.as_str(), r.message)
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 impl Error {

@@ -28,6 +28,7 @@ pub mod report;
 pub mod rules;
 pub mod run;
 pub mod status;
+pub mod util;
 pub mod validate;
 
 pub use error::{Error, Result};

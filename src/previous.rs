@@ -16,8 +16,8 @@ use crate::error::{Error, Result};
 use crate::model::{Id, Month};
 use crate::output::manifest::Manifest;
 use crate::reconcile::{Cause, Status};
-use crate::rules::hex;
 use crate::status::{Action, Channel};
+use crate::util::hex;
 use crate::validate::{parse_date, parse_decimal};
 
 /// A finding of the previous run, as its findings.csv has it.
@@ -105,8 +105,10 @@ pub fn check(dir: &Path, rule_set_id: &str, as_of: NaiveDate, out: &Path) -> Res
     let bytes = fs::read(&manifest_path)
         .map_err(|e| problem(dir, format!("not an indus run folder: cannot read its manifest.json ({e})")))?;
     let manifest_sha256 = hex(&Sha256::digest(&bytes));
-    let manifest: Manifest = serde_json::from_slice(&bytes)
-        .map_err(|e| problem(dir, format!("its manifest.json is not an indus run manifest ({e})")))?;
+    let manifest = Manifest::read(&manifest_path).map_err(|e| match e {
+        Error::Unreadable { problem: p, .. } => problem(dir, format!("its manifest.json: {p}")),
+        e => e,
+    })?;
     if manifest.rule_set.id != rule_set_id {
         return Err(problem(
             dir,

@@ -5,7 +5,7 @@
 //! [`reconcile_seeker`] is a pure function of one seeker's records and the rule
 //! set: the run calls it in parallel, `explain` calls it again for one seeker.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 
 use chrono::NaiveDate;
@@ -17,6 +17,7 @@ use crate::recompute::{
     PayableWindow, Pricing,
 };
 use crate::rules::{MonthParams, RuleSet, RulesError};
+use crate::validate::Held;
 
 /// The causes of rules.md §5, in their output order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -163,20 +164,6 @@ pub struct SeekerRecords<'a> {
     pub declarations: &'a [Declaration],
     pub payslips: &'a [Payslip],
     pub payments: &'a [Payment],
-}
-
-/// Which months of a seeker a rejected record touched (data.md, Bad input).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Held {
-    /// Every month (a rejected right, or a rejected record whose month is unreadable).
-    pub all: bool,
-    pub months: BTreeSet<Month>,
-}
-
-impl Held {
-    pub fn contains(&self, m: Month) -> bool {
-        self.all || self.months.contains(&m)
-    }
 }
 
 /// The run-wide context of a seeker's reconciliation.

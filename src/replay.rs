@@ -14,8 +14,9 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::ingest::{DialectChoice, InputKind};
 use crate::output::manifest::Manifest;
-use crate::rules::{hex, RuleSet};
+use crate::rules::RuleSet;
 use crate::run::{compute, write_outputs, InputOptions, RunOptions};
+use crate::util::hex;
 
 pub struct ReplayOptions {
     pub manifest: PathBuf,
@@ -36,9 +37,7 @@ fn sha256_of(path: &Path) -> std::io::Result<String> {
 }
 
 pub fn read_manifest(path: &Path) -> Result<Manifest> {
-    let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
-    let text = fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
-    serde_json::from_str(&text).map_err(|e| unreadable(format!("not an indus manifest ({e})")))
+    Manifest::read(path)
 }
 
 /// The option naming one input's file.

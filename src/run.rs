@@ -25,9 +25,11 @@ use crate::output::{
     self, money, AgencyRow, ChangeRow, Chunked, EntitlementRow, FindingRow, Fixed, NoticeRow, Staging, Written,
 };
 use crate::previous;
-use crate::reconcile::{reconcile_seeker, Context, Entitlement, Held, MonthOutcome, SeekerRecords, Status};
-use crate::rules::{hex, MonthParams, RuleSet};
+use crate::reconcile::{reconcile_seeker, Context, Entitlement, MonthOutcome, SeekerRecords, Status};
+use crate::rules::{MonthParams, RuleSet};
 use crate::status::{self, Action};
+use crate::util::hex;
+use crate::validate::Held;
 use crate::validate::{self, Validated};
 
 /// Where the inputs are and how to read them.

@@ -3,7 +3,7 @@
 //! stable code of data.md, and holds the seeker-months it touches to review;
 //! a record dated after `as_of` is set aside as not yet known (rules.md §3.0).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::hash::BuildHasher as _;
 
@@ -14,7 +14,21 @@ use rust_decimal::Decimal;
 use crate::error::Error;
 use crate::ingest::{Dialect, InputKind, RawTable, RowAt};
 use crate::model::{Decision, Declaration, Month, Payment, PaymentKind, Payslip, Right, Verdict};
-use crate::reconcile::{Cause, Held};
+use crate::reconcile::Cause;
+
+/// Which months of a seeker a rejected record touched (data.md, Bad input).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Held {
+    /// Every month (a rejected right, or a rejected record whose month is unreadable).
+    pub all: bool,
+    pub months: BTreeSet<Month>,
+}
+
+impl Held {
+    pub fn contains(&self, m: Month) -> bool {
+        self.all || self.months.contains(&m)
+    }
+}
 
 /// The stable reject codes of data.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -769,7 +783,21 @@ pub fn validate(
                 rate,
                 max_rate: max_reject_rate,
                 by_code: by_code.iter().map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join(", "),
-                first: mine.into_iter().take(20).cloned().collect(),
+                first: mine
+                    .into_iter()
+                    .take(20)
+                    .map(|r| {
+                        format!(
+                            "  {} line {} {} [{}] {}: {}",
+                            r.file,
+                            r.line,
+                            r.record_id,
+                            r.column,
+                            r.code.as_str(),
+                            r.message
+                        )
+                    })
+                    .collect(),
             });
         }
     }

@@ -8,9 +8,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
 use indus::model::{Declaration, Month, Payment, PaymentKind, Payslip, Right};
-use indus::reconcile::{reconcile_seeker, Cause, Context, Held, SeekerRecords, Status};
+use indus::reconcile::{reconcile_seeker, Cause, Context, SeekerRecords, Status};
 use indus::rules::RuleSet;
 use indus::status::settle_month;
+use indus::validate::Held;
 
 /// xorshift64*: a tiny deterministic generator, so a failure replays exactly.
 struct Rng(u64);

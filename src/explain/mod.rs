@@ -20,10 +20,11 @@ use crate::nights;
 use crate::output::{money, CsvRow, ENTITLEMENTS_HEADER};
 use crate::previous::Previous;
 use crate::recompute::{Due, Pricing, WindowEnd};
-use crate::reconcile::{Ambiguity, Cause, Entitlement, Held, MonthOutcome, SeekerRecords, Status};
+use crate::reconcile::{Ambiguity, Cause, Entitlement, MonthOutcome, SeekerRecords, Status};
 use crate::rules::Timeline;
 use crate::run::{entitlement_row, finding_id, group, process_seeker, Prepared};
 use crate::status::{self, Reason};
+use crate::validate::Held;
 
 /// Output language of the text form.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -97,69 +97,14 @@ impl Mutation {
     }
 }
 
-/// Finding statuses (rules.md §6 and nights.md §8.2).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Status {
-    Claim,
-    Review,
-    Owed,
-    Offset,
-    TimeBarred,
-    Contested,
-}
+// The names of statuses and actions are the engine's enums (names only: which
+// status and which action apply is worked out here, independently).
+use crate::reconcile::Status;
+use crate::status::Action;
 
-impl Status {
-    fn as_str(self) -> &'static str {
-        match self {
-            Status::Claim => "claim",
-            Status::Review => "review",
-            Status::Owed => "owed",
-            Status::Offset => "offset",
-            Status::TimeBarred => "time_barred",
-            Status::Contested => "contested",
-        }
-    }
-
-    /// Counted in the notice's net (rules.md §6).
-    fn counted(self) -> bool {
-        matches!(self, Status::Claim | Status::Owed | Status::Offset)
-    }
-}
-
-/// Notice actions (nights.md §8.4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Action {
-    First,
-    Held,
-    Withdrawn,
-    Unchanged,
-    Resumed,
-    Increased,
-    Decreased,
-}
-
-impl Action {
-    pub const ALL: [Action; 7] = [
-        Action::First,
-        Action::Held,
-        Action::Withdrawn,
-        Action::Unchanged,
-        Action::Resumed,
-        Action::Increased,
-        Action::Decreased,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::First => "first",
-            Action::Held => "held",
-            Action::Withdrawn => "withdrawn",
-            Action::Unchanged => "unchanged",
-            Action::Resumed => "resumed",
-            Action::Increased => "increased",
-            Action::Decreased => "decreased",
-        }
-    }
+/// Counted in the notice's net (rules.md §6): this module's own reading.
+fn counted(s: Status) -> bool {
+    matches!(s, Status::Claim | Status::Owed | Status::Offset)
 }
 
 /// One finding as this module expects the engine to give it.
@@ -729,11 +674,11 @@ fn evaluate(right: &RightRec, r: &Records, with_corrected: bool, as_of: NaiveDat
 /// nights.md §8.4: the seeker's notice row tonight, from the previous notice
 /// (not withdrawn) and tonight's findings.
 fn notice_of(previous: Option<&Notice>, findings: &[Finding]) -> Option<Notice> {
-    let counted: Vec<&Finding> = findings.iter().filter(|f| f.status.counted()).collect();
+    let counted_findings: Vec<&Finding> = findings.iter().filter(|f| counted(f.status)).collect();
     // A net ≤ 0 is 0 (write_off_below is 0 in the default rule set: nothing written off).
-    let net = counted.iter().map(|f| f.amount).sum::<i64>().max(0);
+    let net = counted_findings.iter().map(|f| f.amount).sum::<i64>().max(0);
     let counted_months: BTreeSet<Month> =
-        if net > 0 { counted.iter().map(|f| f.month).collect() } else { BTreeSet::new() };
+        if net > 0 { counted_findings.iter().map(|f| f.month).collect() } else { BTreeSet::new() };
     let Some(p) = previous else {
         return (net > 0).then_some(Notice { action: Action::First, net, previous_net: None, months: counted_months });
     };

@@ -13,7 +13,7 @@ use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
-use crate::rules::hex;
+use crate::util::hex;
 
 /// The CSV dialect of an input file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

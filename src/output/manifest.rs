@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+/// The one manifest type: `run` writes it, and `replay`, `report` and a
+/// night's `--previous` read it back with [`Manifest::read`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub engine: String,
@@ -33,6 +35,16 @@ pub struct Manifest {
     pub inputs: Vec<InputRef>,
     pub outputs: Vec<OutputRef>,
     pub totals: Totals,
+}
+
+impl Manifest {
+    /// Reads a run's `manifest.json`; the error says why it is not one.
+    pub fn read(path: &std::path::Path) -> Result<Manifest, crate::error::Error> {
+        let unreadable = |problem: String| crate::error::Error::Unreadable { path: path.to_path_buf(), problem };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| unreadable(format!("no readable manifest.json ({e}): not an indus run folder")))?;
+        serde_json::from_str(&text).map_err(|e| unreadable(format!("not an indus run manifest ({e})")))
+    }
 }
 
 fn default_max_withdrawal_rate() -> f64 {

@@ -23,8 +23,8 @@ use sha2::{Digest, Sha256};
 use crate::error::Error;
 use crate::model::{Id, Month};
 use crate::reconcile::{Cause, Status};
-use crate::rules::hex;
 use crate::status::{Action, Channel};
+use crate::util::hex;
 
 /// Money as data.md writes it: exactly two decimals, `-` when negative.
 pub fn money(d: Decimal) -> String {

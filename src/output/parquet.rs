@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 use super::{fixed_units, write_file, ChangeRow, Chunked, EntitlementRow, FindingRow, Written};
 use crate::error::Error;
 use crate::model::Month;
-use crate::rules::hex;
+use crate::util::hex;
 
 fn money_col(name: &str, values: impl Iterator<Item = Option<Decimal>>) -> PolarsResult<Column> {
     let ca: Int128Chunked = values.map(|v| v.map(|d| fixed_units(d, 2))).collect();

@@ -187,19 +187,10 @@ fn polars_problem(runs: &[RunInfo], e: PolarsError) -> Error {
 /// Reads a run folder's manifest and checks its outputs are there.
 fn read_run(path: &Path, position: usize) -> Result<RunInfo, Error> {
     let manifest = path.join("manifest.json");
-    let text = fs::read_to_string(&manifest)
-        .map_err(|e| unreadable(path, format!("no readable manifest.json ({e}): not an indus run folder")))?;
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| unreadable(&manifest, format!("not JSON ({e})")))?;
-    let as_of = v
-        .get("as_of")
-        .and_then(|a| a.as_str())
-        .and_then(crate::validate::parse_date)
-        .ok_or_else(|| unreadable(&manifest, "no `as_of` date (YYYY-MM-DD): not a run's manifest"))?;
-    let months = v
-        .get("months")
-        .and_then(|m| m.as_array())
-        .map(|a| a.iter().filter_map(|m| m.as_str().map(str::to_string)).collect::<Vec<_>>());
+    let m = crate::output::manifest::Manifest::read(&manifest)?;
+    let as_of = crate::validate::parse_date(&m.as_of)
+        .ok_or_else(|| unreadable(&manifest, format!("as_of `{}` is not a date (YYYY-MM-DD)", m.as_of)))?;
+    let months = Some(m.months);
     for file in ["findings.parquet", "entitlements.parquet", "notices.csv"] {
         if !path.join(file).is_file() {
             return Err(unreadable(path, format!("{file} is missing: not a complete run folder")));
@@ -445,7 +436,7 @@ fn pl_path_or_err(path: &Path) -> PolarsResult<PlRefPath> {
 
 fn write_bytes(dir: &Path, file: &str, bytes: &[u8], rows: u64) -> Result<Written, Error> {
     output::write_file(&dir.join(file), bytes)?;
-    Ok(Written { file: file.to_string(), sha256: crate::rules::hex(&Sha256::digest(bytes)), rows })
+    Ok(Written { file: file.to_string(), sha256: crate::util::hex(&Sha256::digest(bytes)), rows })
 }
 
 fn write_runs(dir: &Path, runs: &[RunInfo]) -> Result<Written, Error> {
@@ -505,7 +496,7 @@ fn write_manifest(dir: &Path, report: &Report, outputs: &[Written]) -> Result<()
                 path: r.path.display().to_string(),
                 as_of: r.as_of.to_string(),
                 precedence: r.precedence,
-                manifest_sha256: crate::rules::hex(&Sha256::digest(&bytes)),
+                manifest_sha256: crate::util::hex(&Sha256::digest(&bytes)),
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;

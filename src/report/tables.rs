@@ -932,7 +932,7 @@ where
     }
     let bytes = w.into_inner().map_err(|e| Error::output(&path, e))?;
     output::write_file(&path, &bytes)?;
-    Ok(Written { file: file.to_string(), sha256: crate::rules::hex(&Sha256::digest(&bytes)), rows: n })
+    Ok(Written { file: file.to_string(), sha256: crate::util::hex(&Sha256::digest(&bytes)), rows: n })
 }
 
 /// Writes `NAME.csv` and `NAME.parquet`.
@@ -946,7 +946,7 @@ pub fn write_table(dir: &Path, t: &Table) -> Result<[Written; 2], Error> {
     ParquetWriter::new(&mut buf).finish(&mut df).map_err(|e| Error::output(&path, e))?;
     let bytes = buf.into_inner();
     output::write_file(&path, &bytes)?;
-    let parquet = Written { file, sha256: crate::rules::hex(&Sha256::digest(&bytes)), rows: t.rows.len() as u64 };
+    let parquet = Written { file, sha256: crate::util::hex(&Sha256::digest(&bytes)), rows: t.rows.len() as u64 };
     Ok([csv, parquet])
 }
 

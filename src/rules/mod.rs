@@ -4,6 +4,7 @@
 //! No legal number appears anywhere else in the code: the computation asks
 //! [`RuleSet::for_month`] for the values in force on a month's first day.
 
+use crate::util::hex;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
@@ -389,17 +390,6 @@ impl RuleSet {
             write_off_below: *self.write_off_below.at(as_of).expect("coverage checked").1,
         })
     }
-}
-
-/// Lowercase hex of a byte string.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
 }
 
 #[cfg(test)]
