@@ -89,7 +89,7 @@ fn explain_shows_each_step_of_case_11_by_hand() {
         "cap 0.75 × 40.00 = 30.0000 (applied",
         "AJ = 30.00 €",
         "A = 30.00 × 31 − 0.70 × 1000.00 = 230.000; A / 30.00 = 7.67 → 8 days",
-        "ceiling: 8 × 30.00 + 1000.00 > 1216.80 → 7 days",
+        "ceiling: 1000.00 + 8 × 30.00 = 1240.00 > SJR 40.00 × 30.42 = 1216.80 → 7 days",
         "7 × 30.00 = 210.00 €",
         "processing_error = F1 − F3 − outside_entitlement = 30.00 €",
     ] {
@@ -126,4 +126,37 @@ fn explain_names_a_seeker_or_month_it_cannot_find() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("2024-03"), "lists the months it has");
+}
+
+#[test]
+fn the_ceiling_test_is_shown_for_every_step_and_french_has_no_english_domain_word() {
+    let case = fixtures().join("cases/02-underdeclared");
+    // SJR 80.00 × 30.42 = 2433.60, tested at F2 … F5 even where not reached.
+    let en = explain(&case, "S02", "2024-03", "2024-04-15", &[]);
+    assert_eq!(en.matches("≤ SJR 80.00 × 30.42 = 2433.60: not reached").count(), 4, "{en}");
+    assert!(en.contains("ceiling: 1200.00 + 13 × 45.60 = 1792.80 ≤ SJR 80.00 × 30.42 = 2433.60"), "{en}");
+    let fr = explain(&case, "S02", "2024-03", "2024-04-15", &["--lang", "fr"]);
+    assert_eq!(fr.matches("≤ SJR 80,00 × 30,42 = 2433,60: non atteint").count(), 4, "{fr}");
+    for word in [
+        "right R-",
+        "declaration D-",
+        "attestation A-S02",
+        "payment P-",
+        ": used",
+        "attested earnings",
+        "base: attested",
+        "): paid",
+    ] {
+        assert!(!fr.contains(word), "French explanation holds `{word}`:\n{fr}");
+    }
+    for word in [
+        "droit R-S02",
+        "actualisation D-S02-2024-03",
+        "attestation employeur A-S02-1",
+        "versement P-S02-1",
+        "utilisé",
+        "base: attestée",
+    ] {
+        assert!(fr.contains(word), "French explanation lacks `{word}`:\n{fr}");
+    }
 }

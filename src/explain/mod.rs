@@ -70,12 +70,16 @@ pub struct Explanation {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct RecordUse {
+    /// `right`, `declaration`, `attestation` or `payment`.
     pub kind: &'static str,
     pub file: String,
     pub line: u64,
     pub id: String,
-    /// How the computation used it.
-    pub role: String,
+    /// How the computation used it: `used`, `covers_too` (ambiguous),
+    /// `used_latest`, `superseded` (ambiguous), `attested`, `conserved`,
+    /// `paid` or `duplicate` (of `duplicate_of`). The text form words it.
+    pub role: &'static str,
+    pub duplicate_of: Option<String>,
     pub fields: Vec<(String, String)>,
 }
 
@@ -190,7 +194,12 @@ pub struct StepUse {
     pub a: String,
     pub quotient: String,
     pub days_after_cumul: i64,
+    /// `SJR × ceiling_days_factor` (rules.md §3 step 6), with its two figures.
     pub ceiling: String,
+    pub sjr: String,
+    pub ceiling_days_factor: String,
+    /// Earnings plus the allowance of the days after cumul, tested against the ceiling.
+    pub earnings_plus_allowance: String,
     pub ceiling_applied: bool,
     pub days_after_ceiling: i64,
     pub capital_left: Option<i64>,
@@ -309,7 +318,14 @@ fn formula(c: Cause) -> &'static str {
     }
 }
 
-fn step_use(step: &'static str, window: &'static str, d: &Due, retained: Decimal) -> StepUse {
+fn step_use(
+    step: &'static str,
+    window: &'static str,
+    d: &Due,
+    retained: Decimal,
+    sjr: Decimal,
+    factor: Decimal,
+) -> StepUse {
     let (full_rate, reduced_rate) = match d.input.pricing {
         Pricing::Flat(r) => (r, None),
         Pricing::Split { aj, degressive, .. } => (aj, Some(degressive)),
@@ -325,6 +341,9 @@ fn step_use(step: &'static str, window: &'static str, d: &Due, retained: Decimal
         quotient: format!("{:.2}", d.quotient.round_dp(2)),
         days_after_cumul: d.days_after_cumul,
         ceiling: money(d.input.ceiling),
+        sjr: money(sjr),
+        ceiling_days_factor: factor.to_string(),
+        earnings_plus_allowance: money(d.input.earnings + d.input.rate * Decimal::from(d.days_after_cumul)),
         ceiling_applied: d.ceiling_applied,
         days_after_ceiling: d.days_after_ceiling,
         capital_left: d.input.capital_left,
@@ -544,11 +563,12 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month, previous: Option<&Previ
             .map(|&(i, _)| recs.payments[i].payment_id.to_string());
         x.paid.paid_rate_correct = Some(c.paid_rate_correct);
         let retained = params.earnings_retained_rate;
+        let (sjr, factor) = (recs.rights[c.right_index].sjr, params.ceiling_days_factor);
         x.steps = vec![
-            step_use("F2", "month", &c.f2, retained),
-            step_use("F3", "full", &c.f3, retained),
-            step_use("F4", "full", &c.f4, retained),
-            step_use("F5", "full", &c.f5, retained),
+            step_use("F2", "month", &c.f2, retained, sjr, factor),
+            step_use("F3", "full", &c.f3, retained, sjr, factor),
+            step_use("F4", "full", &c.f4, retained, sjr, factor),
+            step_use("F5", "full", &c.f5, retained, sjr, factor),
         ];
     } else if let Entitlement::NoDeclaration { right_index, allowance } = &m.entitlement {
         x.allowance = Some(allowance_use(recs.rights[*right_index].sjr, allowance, params));
@@ -714,7 +734,8 @@ fn records(m: &MonthOutcome, recs: &SeekerRecords, file: &dyn Fn(InputKind) -> S
             file: file(InputKind::Rights),
             line: r.line,
             id: r.right_id.to_string(),
-            role: if Some(i) == used_right { "used".into() } else { "covers the month too (ambiguous)".into() },
+            role: if Some(i) == used_right { "used" } else { "covers_too" },
+            duplicate_of: None,
             fields: vec![
                 ("agency_id".into(), r.agency_id.to_string()),
                 ("opened_on".into(), r.opened_on.to_string()),
@@ -736,7 +757,8 @@ fn records(m: &MonthOutcome, recs: &SeekerRecords, file: &dyn Fn(InputKind) -> S
             file: file(InputKind::Declarations),
             line: d.line,
             id: d.declaration_id.to_string(),
-            role: if Some(i) == last { "used (latest)".into() } else { "superseded (ambiguous)".into() },
+            role: if Some(i) == last { "used_latest" } else { "superseded" },
+            duplicate_of: None,
             fields: vec![
                 ("declared_on".into(), d.declared_on.to_string()),
                 ("hours_worked".into(), d.hours_worked.to_string()),
@@ -753,11 +775,8 @@ fn records(m: &MonthOutcome, recs: &SeekerRecords, file: &dyn Fn(InputKind) -> S
             file: file(InputKind::Attestations),
             line: s.line,
             id: s.attestation_id.to_string(),
-            role: if s.conserved {
-                "conserved activity: cumulated in full, not counted".into()
-            } else {
-                "attested earnings".into()
-            },
+            role: if s.conserved { "conserved" } else { "attested" },
+            duplicate_of: None,
             fields: vec![
                 ("employer_id".into(), s.employer_id.to_string()),
                 ("period_start".into(), s.period_start.to_string()),
@@ -776,10 +795,8 @@ fn records(m: &MonthOutcome, recs: &SeekerRecords, file: &dyn Fn(InputKind) -> S
             file: file(InputKind::Ledger),
             line: r.line,
             id: r.payment_id.to_string(),
-            role: match dup {
-                Some(j) => format!("duplicate of {}", recs.payments[j].payment_id),
-                None => "paid".into(),
-            },
+            role: if dup.is_some() { "duplicate" } else { "paid" },
+            duplicate_of: dup.map(|j| recs.payments[j].payment_id.to_string()),
             fields: vec![
                 ("right_id".into(), r.right_id.to_string()),
                 ("kind".into(), r.kind.as_str().into()),

@@ -12,7 +12,86 @@ struct W {
     out: String,
 }
 
+/// The words of the domain in one language: record kinds, how a record
+/// was used, the earnings basis, payment kinds. One table a language, so
+/// that a French explanation has no English word left for any of them.
+struct Vocabulary {
+    kinds: [(&'static str, &'static str); 4],
+    roles: [(&'static str, &'static str); 8],
+    bases: [(&'static str, &'static str); 2],
+    payment_kinds: [(&'static str, &'static str); 3],
+}
+
+const ENGLISH: Vocabulary = Vocabulary {
+    kinds: [("right", "right"), ("declaration", "declaration"), ("attestation", "payslip"), ("payment", "payment")],
+    roles: [
+        ("used", "used"),
+        ("covers_too", "covers the month too (ambiguous)"),
+        ("used_latest", "used (latest)"),
+        ("superseded", "superseded (ambiguous)"),
+        ("attested", "attested earnings"),
+        ("conserved", "conserved activity: cumulated in full, not counted"),
+        ("paid", "paid"),
+        ("duplicate", "duplicate of"),
+    ],
+    bases: [("attested", "attested (the employers' payslips)"), ("declared", "declared (the seeker's declaration)")],
+    payment_kinds: [("advance", "advance"), ("regularisation", "regularisation"), ("reversal", "reversal")],
+};
+
+const FRENCH: Vocabulary = Vocabulary {
+    kinds: [
+        ("right", "droit"),
+        ("declaration", "actualisation"),
+        ("attestation", "attestation employeur"),
+        ("payment", "versement"),
+    ],
+    roles: [
+        ("used", "utilisé"),
+        ("covers_too", "couvre aussi le mois (ambigu)"),
+        ("used_latest", "utilisée (la plus récente)"),
+        ("superseded", "remplacée (ambigu)"),
+        ("attested", "rémunération attestée"),
+        ("conserved", "activité conservée : cumulée intégralement, non comptée"),
+        ("paid", "versé"),
+        ("duplicate", "doublon de"),
+    ],
+    bases: [
+        ("attested", "attestée (attestations des employeurs)"),
+        ("declared", "déclarée (actualisation du demandeur)"),
+    ],
+    payment_kinds: [("advance", "avance"), ("regularisation", "régularisation"), ("reversal", "annulation")],
+};
+
+impl Vocabulary {
+    fn find(table: &[(&'static str, &'static str)], key: &str) -> &'static str {
+        table.iter().find(|(k, _)| *k == key).map_or("?", |(_, v)| v)
+    }
+
+    fn kind(&self, key: &str) -> &'static str {
+        Self::find(&self.kinds, key)
+    }
+
+    fn role(&self, key: &str) -> &'static str {
+        Self::find(&self.roles, key)
+    }
+
+    fn basis(&self, key: &str) -> &'static str {
+        Self::find(&self.bases, key)
+    }
+
+    fn payment_kind(&self, key: &str) -> &'static str {
+        Self::find(&self.payment_kinds, key)
+    }
+}
+
 impl W {
+    fn vocabulary(&self) -> &'static Vocabulary {
+        match self.lang {
+            Lang::En => &ENGLISH,
+            Lang::Fr => &FRENCH,
+        }
+    }
+
     fn t<'a>(&self, en: &'a str, fr: &'a str) -> &'a str {
         match self.lang {
             Lang::En => en,
@@ -260,7 +339,12 @@ pub fn render(x: &Explanation, lang: Lang) -> String {
     for r in &x.records {
         let fields: Vec<String> =
             r.fields.iter().map(|(k, v)| format!("{k}={}", if v.is_empty() { "-" } else { v })).collect();
-        w.line(format!("  {} {} ({} {} {}): {}", r.kind, r.id, r.file, w.t("line", "ligne"), r.line, r.role));
+        let role = match (&r.duplicate_of, w.vocabulary().role(r.role)) {
+            (Some(of), role) => format!("{role} {of}"),
+            (None, role) => role.to_string(),
+        };
+        let kind = w.vocabulary().kind(r.kind);
+        w.line(format!("  {kind} {} ({} {} {}): {role}", r.id, r.file, w.t("line", "ligne"), r.line));
         w.line(format!("      {}", fields.join(", ")));
     }
     for r in &x.rejects {
@@ -421,7 +505,7 @@ pub fn render(x: &Explanation, lang: Lang) -> String {
             e.conserved_payslips.join(", ")
         ));
     }
-    w.line(format!("  {}: {}", w.t("basis", "base"), e.basis));
+    w.line(format!("  {}: {}", w.t("basis", "base"), w.vocabulary().basis(e.basis)));
 
     // 6. Paid.
     w.heading(6, "What was paid (ledger)", "Ce qui a été versé");
@@ -429,7 +513,7 @@ pub fn render(x: &Explanation, lang: Lang) -> String {
         w.line(format!(
             "  {} {} {} × {} = {} {} {}{}",
             r.payment_id,
-            r.kind,
+            w.vocabulary().payment_kind(r.kind),
             r.days,
             w.num(&r.daily_rate),
             w.eur(&r.amount),
@@ -661,16 +745,27 @@ fn step_lines(w: &mut W, s: &StepUse) {
         );
     }
     w.line(l);
+    // The ceiling test is shown for every step, applied or not (rules.md §3 step 6).
+    let test = format!(
+        "{} + {} × {} = {}",
+        w.num(&s.earnings),
+        s.days_after_cumul,
+        w.num(&s.rate),
+        w.num(&s.earnings_plus_allowance)
+    );
+    let ceiling = format!("SJR {} × {} = {}", w.num(&s.sjr), w.num(&s.ceiling_days_factor), w.num(&s.ceiling));
     if s.ceiling_applied {
         w.line(format!(
-            "      {} {} × {} + {} > {} → {} {}",
+            "      {} {test} > {ceiling} → {} {}",
             w.t("ceiling:", "plafond :"),
-            s.days_after_cumul,
-            w.num(&s.rate),
-            w.num(&s.earnings),
-            w.num(&s.ceiling),
             s.days_after_ceiling,
             w.t("days", "jours")
+        ));
+    } else {
+        w.line(format!(
+            "      {} {test} ≤ {ceiling}: {}",
+            w.t("ceiling:", "plafond :"),
+            w.t("not reached", "non atteint")
         ));
     }
     if s.capital_applied {
