@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 
 use crate::error::Error;
+use crate::ingest::schema::{col, ColumnType, Presence};
 use crate::ingest::{Dialect, InputKind, RawTable, RowAt};
 use crate::model::{Decision, Declaration, Month, Payment, PaymentKind, Payslip, Right, Verdict};
 use crate::reconcile::Cause;
@@ -156,6 +157,67 @@ enum Row<T> {
     },
 }
 
+/// Whether a number may be negative (data.md D2 `negative_value`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sign {
+    NonNegative,
+    /// Ledger `days` and `amount` of a reversal; `sign_mismatch` checks the rest.
+    Any,
+}
+
+/// Column places by name, checked when the crate is built.
+mod at {
+    use super::{col, InputKind::*};
+    pub const RIGHT_ID: usize = col(Rights, "right_id");
+    pub const RIGHT_SEEKER: usize = col(Rights, "seeker_id");
+    pub const AGENCY: usize = col(Rights, "agency_id");
+    pub const OPENED_ON: usize = col(Rights, "opened_on");
+    pub const PAYABLE_FROM: usize = col(Rights, "payable_from");
+    pub const CLOSED_ON: usize = col(Rights, "closed_on");
+    pub const SJR: usize = col(Rights, "sjr");
+    pub const ENTITLEMENT_DAYS: usize = col(Rights, "entitlement_days");
+    pub const DAYS_PAID_BEFORE: usize = col(Rights, "days_paid_before");
+    pub const AGE: usize = col(Rights, "age_at_contract_end");
+    pub const CONTRACT_ENDED_ON: usize = col(Rights, "contract_ended_on");
+
+    pub const DECLARATION_ID: usize = col(Declarations, "declaration_id");
+    pub const DECL_SEEKER: usize = col(Declarations, "seeker_id");
+    pub const DECL_MONTH: usize = col(Declarations, "month");
+    pub const DECLARED_ON: usize = col(Declarations, "declared_on");
+    pub const HOURS_WORKED: usize = col(Declarations, "hours_worked");
+    pub const GROSS_EARNINGS: usize = col(Declarations, "gross_earnings");
+    pub const SICK_DAYS: usize = col(Declarations, "sick_days");
+    pub const SEARCH_ENDED_ON: usize = col(Declarations, "search_ended_on");
+
+    pub const ATTESTATION_ID: usize = col(Attestations, "attestation_id");
+    pub const ATT_SEEKER: usize = col(Attestations, "seeker_id");
+    pub const EMPLOYER: usize = col(Attestations, "employer_id");
+    pub const PERIOD_START: usize = col(Attestations, "period_start");
+    pub const PERIOD_END: usize = col(Attestations, "period_end");
+    pub const HOURS: usize = col(Attestations, "hours");
+    pub const GROSS_PAY: usize = col(Attestations, "gross_pay");
+    pub const RECEIVED_ON: usize = col(Attestations, "received_on");
+    pub const CONSERVED: usize = col(Attestations, "conserved");
+
+    pub const PAYMENT_ID: usize = col(Ledger, "payment_id");
+    pub const PAY_SEEKER: usize = col(Ledger, "seeker_id");
+    pub const PAY_RIGHT: usize = col(Ledger, "right_id");
+    pub const PAY_MONTH: usize = col(Ledger, "month");
+    pub const KIND: usize = col(Ledger, "kind");
+    pub const DAYS: usize = col(Ledger, "days");
+    pub const DAILY_RATE: usize = col(Ledger, "daily_rate");
+    pub const AMOUNT: usize = col(Ledger, "amount");
+    pub const PAID_ON: usize = col(Ledger, "paid_on");
+
+    pub const DECISION_ID: usize = col(Decisions, "decision_id");
+    pub const DEC_SEEKER: usize = col(Decisions, "seeker_id");
+    pub const DEC_MONTH: usize = col(Decisions, "month");
+    pub const CAUSE: usize = col(Decisions, "cause");
+    pub const DECISION: usize = col(Decisions, "decision");
+    pub const DEC_AMOUNT: usize = col(Decisions, "amount");
+    pub const DECIDED_ON: usize = col(Decisions, "decided_on");
+}
+
 /// Reads the cells of one row, remembering every problem.
 struct Cells<'a> {
     table: &'a RawTable,
@@ -181,7 +243,7 @@ impl<'a> Cells<'a> {
     /// The cell's text, or a `missing_value` problem when it is required and empty.
     fn get(&mut self, col: usize) -> Option<&'a str> {
         let v = self.raw(col);
-        if v.is_none() && self.table.kind.columns()[col].1 {
+        if v.is_none() && self.table.kind.columns()[col].presence == Presence::Required {
             self.problem(col, Code::MissingValue, "is empty but required".into());
         }
         v
@@ -215,20 +277,21 @@ impl<'a> Cells<'a> {
         m
     }
 
-    fn integer(&mut self, col: usize, may_be_negative: bool) -> Option<i64> {
+    fn integer(&mut self, col: usize, sign: Sign) -> Option<i64> {
         let s = self.get(col)?;
         let Some(v) = parse_integer(s) else {
             self.problem(col, Code::BadInteger, format!("`{s}` is not a whole number"));
             return None;
         };
-        if v < 0 && !may_be_negative {
+        if v < 0 && sign == Sign::NonNegative {
             self.problem(col, Code::NegativeValue, format!("`{s}` is negative"));
         }
         Some(v)
     }
 
-    /// A decimal; `money` limits it to 2 decimals.
-    fn decimal(&mut self, col: usize, money: bool, may_be_negative: bool) -> Option<Decimal> {
+    /// A decimal; a money column (by its schema) has at most 2 decimals.
+    fn decimal(&mut self, col: usize, sign: Sign) -> Option<Decimal> {
+        let money = self.table.kind.columns()[col].ty == ColumnType::Money;
         let s = self.get(col)?;
         let Some(v) = parse_decimal(s, self.decimal_mark) else {
             let mark = if self.decimal_mark == b',' {
@@ -248,7 +311,7 @@ impl<'a> Cells<'a> {
             self.problem(col, Code::OutOfRange, format!("`{s}` is 10^16 € or more"));
             return None;
         }
-        if v.is_sign_negative() && !v.is_zero() && !may_be_negative {
+        if v.is_sign_negative() && !v.is_zero() && sign == Sign::NonNegative {
             self.problem(col, Code::NegativeValue, format!("`{s}` is negative"));
         }
         Some(v)
@@ -342,149 +405,169 @@ fn read_right(t: &RawTable, row: usize) -> Row<Right> {
     let mut c = Cells::new(t, row);
     let right = Right {
         line: t.line(row),
-        right_id: c.text(0),
-        seeker_id: c.text(1),
-        agency_id: c.text(2),
-        opened_on: c.date(3).unwrap_or_default(),
-        payable_from: c.date(4).unwrap_or_default(),
-        closed_on: c.date(5),
-        sjr: c.decimal(6, true, false).unwrap_or_default(),
-        entitlement_days: c.integer(7, false).unwrap_or_default(),
-        days_paid_before: c.integer(8, false).unwrap_or_default(),
-        age_at_contract_end: c.integer(9, false).unwrap_or_default(),
-        contract_ended_on: c.date(10).unwrap_or_default(),
+        right_id: c.text(at::RIGHT_ID),
+        seeker_id: c.text(at::RIGHT_SEEKER),
+        agency_id: c.text(at::AGENCY),
+        opened_on: c.date(at::OPENED_ON).unwrap_or_default(),
+        payable_from: c.date(at::PAYABLE_FROM).unwrap_or_default(),
+        closed_on: c.date(at::CLOSED_ON),
+        sjr: c.decimal(at::SJR, Sign::NonNegative).unwrap_or_default(),
+        entitlement_days: c.integer(at::ENTITLEMENT_DAYS, Sign::NonNegative).unwrap_or_default(),
+        days_paid_before: c.integer(at::DAYS_PAID_BEFORE, Sign::NonNegative).unwrap_or_default(),
+        age_at_contract_end: c.integer(at::AGE, Sign::NonNegative).unwrap_or_default(),
+        contract_ended_on: c.date(at::CONTRACT_ENDED_ON).unwrap_or_default(),
     };
     if c.problems.is_empty() {
         if right.payable_from < right.opened_on {
             c.problem(
-                4,
+                at::PAYABLE_FROM,
                 Code::DateOrder,
                 format!("payable_from {} is before opened_on {}", right.payable_from, right.opened_on),
             );
         }
         if let Some(closed) = right.closed_on.filter(|&d| d < right.payable_from) {
-            c.problem(5, Code::DateOrder, format!("closed_on {closed} is before payable_from {}", right.payable_from));
+            c.problem(
+                at::CLOSED_ON,
+                Code::DateOrder,
+                format!("closed_on {closed} is before payable_from {}", right.payable_from),
+            );
         }
     }
     // A rejected right holds every month of its seeker.
-    finish(c, right, 0, 1, None)
+    finish(c, right, at::RIGHT_ID, at::RIGHT_SEEKER, None)
 }
 
 fn read_declaration(t: &RawTable, row: usize, as_of: NaiveDate) -> Row<Declaration> {
     let mut c = Cells::new(t, row);
-    if not_yet_known(&c, Some(3), as_of) {
+    if not_yet_known(&c, Some(at::DECLARED_ON), as_of) {
         return Row::NotYetKnown;
     }
     let d = Declaration {
         line: t.line(row),
-        declaration_id: c.text(0),
-        seeker_id: c.text(1),
-        month: c.month(2).unwrap_or(Month::new(1, 1).expect("valid")),
-        declared_on: c.date(3).unwrap_or_default(),
-        hours_worked: c.decimal(4, false, false).unwrap_or_default(),
-        gross_earnings: c.decimal(5, true, false).unwrap_or_default(),
-        sick_days: c.integer(6, false).unwrap_or_default(),
-        search_ended_on: c.date(7),
+        declaration_id: c.text(at::DECLARATION_ID),
+        seeker_id: c.text(at::DECL_SEEKER),
+        month: c.month(at::DECL_MONTH).unwrap_or(Month::new(1, 1).expect("valid")),
+        declared_on: c.date(at::DECLARED_ON).unwrap_or_default(),
+        hours_worked: c.decimal(at::HOURS_WORKED, Sign::NonNegative).unwrap_or_default(),
+        gross_earnings: c.decimal(at::GROSS_EARNINGS, Sign::NonNegative).unwrap_or_default(),
+        sick_days: c.integer(at::SICK_DAYS, Sign::NonNegative).unwrap_or_default(),
+        search_ended_on: c.date(at::SEARCH_ENDED_ON),
     };
-    let month = c.raw(2).and_then(Month::parse);
-    finish(c, d, 0, 1, month)
+    let month = c.raw(at::DECL_MONTH).and_then(Month::parse);
+    finish(c, d, at::DECLARATION_ID, at::DECL_SEEKER, month)
 }
 
 fn read_payslip(t: &RawTable, row: usize, as_of: NaiveDate) -> Row<Payslip> {
     let mut c = Cells::new(t, row);
-    if not_yet_known(&c, Some(7), as_of) {
+    if not_yet_known(&c, Some(at::RECEIVED_ON), as_of) {
         return Row::NotYetKnown;
     }
     let p = Payslip {
         line: t.line(row),
-        attestation_id: c.text(0),
-        seeker_id: c.text(1),
-        employer_id: c.text(2),
-        period_start: c.date(3).unwrap_or_default(),
-        period_end: c.date(4).unwrap_or_default(),
-        hours: c.decimal(5, false, false).unwrap_or_default(),
-        gross_pay: c.decimal(6, true, false).unwrap_or_default(),
-        received_on: c.date(7).unwrap_or_default(),
-        conserved: c.boolean(8).unwrap_or(false),
+        attestation_id: c.text(at::ATTESTATION_ID),
+        seeker_id: c.text(at::ATT_SEEKER),
+        employer_id: c.text(at::EMPLOYER),
+        period_start: c.date(at::PERIOD_START).unwrap_or_default(),
+        period_end: c.date(at::PERIOD_END).unwrap_or_default(),
+        hours: c.decimal(at::HOURS, Sign::NonNegative).unwrap_or_default(),
+        gross_pay: c.decimal(at::GROSS_PAY, Sign::NonNegative).unwrap_or_default(),
+        received_on: c.date(at::RECEIVED_ON).unwrap_or_default(),
+        conserved: c.boolean(at::CONSERVED).unwrap_or(false),
     };
     if c.problems.is_empty() && p.period_end < p.period_start {
-        c.problem(4, Code::DateOrder, format!("period_end {} is before period_start {}", p.period_end, p.period_start));
+        c.problem(
+            at::PERIOD_END,
+            Code::DateOrder,
+            format!("period_end {} is before period_start {}", p.period_end, p.period_start),
+        );
     }
-    let month = c.raw(4).and_then(parse_date).map(Month::of);
-    finish(c, p, 0, 1, month)
+    let month = c.raw(at::PERIOD_END).and_then(parse_date).map(Month::of);
+    finish(c, p, at::ATTESTATION_ID, at::ATT_SEEKER, month)
 }
 
 fn read_payment(t: &RawTable, row: usize, as_of: NaiveDate) -> Row<Payment> {
     let mut c = Cells::new(t, row);
-    if not_yet_known(&c, Some(8), as_of) {
+    if not_yet_known(&c, Some(at::PAID_ON), as_of) {
         return Row::NotYetKnown;
     }
-    let kind = c.get(4).and_then(|s| {
+    let kind = c.get(at::KIND).and_then(|s| {
         let k = PaymentKind::parse(s);
         if k.is_none() {
-            c.problem(4, Code::BadEnum, format!("`{s}` is not a payment kind (advance, regularisation, reversal)"));
+            c.problem(
+                at::KIND,
+                Code::BadEnum,
+                format!("`{s}` is not a payment kind (advance, regularisation, reversal)"),
+            );
         }
         k
     });
     let reversal = kind == Some(PaymentKind::Reversal);
     let p = Payment {
         line: t.line(row),
-        payment_id: c.text(0),
-        seeker_id: c.text(1),
-        right_id: c.text(2),
-        month: c.month(3).unwrap_or(Month::new(1, 1).expect("valid")),
+        payment_id: c.text(at::PAYMENT_ID),
+        seeker_id: c.text(at::PAY_SEEKER),
+        right_id: c.text(at::PAY_RIGHT),
+        month: c.month(at::PAY_MONTH).unwrap_or(Month::new(1, 1).expect("valid")),
         kind: kind.unwrap_or(PaymentKind::Advance),
-        days: c.integer(5, reversal).unwrap_or_default(),
-        daily_rate: c.decimal(6, true, false).unwrap_or_default(),
-        amount: c.decimal(7, true, true).unwrap_or_default(),
-        paid_on: c.date(8).unwrap_or_default(),
+        // A reversal's days are negative; its amount's sign is `sign_mismatch`'s to check.
+        days: c.integer(at::DAYS, if reversal { Sign::Any } else { Sign::NonNegative }).unwrap_or_default(),
+        daily_rate: c.decimal(at::DAILY_RATE, Sign::NonNegative).unwrap_or_default(),
+        amount: c.decimal(at::AMOUNT, Sign::Any).unwrap_or_default(),
+        paid_on: c.date(at::PAID_ON).unwrap_or_default(),
     };
     if c.problems.is_empty() {
         let positive = p.amount > Decimal::ZERO;
         let negative = p.amount < Decimal::ZERO;
         if reversal && positive {
-            c.problem(7, Code::SignMismatch, format!("a reversal with a positive amount {}", p.amount));
+            c.problem(at::AMOUNT, Code::SignMismatch, format!("a reversal with a positive amount {}", p.amount));
         } else if !reversal && negative {
-            c.problem(7, Code::SignMismatch, format!("a {} with a negative amount {}", p.kind.as_str(), p.amount));
+            c.problem(
+                at::AMOUNT,
+                Code::SignMismatch,
+                format!("a {} with a negative amount {}", p.kind.as_str(), p.amount),
+            );
         }
     }
-    let month = c.raw(3).and_then(Month::parse);
-    finish(c, p, 0, 1, month)
+    let month = c.raw(at::PAY_MONTH).and_then(Month::parse);
+    finish(c, p, at::PAYMENT_ID, at::PAY_SEEKER, month)
 }
 
 fn read_decision(t: &RawTable, row: usize, as_of: NaiveDate) -> Row<Decision> {
     let mut c = Cells::new(t, row);
-    if not_yet_known(&c, Some(6), as_of) {
+    if not_yet_known(&c, Some(at::DECIDED_ON), as_of) {
         return Row::NotYetKnown;
     }
-    let cause = c.get(3).and_then(|s| {
+    let cause = c.get(at::CAUSE).and_then(|s| {
         let k = Cause::parse(s);
         if k.is_none() {
             let all: Vec<&str> = Cause::ALL.iter().map(|c| c.as_str()).collect();
-            c.problem(3, Code::BadEnum, format!("`{s}` is not a cause ({})", all.join(", ")));
+            c.problem(at::CAUSE, Code::BadEnum, format!("`{s}` is not a cause ({})", all.join(", ")));
         }
         k
     });
-    let verdict = c.get(4).and_then(|s| {
+    let verdict = c.get(at::DECISION).and_then(|s| {
         let v = Verdict::parse(s);
         if v.is_none() {
-            c.problem(4, Code::BadEnum, format!("`{s}` is not a decision (upheld, rejected)"));
+            c.problem(at::DECISION, Code::BadEnum, format!("`{s}` is not a decision (upheld, rejected)"));
         }
         v
     });
     let d = Decision {
         line: t.line(row),
-        decision_id: c.text(0),
-        seeker_id: c.text(1),
-        month: c.month(2).unwrap_or(Month::new(1, 1).expect("valid")),
+        decision_id: c.text(at::DECISION_ID),
+        seeker_id: c.text(at::DEC_SEEKER),
+        month: c.month(at::DEC_MONTH).unwrap_or(Month::new(1, 1).expect("valid")),
         cause: cause.unwrap_or(Cause::DuplicatePayment),
         verdict: verdict.unwrap_or(Verdict::Rejected),
-        amount: c.decimal(5, true, false).unwrap_or_default(),
-        decided_on: c.date(6).unwrap_or_default(),
+        amount: c.decimal(at::DEC_AMOUNT, Sign::NonNegative).unwrap_or_default(),
+        decided_on: c.date(at::DECIDED_ON).unwrap_or_default(),
     };
-    let month = c.raw(2).and_then(Month::parse);
-    finish(c, d, 0, 1, month)
+    let month = c.raw(at::DEC_MONTH).and_then(Month::parse);
+    finish(c, d, at::DECISION_ID, at::DEC_SEEKER, month)
 }
+
+/// Every input's first column is its record id (data.md D1).
+const ID_COLUMN: usize = 0;
 
 /// The "column" of a problem of the whole record (a field too many).
 const WHOLE_RECORD: usize = usize::MAX;
@@ -500,7 +583,7 @@ fn validate_table<T: Send + Sync>(
     let mut rejects = Vec::new();
     let mut held: Vec<(String, Option<Month>)> = Vec::new();
     let bad_record = |i: usize| t.bad_records.binary_search_by_key(&i, |b| b.row).ok().map(|k| &t.bad_records[k]);
-    let month_column = t.kind.columns().iter().position(|(c, _)| *c == t.kind.month_column()).unwrap_or(0);
+    let month_column = t.kind.columns().iter().position(|c| c.name == t.kind.month_column()).unwrap_or(0);
     let rows: Vec<Row<T>> = (0..t.rows)
         .into_par_iter()
         .map(|i| {
@@ -549,11 +632,11 @@ fn validate_table<T: Send + Sync>(
     // repeat, and the search for repeated ids below is skipped. A row without
     // an id cannot repeat one: it is compared with nothing.
     let increasing = (1..t.rows).into_par_iter().all(|i| {
-        let Some(b) = t.cell(0, i) else { return true };
-        (0..i).rev().find_map(|j| t.cell(0, j)).is_none_or(|a| a < b)
+        let Some(b) = t.cell(ID_COLUMN, i) else { return true };
+        (0..i).rev().find_map(|j| t.cell(ID_COLUMN, j)).is_none_or(|a| a < b)
     });
     let duplicate = if increasing { Vec::new() } else { repeated_ids(t, &rows) };
-    let id_column = t.kind.columns()[0].0;
+    let id_column = t.kind.columns()[0].name;
     // filter_map + collect reuses the rows' allocation for the records.
     let records: Vec<T> = rows
         .into_iter()
@@ -581,7 +664,7 @@ fn validate_table<T: Send + Sync>(
                     let (seeker, month) = seeker_and_month(&rec);
                     let id = id_of(&rec).to_string();
                     let msg = format!("`{id}` already appears earlier in the file");
-                    (Some(id), Some(seeker.to_string()), month, vec![(0, Code::DuplicateId, msg)])
+                    (Some(id), Some(seeker.to_string()), month, vec![(ID_COLUMN, Code::DuplicateId, msg)])
                 }
                 Row::Rejected { id, seeker, month, problems } => (id, seeker, month, problems),
             };
@@ -594,8 +677,8 @@ fn validate_table<T: Send + Sync>(
             for (col, code, message) in problems {
                 let column = match col {
                     WHOLE_RECORD => "",
-                    0 if code == Code::DuplicateId => id_column,
-                    _ => t.kind.columns()[col].0,
+                    ID_COLUMN if code == Code::DuplicateId => id_column,
+                    _ => t.kind.columns()[col].name,
                 };
                 rejects.push(Reject {
                     file: t.file_name.clone(),
@@ -629,7 +712,7 @@ fn repeated_ids<T: Send + Sync>(t: &RawTable, rows: &[Row<T>]) -> Vec<bool> {
         .par_iter()
         .enumerate()
         .filter(|(_, row)| !matches!(row, Row::NotYetKnown))
-        .filter_map(|(i, _)| t.cell(0, i).map(|id| (hasher.hash_one(id), i)))
+        .filter_map(|(i, _)| t.cell(ID_COLUMN, i).map(|id| (hasher.hash_one(id), i)))
         .collect();
     keys.par_sort_unstable();
     let mut duplicate = vec![false; rows.len()];
@@ -637,8 +720,10 @@ fn repeated_ids<T: Send + Sync>(t: &RawTable, rows: &[Row<T>]) -> Vec<bool> {
     // repeats an id when an earlier row of its run has the same text.
     for run in keys.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
         for (j, &(_, row)) in run.iter().enumerate().skip(1) {
-            let id = t.cell(0, row);
-            if matches!(rows[row], Row::Accepted(_)) && run[..j].iter().any(|&(_, earlier)| t.cell(0, earlier) == id) {
+            let id = t.cell(ID_COLUMN, row);
+            if matches!(rows[row], Row::Accepted(_))
+                && run[..j].iter().any(|&(_, earlier)| t.cell(ID_COLUMN, earlier) == id)
+            {
                 duplicate[row] = true;
             }
         }

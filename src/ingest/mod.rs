@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
+pub mod schema;
+
 use crate::error::Error;
 use crate::util::hex;
 
@@ -89,64 +91,9 @@ impl InputKind {
         }
     }
 
-    /// (column, required) in data.md's order.
-    pub fn columns(self) -> &'static [(&'static str, bool)] {
-        match self {
-            InputKind::Rights => &[
-                ("right_id", true),
-                ("seeker_id", true),
-                ("agency_id", true),
-                ("opened_on", true),
-                ("payable_from", true),
-                ("closed_on", false),
-                ("sjr", true),
-                ("entitlement_days", true),
-                ("days_paid_before", true),
-                ("age_at_contract_end", true),
-                ("contract_ended_on", true),
-            ],
-            InputKind::Declarations => &[
-                ("declaration_id", true),
-                ("seeker_id", true),
-                ("month", true),
-                ("declared_on", true),
-                ("hours_worked", true),
-                ("gross_earnings", true),
-                ("sick_days", false),
-                ("search_ended_on", false),
-            ],
-            InputKind::Attestations => &[
-                ("attestation_id", true),
-                ("seeker_id", true),
-                ("employer_id", true),
-                ("period_start", true),
-                ("period_end", true),
-                ("hours", true),
-                ("gross_pay", true),
-                ("received_on", true),
-                ("conserved", false),
-            ],
-            InputKind::Ledger => &[
-                ("payment_id", true),
-                ("seeker_id", true),
-                ("right_id", true),
-                ("month", true),
-                ("kind", true),
-                ("days", true),
-                ("daily_rate", true),
-                ("amount", true),
-                ("paid_on", true),
-            ],
-            InputKind::Decisions => &[
-                ("decision_id", true),
-                ("seeker_id", true),
-                ("month", true),
-                ("cause", true),
-                ("decision", true),
-                ("amount", true),
-                ("decided_on", true),
-            ],
-        }
+    /// The columns of the input, in data.md's order (see [`schema`]).
+    pub fn columns(self) -> &'static [schema::Column] {
+        schema::schema(self)
     }
 }
 
@@ -510,7 +457,8 @@ pub fn table_from_bytes(kind: InputKind, path: &Path, bytes: &[u8], choice: Dial
     let (df, dialect, bad_records) = parsed.map_err(unreadable)?;
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     let mut columns = Vec::new();
-    for &(name, required) in kind.columns() {
+    for &schema::Column { name, presence, .. } in kind.columns() {
+        let required = presence == schema::Presence::Required;
         match df.column(name) {
             Ok(c) => {
                 let column_problem = |what: String| unreadable(format!("column `{name}` {what}"));
@@ -534,7 +482,8 @@ pub fn table_from_bytes(kind: InputKind, path: &Path, bytes: &[u8], choice: Dial
             }
         }
     }
-    let unknown_columns = names.iter().filter(|n| !kind.columns().iter().any(|(c, _)| c == n)).cloned().collect();
+    let unknown_columns =
+        names.iter().filter(|n| !kind.columns().iter().any(|c| c.name == n.as_str())).cloned().collect();
     let mut present = columns.iter().flatten().map(|c| &c.starts);
     let first = present.next().cloned();
     let uniform_starts = first.filter(|f| present.all(|s| s == f));
