@@ -66,6 +66,13 @@ impl Cause {
     }
 }
 
+/// As the outputs write it (`explain --format json`).
+impl serde::Serialize for Cause {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -119,6 +126,12 @@ impl Status {
             Status::Claim | Status::Owed | Status::Offset => true,
             Status::Review | Status::TimeBarred | Status::WrittenOff | Status::Contested => false,
         }
+    }
+}
+
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 

@@ -214,7 +214,7 @@ pub struct StepUse {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct CauseUse {
-    pub cause: &'static str,
+    pub cause: Cause,
     pub formula: &'static str,
     pub amount: String,
 }
@@ -222,9 +222,9 @@ pub struct CauseUse {
 #[derive(Clone, Debug, Serialize)]
 pub struct FindingUse {
     pub finding_id: String,
-    pub cause: &'static str,
+    pub cause: Cause,
     pub amount: String,
-    pub status: &'static str,
+    pub status: Status,
     /// The rule of §6 that set the status.
     pub reason: &'static str,
     pub time_barred_on: Option<String>,
@@ -252,13 +252,13 @@ pub struct DecisionUse {
 /// One finding key of the month compared with the previous night.
 #[derive(Clone, Debug, Serialize)]
 pub struct ChangeUse {
-    pub cause: &'static str,
+    pub cause: Cause,
     /// `new`, `unchanged`, `revised` or `withdrawn`.
     pub change: &'static str,
     pub previous_amount: Option<String>,
-    pub previous_status: Option<&'static str>,
+    pub previous_status: Option<Status>,
     pub amount: Option<String>,
-    pub status: Option<&'static str>,
+    pub status: Option<Status>,
     pub evidence_added: String,
     pub evidence_removed: String,
 }
@@ -594,8 +594,7 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month, previous: Option<&Previ
             earnings_cause(m),
         ],
     };
-    x.causes =
-        causes.iter().map(|&c| CauseUse { cause: c.as_str(), formula: formula(c), amount: money(f(c)) }).collect();
+    x.causes = causes.iter().map(|&c| CauseUse { cause: c, formula: formula(c), amount: money(f(c)) }).collect();
 
     let evidence = m.evidence(&recs);
     let decisions = ctx.decisions_of(seeker);
@@ -623,9 +622,9 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month, previous: Option<&Previ
             };
             FindingUse {
                 finding_id: finding_id(seeker, month, fd.cause.as_str(), &label),
-                cause: fd.cause.as_str(),
+                cause: fd.cause,
                 amount: money(fd.amount),
-                status: fd.status.as_str(),
+                status: fd.status,
                 reason: reason_key,
                 time_barred_on: fd.time_barred_on.map(|d| d.to_string()),
                 prescription_years: fd.time_barred_on.map(|_| {
@@ -669,12 +668,12 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month, previous: Option<&Previ
         .iter()
         .filter(|c| c.month == month && previous.is_some())
         .map(|c| ChangeUse {
-            cause: c.cause.as_str(),
+            cause: c.cause,
             change: c.change.as_str(),
             previous_amount: c.previous.map(|v| money(v.0)),
-            previous_status: c.previous.map(|v| v.1.as_str()),
+            previous_status: c.previous.map(|v| v.1),
             amount: c.current.map(|v| money(v.0)),
-            status: c.current.map(|v| v.1.as_str()),
+            status: c.current.map(|v| v.1),
             evidence_added: c.evidence_added.clone(),
             evidence_removed: c.evidence_removed.clone(),
         })

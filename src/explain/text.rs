@@ -5,6 +5,8 @@
 
 use std::fmt::Write as _;
 
+use crate::reconcile::{Cause, Status};
+
 use super::{Explanation, Lang, StepUse};
 
 struct W {
@@ -123,33 +125,32 @@ impl W {
     }
 }
 
-fn cause_text(lang: Lang, cause: &str) -> &'static str {
+fn cause_text(lang: Lang, cause: Cause) -> &'static str {
     let (en, fr) = match cause {
-        "duplicate_payment" => ("the same payment was made twice", "un même paiement a été versé deux fois"),
-        "no_active_right" => ("paid for a month that no open right covers", "versement pour un mois qu'aucun droit ouvert ne couvre"),
-        "no_declaration" => ("paid without a monthly declaration", "versement sans actualisation mensuelle"),
-        "processing_error" => (
+        Cause::DuplicatePayment => ("the same payment was made twice", "un même paiement a été versé deux fois"),
+        Cause::NoActiveRight => ("paid for a month that no open right covers", "versement pour un mois qu'aucun droit ouvert ne couvre"),
+        Cause::NoDeclaration => ("paid without a monthly declaration", "versement sans actualisation mensuelle"),
+        Cause::ProcessingError => (
             "paid more (or less) than the declaration justified",
             "montant versé différent de celui que justifiait votre déclaration",
         ),
-        "outside_entitlement" => (
+        Cause::OutsideEntitlement => (
             "paid for days that were not payable (sick leave, closed right, exhausted capital, end of job search)",
             "versement pour des jours non indemnisables (arrêt maladie, droit clos, capital épuisé, fin de recherche d'emploi)",
         ),
-        "rate_error" => ("paid at a wrong daily rate", "versement à un taux journalier erroné"),
-        "undeclared_activity" => (
+        Cause::RateError => ("paid at a wrong daily rate", "versement à un taux journalier erroné"),
+        Cause::UndeclaredActivity => (
             "work not declared, shown by the employer's payslip",
             "activité non déclarée, attestée par l'employeur",
         ),
-        "underdeclared_earnings" => (
+        Cause::UnderdeclaredEarnings => (
             "earnings declared lower than the employer's payslip",
             "rémunération déclarée inférieure à celle attestée par l'employeur",
         ),
-        "overdeclared_earnings" => (
+        Cause::OverdeclaredEarnings => (
             "earnings declared higher than the employer's payslip: owed to the seeker",
             "rémunération déclarée supérieure à celle attestée par l'employeur : somme qui vous est due",
         ),
-        _ => ("", ""),
     };
     if lang == Lang::En {
         en
@@ -158,17 +159,31 @@ fn cause_text(lang: Lang, cause: &str) -> &'static str {
     }
 }
 
-fn legal_basis(lang: Lang, cause: &str) -> &'static str {
+/// A status as the reader says it (exhaustive: a new status must be worded here).
+fn status_word(lang: Lang, status: Status) -> &'static str {
+    match (lang, status) {
+        (Lang::En, s) => s.as_str(),
+        (Lang::Fr, Status::Claim) => "réclamé",
+        (Lang::Fr, Status::Review) => "en examen",
+        (Lang::Fr, Status::Owed) => "dû au demandeur",
+        (Lang::Fr, Status::Offset) => "compensé",
+        (Lang::Fr, Status::TimeBarred) => "prescrit",
+        (Lang::Fr, Status::WrittenOff) => "admis en non-valeur",
+        (Lang::Fr, Status::Contested) => "contesté (recours accepté)",
+    }
+}
+
+fn legal_basis(lang: Lang, cause: Cause) -> &'static str {
     let (en, fr) = match cause {
-        "duplicate_payment" | "processing_error" | "rate_error" => (
+        Cause::DuplicatePayment | Cause::ProcessingError | Cause::RateError => (
             "règlement d'assurance chômage, art. 14 (daily allowance); Code du travail L.5422-5 (recovery)",
             "règlement d'assurance chômage, art. 14 (allocation journalière) ; Code du travail, art. L.5422-5 (répétition de l'indu)",
         ),
-        "outside_entitlement" | "no_active_right" | "no_declaration" => (
+        Cause::OutsideEntitlement | Cause::NoActiveRight | Cause::NoDeclaration => (
             "règlement d'assurance chômage (payable days, end of right, monthly declaration); Code du travail L.5422-5",
             "règlement d'assurance chômage (jours indemnisables, fin de droit, actualisation) ; Code du travail, art. L.5422-5",
         ),
-        _ => (
+        Cause::UndeclaredActivity | Cause::UnderdeclaredEarnings | Cause::OverdeclaredEarnings => (
             "règlement d'assurance chômage, art. 30 to 32 (allowance and pay cumulated); Code du travail L.5422-5",
             "règlement d'assurance chômage, art. 30 à 32 (cumul de l'allocation et d'une rémunération) ; Code du travail, art. L.5422-5",
         ),
@@ -309,7 +324,7 @@ fn month_name(lang: Lang, month: &str) -> String {
 /// Renders the explanation as text.
 pub fn render(x: &Explanation, lang: Lang) -> String {
     let mut w = W { lang, out: String::new() };
-    let claimed: Vec<_> = x.findings.iter().filter(|f| f.status == "claim").collect();
+    let claimed: Vec<_> = x.findings.iter().filter(|f| f.status == Status::Claim).collect();
     if lang == Lang::Fr {
         w.line("France Travail — notification motivée de trop-perçu d'allocation d'aide au retour à l'emploi (ARE)");
         w.line(format!("Demandeur d'emploi : {}    Agence : {}", x.seeker_id, x.agency_id));
@@ -321,7 +336,7 @@ pub fn render(x: &Explanation, lang: Lang) -> String {
             w.line(format!("Montant réclamé : {} — motif : {}.", w.eur(&f.amount), cause_text(lang, f.cause)));
             w.line(format!("Fondement : {}.", legal_basis(lang, f.cause)));
         }
-        for f in x.findings.iter().filter(|f| f.status == "owed") {
+        for f in x.findings.iter().filter(|f| f.status == Status::Owed) {
             w.line(format!(
                 "Somme qui vous est due : {} — motif : {}.",
                 w.eur(&f.amount.replace('-', "")),
@@ -678,9 +693,14 @@ pub fn render(x: &Explanation, lang: Lang) -> String {
             ));
         }
         for c in &x.changes {
-            let before =
-                c.previous_amount.as_ref().map(|a| format!("{} ({})", w.eur(a), c.previous_status.unwrap_or("")));
-            let now = c.amount.as_ref().map(|a| format!("{} ({})", w.eur(a), c.status.unwrap_or("")));
+            let before = c
+                .previous_amount
+                .as_ref()
+                .map(|a| format!("{} ({})", w.eur(a), c.previous_status.map_or("", |st| status_word(lang, st))));
+            let now = c
+                .amount
+                .as_ref()
+                .map(|a| format!("{} ({})", w.eur(a), c.status.map_or("", |st| status_word(lang, st))));
             let none = w.t("none", "aucun").to_string();
             w.line(format!(
                 "  {} {}: {} → {}",
