@@ -409,3 +409,15 @@ fn a_reject_after_a_quoted_line_break_names_the_physical_line() {
     let rejects = project(&read_csv(&out.join("rejects.csv")), &["line", "record_id", "code"]);
     assert_eq!(rejects, ["3,A-S02-9,bad_record", "5,A-S02-10,bad_date"]);
 }
+
+#[test]
+fn a_damaged_parquet_file_is_an_error_not_a_crash() {
+    // Found by fuzzing (fuzz/input_parquet): polars' reader panics on it.
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
+    std::fs::remove_file(input.join("rights.csv")).unwrap();
+    std::fs::copy(fixtures().join("fuzz/rights-crash-e43bace2.parquet"), input.join("rights.parquet")).unwrap();
+    let err = run_fails(&input, &tmp.path().join("out"));
+    assert!(err.contains("rights.parquet") && err.contains("not a readable Parquet file"), "{err}");
+}

@@ -285,9 +285,14 @@ type Parsed = (DataFrame, Option<Dialect>, Vec<BadRecord>);
 
 fn parse(bytes: &[u8], is_parquet: bool, choice: DialectChoice) -> Result<Parsed, String> {
     if is_parquet {
-        let df = ParquetReader::new(Cursor::new(bytes))
-            .finish()
-            .map_err(|e| format!("not a readable Parquet file ({e})"))?;
+        // polars' Parquet reader can panic on a damaged file (found by
+        // fuzzing: an assertion on a bitmap's length): a bad file is an
+        // error naming it, never a crash of the night.
+        let read = std::panic::catch_unwind(|| ParquetReader::new(Cursor::new(bytes)).finish());
+        let df = match read {
+            Ok(r) => r.map_err(|e| format!("not a readable Parquet file ({e})"))?,
+            Err(_) => return Err("not a readable Parquet file (its pages are damaged)".into()),
+        };
         return Ok((df, None, Vec::new()));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| {
