@@ -411,13 +411,25 @@ fn a_reject_after_a_quoted_line_break_names_the_physical_line() {
 }
 
 #[test]
-fn a_damaged_parquet_file_is_an_error_not_a_crash() {
-    // Found by fuzzing (fuzz/input_parquet): polars' reader panics on it.
-    let tmp = tempfile::tempdir().unwrap();
-    let input = tmp.path().join("in");
-    copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
-    std::fs::remove_file(input.join("rights.csv")).unwrap();
-    std::fs::copy(fixtures().join("fuzz/rights-crash-e43bace2.parquet"), input.join("rights.parquet")).unwrap();
-    let err = run_fails(&input, &tmp.path().join("out"));
-    assert!(err.contains("rights.parquet") && err.contains("not a readable Parquet file"), "{err}");
+fn damaged_parquet_files_are_errors_not_crashes() {
+    // Found by fuzzing (fuzz/input_parquet): polars' reader panics on each of
+    // these (fixtures/fuzz/KIND-crash-HASH.parquet, the input kind first).
+    let mut checked = 0;
+    for entry in std::fs::read_dir(fixtures().join("fuzz")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some((kind, _)) = name.split_once("-crash-") else { continue };
+        let tmp = tempfile::tempdir().unwrap();
+        let input = tmp.path().join("in");
+        copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
+        std::fs::remove_file(input.join(format!("{kind}.csv"))).unwrap();
+        std::fs::copy(&path, input.join(format!("{kind}.parquet"))).unwrap();
+        let err = run_fails(&input, &tmp.path().join("out"));
+        assert!(
+            err.contains(&format!("{kind}.parquet")) && err.contains("not a readable Parquet file"),
+            "{name}: {err}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 6, "the six damaged files fuzzing found and the engine now refuses");
 }
