@@ -37,6 +37,9 @@ enum Command {
     Report(ReportArgs),
     /// Write a synthetic month (four inputs and truth.csv) for tests and benchmarks.
     Generate(GenerateArgs),
+    /// Internal: read one Parquet input in a child process (see `probe_parquet_inputs`).
+    #[command(name = "__probe-parquet", hide = true)]
+    ProbeParquet { kind: String, path: PathBuf },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -351,12 +354,48 @@ fn generate_nights(opts: &indus::generate::GenerateOptions, nights: u32) -> Resu
     Ok(())
 }
 
+/// Reads each Parquet input once in a child process first. polars' Parquet
+/// reader aborts the process on some damaged files (an allocation of 2^61
+/// bytes sized from a page header; fuzzing found them): no panic handler
+/// can turn that into an error, but a child's death can be.
+fn probe_parquet_inputs(inputs: &InputArgs) -> Result<(), Error> {
+    use indus::ingest::InputKind;
+    let Ok(exe) = std::env::current_exe() else { return Ok(()) };
+    let explicit = |k: InputKind| match k {
+        InputKind::Rights => inputs.rights.as_deref(),
+        InputKind::Declarations => inputs.declarations.as_deref(),
+        InputKind::Attestations => inputs.attestations.as_deref(),
+        InputKind::Ledger => inputs.ledger.as_deref(),
+        InputKind::Decisions => inputs.decisions.as_deref(),
+    };
+    for kind in InputKind::ALL {
+        let found = indus::ingest::locate_optional(inputs.input.as_deref(), kind, explicit(kind)).ok().flatten();
+        let Some(path) = found.filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))) else {
+            continue;
+        };
+        let status = std::process::Command::new(&exe)
+            .args(["__probe-parquet", kind.name()])
+            .arg(&path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        if status.is_ok_and(|s| s.code().is_none()) {
+            return Err(Error::Unreadable {
+                path,
+                problem: "not a readable Parquet file (the Parquet reader crashed on it: its pages are damaged)".into(),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn run(args: RunArgs) -> Result<(), Error> {
     // A rate outside [0, 1] (or NaN) would switch the reject guard off.
     if !(0.0..=1.0).contains(&args.max_reject_rate) {
         return Err(Error::Usage(format!("--max-reject-rate {} is not a share between 0 and 1", args.max_reject_rate)));
     }
     indus::run::configure_threads(args.threads)?;
+    probe_parquet_inputs(&args.inputs)?;
     let opts = RunOptions {
         inputs: args.inputs.options(),
         out: args.out,
@@ -400,6 +439,13 @@ fn main() -> ExitCode {
         Command::Replay(a) => replay(a),
         Command::Report(a) => report(a),
         Command::Generate(a) => generate(a),
+        Command::ProbeParquet { kind, path } => {
+            // Only a crash matters to the parent; an error is reported by the run itself.
+            if let Some(kind) = indus::ingest::InputKind::parse(&kind) {
+                let _ = indus::ingest::read_table(kind, &path, DialectChoice::Auto);
+            }
+            Ok(())
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
