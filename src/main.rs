@@ -379,7 +379,9 @@ fn probe_parquet_inputs(inputs: &InputArgs) -> Result<(), Error> {
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .status();
-        if status.is_ok_and(|s| s.code().is_none()) {
+        // The child reports a readable or unreadable file by exiting 0 either
+        // way: a panic (101) or a signal means the reader crashed.
+        if status.is_ok_and(|s| !s.success()) {
             return Err(Error::Unreadable {
                 path,
                 problem: "not a readable Parquet file (the Parquet reader crashed on it: its pages are damaged)".into(),

@@ -414,13 +414,16 @@ fn a_reject_after_a_quoted_line_break_names_the_physical_line() {
 fn damaged_parquet_files_are_errors_not_crashes() {
     // Found by fuzzing (fuzz/input_parquet): polars' reader panics on six of
     // these (KIND-crash-HASH.parquet) and aborts the process on three
-    // (KIND-abort-HASH.parquet: an allocation of 2^61 bytes; those are caught
-    // by reading each Parquet input in a child process first).
+    // (KIND-abort-HASH.parquet: an allocation of 2^61 bytes) or panics outside
+    // the read itself (KIND-panic-HASH.parquet): those are caught by reading
+    // each Parquet input in a child process first.
     let mut checked = 0;
     for entry in std::fs::read_dir(fixtures().join("fuzz")).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let Some((kind, _)) = name.split_once("-crash-").or_else(|| name.split_once("-abort-")) else { continue };
+        let Some((kind, _)) = ["-crash-", "-abort-", "-panic-"].iter().find_map(|sep| name.split_once(sep)) else {
+            continue;
+        };
         let tmp = tempfile::tempdir().unwrap();
         let input = tmp.path().join("in");
         copy_dir(&fixtures().join("cases/02-underdeclared"), &input);
@@ -433,5 +436,5 @@ fn damaged_parquet_files_are_errors_not_crashes() {
         );
         checked += 1;
     }
-    assert_eq!(checked, 9, "the nine damaged files fuzzing found, each refused");
+    assert_eq!(checked, 11, "the eleven damaged files kept from fuzzing, each refused");
 }
