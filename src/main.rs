@@ -256,7 +256,7 @@ fn explain(args: ExplainArgs) -> Result<(), Error> {
         &mut Default::default(),
     )?;
     let previous = match &args.previous {
-        Some(dir) => Some(indus::previous::load(dir, &p.rules.id, args.as_of, std::path::Path::new(""))?),
+        Some(dir) => Some(indus::previous::load(dir, &p.rules.id, args.as_of)?),
         None => None,
     };
     let x = indus::explain::explain(&p, &args.seeker, args.month, previous.as_ref())?;
@@ -358,21 +358,13 @@ fn generate_nights(opts: &indus::generate::GenerateOptions, nights: u32) -> Resu
 /// reader aborts the process on some damaged files (an allocation of 2^61
 /// bytes sized from a page header; fuzzing found them): no panic handler
 /// can turn that into an error, but a child's death can be.
-fn probe_parquet_inputs(inputs: &InputArgs) -> Result<(), Error> {
-    use indus::ingest::InputKind;
+fn probe_parquet_inputs(inputs: &InputOptions) -> Result<(), Error> {
     let Ok(exe) = std::env::current_exe() else { return Ok(()) };
-    let explicit = |k: InputKind| match k {
-        InputKind::Rights => inputs.rights.as_deref(),
-        InputKind::Declarations => inputs.declarations.as_deref(),
-        InputKind::Attestations => inputs.attestations.as_deref(),
-        InputKind::Ledger => inputs.ledger.as_deref(),
-        InputKind::Decisions => inputs.decisions.as_deref(),
-    };
-    for kind in InputKind::ALL {
-        let found = indus::ingest::locate_optional(inputs.input.as_deref(), kind, explicit(kind)).ok().flatten();
-        let Some(path) = found.filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))) else {
+    // An input that cannot be found is the run's to report.
+    for (kind, path) in inputs.locate().unwrap_or_default() {
+        if !path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
             continue;
-        };
+        }
         let status = std::process::Command::new(&exe)
             .args(["__probe-parquet", kind.name()])
             .arg(&path)
@@ -397,7 +389,6 @@ fn run(args: RunArgs) -> Result<(), Error> {
         return Err(Error::Usage(format!("--max-reject-rate {} is not a share between 0 and 1", args.max_reject_rate)));
     }
     indus::run::configure_threads(args.threads)?;
-    probe_parquet_inputs(&args.inputs)?;
     let opts = RunOptions {
         inputs: args.inputs.options(),
         out: args.out,
@@ -410,6 +401,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         allow_empty: args.allow_empty,
         progress: !args.quiet,
     };
+    probe_parquet_inputs(&opts.inputs)?;
     let report = indus::run::run(&opts)?;
     for w in &report.warnings {
         eprintln!("indus: warning: {w}");

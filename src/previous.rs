@@ -87,19 +87,17 @@ pub struct Checked {
 }
 
 /// Reads and checks the previous run folder `dir` for a run at `as_of` under
-/// the rule set `rule_set_id`, writing into `out`.
-pub fn load(dir: &Path, rule_set_id: &str, as_of: NaiveDate, out: &Path) -> Result<Previous> {
-    check(dir, rule_set_id, as_of, out)?.read()
+/// the rule set `rule_set_id`.
+pub fn load(dir: &Path, rule_set_id: &str, as_of: NaiveDate) -> Result<Previous> {
+    check(dir, rule_set_id, as_of)?.read()
 }
 
 /// Checks the previous run folder `dir` for a run at `as_of` under the rule
-/// set `rule_set_id`, writing into `out`.
-pub fn check(dir: &Path, rule_set_id: &str, as_of: NaiveDate, out: &Path) -> Result<Checked> {
+/// set `rule_set_id`. (That `--out` is not `dir` is `run`'s check, with the
+/// inputs': a run never replaces what it reads.)
+pub fn check(dir: &Path, rule_set_id: &str, as_of: NaiveDate) -> Result<Checked> {
     if !dir.is_dir() {
         return Err(problem(dir, "no such folder (--previous names the previous night's output folder)"));
-    }
-    if same_folder(dir, out) {
-        return Err(problem(dir, "is also --out: tonight's run would replace the night it is compared with"));
     }
     let manifest_path = dir.join("manifest.json");
     let bytes = fs::read(&manifest_path)
@@ -147,21 +145,6 @@ impl Checked {
         }
         Ok(Previous { dir, manifest, manifest_sha256, findings, notices })
     }
-}
-
-/// Whether two paths name one folder (`out` may not exist yet).
-fn same_folder(a: &Path, b: &Path) -> bool {
-    let canon = |p: &Path| -> Option<PathBuf> {
-        if let Ok(c) = p.canonicalize() {
-            return Some(c);
-        }
-        let parent = match p.parent() {
-            Some(q) if !q.as_os_str().is_empty() => q,
-            _ => Path::new("."),
-        };
-        Some(parent.canonicalize().ok()?.join(p.file_name()?))
-    };
-    matches!((canon(a), canon(b)), (Some(x), Some(y)) if x == y)
 }
 
 /// A file of the run folder, as text, once its SHA-256 is the manifest's.

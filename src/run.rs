@@ -46,6 +46,21 @@ pub struct InputOptions {
 }
 
 impl InputOptions {
+    /// Where every input of a run is: the four required ones (an error when
+    /// one cannot be found) and the decisions when there are some.
+    pub fn locate(&self) -> Result<Vec<(InputKind, PathBuf)>> {
+        let mut paths = Vec::with_capacity(InputKind::ALL.len());
+        for k in InputKind::ALL {
+            let found = if k.required() {
+                Some(ingest::locate(self.input.as_deref(), k, self.explicit(k))?)
+            } else {
+                ingest::locate_optional(self.input.as_deref(), k, self.explicit(k))?
+            };
+            paths.extend(found.map(|p| (k, p)));
+        }
+        Ok(paths)
+    }
+
     fn explicit(&self, kind: InputKind) -> Option<&Path> {
         match kind {
             InputKind::Rights => self.rights.as_deref(),
@@ -206,15 +221,7 @@ pub fn load_rules(path: Option<&Path>) -> Result<RuleSet> {
 /// Reads the four inputs and the decisions when there are some (in
 /// parallel: each is one file read and one parse).
 pub fn read_inputs(opts: &InputOptions) -> Result<Vec<RawTable>> {
-    let mut paths: Vec<(InputKind, PathBuf)> = Vec::with_capacity(InputKind::ALL.len());
-    for k in InputKind::ALL {
-        let found = if k.required() {
-            Some(ingest::locate(opts.input.as_deref(), k, opts.explicit(k))?)
-        } else {
-            ingest::locate_optional(opts.input.as_deref(), k, opts.explicit(k))?
-        };
-        paths.extend(found.map(|p| (k, p)));
-    }
+    let paths = opts.locate()?;
     // All four are read; the first failure in file order is the one reported (whatever thread finished first).
     let tables: Vec<Result<RawTable>> =
         paths.par_iter().map(|(k, p)| ingest::read_table(*k, p, opts.dialect)).collect();
@@ -519,16 +526,7 @@ pub fn agencies<'a>(
     by.into_iter()
         .map(|(id, mut a)| {
             a.agency_id = id.to_string();
-            let sums = [
-                ("claimed", a.claimed),
-                ("owed", a.owed),
-                ("offset", a.offset),
-                ("review", a.review),
-                ("time_barred", a.time_barred),
-                ("written_off", a.written_off),
-                ("contested", a.contested),
-            ];
-            for (name, sum) in sums {
+            for (name, sum) in a.sums() {
                 check_sum(&format!("agencies.csv, agency {id}, {name}"), sum)?;
             }
             Ok(a)
@@ -667,7 +665,7 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
     let previous = match &opts.previous {
         Some(dir) => {
             let rules = load_rules(opts.rules.as_deref())?;
-            Some(previous::check(dir, &rules.id, opts.as_of, &opts.out)?)
+            Some(previous::check(dir, &rules.id, opts.as_of)?)
         }
         None => None,
     };
@@ -954,15 +952,10 @@ fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
 /// previous night: replacing it would delete what the run reads.
 fn check_out_holds_no_input(opts: &RunOptions) -> Result<()> {
     let Ok(out) = opts.out.canonicalize() else { return Ok(()) };
-    let mut read: Vec<(String, PathBuf)> = Vec::new();
-    for k in InputKind::ALL {
-        let found = if k.required() {
-            ingest::locate(opts.inputs.input.as_deref(), k, opts.inputs.explicit(k)).ok()
-        } else {
-            ingest::locate_optional(opts.inputs.input.as_deref(), k, opts.inputs.explicit(k)).ok().flatten()
-        };
-        read.extend(found.map(|p| (format!("the {} input", k.name()), p)));
-    }
+    // An input that cannot be found fails the run later, naming it.
+    let mut read: Vec<(String, PathBuf)> = (opts.inputs.locate().unwrap_or_default().into_iter())
+        .map(|(k, p)| (format!("the {} input", k.name()), p))
+        .collect();
     read.extend(opts.inputs.input.iter().map(|p| ("the --input folder".to_string(), p.clone())));
     read.extend(opts.previous.iter().map(|p| ("the --previous run".to_string(), p.clone())));
     for (what, p) in read {

@@ -217,6 +217,19 @@ pub const AGENCY_ACTIONS: [Action; 7] = [
 ];
 
 impl AgencyRow {
+    /// The sums by status, as agencies.csv names and orders its columns.
+    pub fn sums(&self) -> [(&'static str, Decimal); 7] {
+        [
+            ("claimed", self.claimed),
+            ("owed", self.owed),
+            ("offset", self.offset),
+            ("review", self.review),
+            ("time_barred", self.time_barred),
+            ("written_off", self.written_off),
+            ("contested", self.contested),
+        ]
+    }
+
     /// Adds a finding's amount to the sum of its status.
     pub fn add_finding(&mut self, status: Status, amount: Decimal) {
         let sum = match status {
@@ -578,14 +591,10 @@ impl CsvRow for AgencyRow {
             .display(self.seekers_notified)
             .display(self.sms)
             .display(self.phone)
-            .display(self.calls_to_expect)
-            .money(self.claimed)
-            .money(self.owed)
-            .money(self.offset)
-            .money(self.review)
-            .money(self.time_barred)
-            .money(self.written_off)
-            .money(self.contested);
+            .display(self.calls_to_expect);
+        for (_, sum) in self.sums() {
+            l.money(sum);
+        }
         for n in self.actions {
             l.display(n);
         }
