@@ -54,7 +54,7 @@ impl Month {
         Month(date.year() * 12 + date.month0() as i32)
     }
 
-    pub fn year(self) -> i32 {
+    pub(crate) fn year(self) -> i32 {
         self.0.div_euclid(12)
     }
 
@@ -115,7 +115,7 @@ pub struct Declaration {
 
 impl Declaration {
     /// The declaration shows no work at all (0 hours and 0 earnings).
-    pub fn declares_no_work(&self) -> bool {
+    pub(crate) fn declares_no_work(&self) -> bool {
         self.hours_worked.is_zero() && self.gross_earnings.is_zero()
     }
 }

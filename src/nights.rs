@@ -24,7 +24,7 @@ use crate::status::Action;
 
 /// Nights.md §8.1: tonight's months must include the month of every finding
 /// a standing previous notice rests on (what the seekers were told).
-pub fn check_window(previous: &Previous, months: &[Month]) -> Result<()> {
+pub(crate) fn check_window(previous: &Previous, months: &[Month]) -> Result<()> {
     let mut missing: BTreeSet<Month> = BTreeSet::new();
     for n in previous.notices.iter().filter(|n| n.action != Action::Withdrawn) {
         for m in notice_months(n, previous_findings_of(previous, &n.seeker_id)) {
@@ -254,7 +254,7 @@ fn notice(
 
 /// Nights.md §8.4: more than 100 withdrawals that are more than `max_rate`
 /// of the previous notices look like a truncated export, not a good night.
-pub fn guard_withdrawals(notices: &[NoticeRow], previous: Option<&Previous>, max_rate: f64) -> Result<()> {
+pub(crate) fn guard_withdrawals(notices: &[NoticeRow], previous: Option<&Previous>, max_rate: f64) -> Result<()> {
     let Some(previous) = previous else { return Ok(()) };
     let standing = previous.notices.iter().filter(|n| n.action != Action::Withdrawn).count();
     let withdrawn = notices.iter().filter(|n| n.action == Action::Withdrawn).count();

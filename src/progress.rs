@@ -53,7 +53,7 @@ impl Progress {
     }
 
     /// `n` more items done (called from any thread).
-    pub fn inc(&self, n: u64) {
+    pub(crate) fn inc(&self, n: u64) {
         if let Some(bar) = &self.bar {
             bar.inc(n);
         }

@@ -12,7 +12,7 @@ use crate::model::{Declaration, Month, Right};
 use crate::rules::{DayRounding, Degressivity, MonthParams};
 
 /// Rounds to the cent, half away from zero (rules.md: "rounded to the cent").
-pub fn round_cents(x: Decimal) -> Decimal {
+pub(crate) fn round_cents(x: Decimal) -> Decimal {
     x.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
@@ -32,7 +32,7 @@ pub struct Allowance {
 }
 
 /// rules.md §2: `AJ = min(max(a·SJR + fixed, b·SJR, minimum), 0.75·SJR)`, to the cent.
-pub fn daily_allowance(sjr: Decimal, p: &MonthParams) -> Allowance {
+pub(crate) fn daily_allowance(sjr: Decimal, p: &MonthParams) -> Allowance {
     let with_fixed_part = p.sjr_rate_with_fixed * sjr + p.fixed_part;
     let rate_alone = p.sjr_rate_alone * sjr;
     let best = with_fixed_part.max(rate_alone).max(p.minimum);
@@ -48,7 +48,7 @@ pub fn degressive_rate(aj: Decimal, d: &Degressivity) -> Decimal {
 
 /// Degressivity applies to the right in the month: in force for the month
 /// and the seeker under the age limit at the contract's end.
-pub fn degressivity_applies(right: &Right, p: &MonthParams, max_age: Option<i64>) -> Option<Degressivity> {
+pub(crate) fn degressivity_applies(right: &Right, p: &MonthParams, max_age: Option<i64>) -> Option<Degressivity> {
     match (p.degressivity, max_age) {
         (Some(d), Some(age)) if right.age_at_contract_end < age => Some(d),
         _ => None,
@@ -78,7 +78,12 @@ pub struct PayableWindow {
 
 /// rules.md §3 step 1. With `full = false` the window ignores the closing date
 /// and the end of search (F2's "month window").
-pub fn payable_window(month: Month, right: &Right, declaration: Option<&Declaration>, full: bool) -> PayableWindow {
+pub(crate) fn payable_window(
+    month: Month,
+    right: &Right,
+    declaration: Option<&Declaration>,
+    full: bool,
+) -> PayableWindow {
     let first = month.first_day();
     let start = first.max(right.payable_from);
     let mut end = month.last_day();

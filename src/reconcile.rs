@@ -121,7 +121,7 @@ impl Status {
     }
 
     /// Counted in the seeker's net (rules.md §6): claims, and what offsets them.
-    pub fn counts_in_net(self) -> bool {
+    pub(crate) fn counts_in_net(self) -> bool {
         match self {
             Status::Claim | Status::Owed | Status::Offset => true,
             Status::Review | Status::TimeBarred | Status::WrittenOff | Status::Contested => false,
@@ -192,7 +192,7 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     /// One seeker's counting decisions, sorted by (month, cause).
-    pub fn decisions_of(&self, seeker: &str) -> &[Decision] {
+    pub(crate) fn decisions_of(&self, seeker: &str) -> &[Decision] {
         let d = self.decisions;
         let start = d.partition_point(|x| x.seeker_id.as_str() < seeker);
         let end = start + d[start..].partition_point(|x| x.seeker_id.as_str() == seeker);
@@ -290,7 +290,7 @@ impl MonthOutcome {
         !self.ambiguities.is_empty()
     }
 
-    pub fn computation(&self) -> Option<&Computation> {
+    pub(crate) fn computation(&self) -> Option<&Computation> {
         match &self.entitlement {
             Entitlement::Computed(c) => Some(c),
             _ => None,
@@ -360,55 +360,72 @@ pub fn reconcile_seeker(r: &SeekerRecords, held: &Held, ctx: &Context) -> Result
     Ok(out)
 }
 
-fn reconcile_month(
+/// What the ledger shows for month M (rules.md §4): its rows in
+/// (paid_on, payment_id) order with the duplicates marked, and the sums.
+struct Ledger {
+    payments: Vec<(usize, Option<usize>)>,
+    /// F0 = P.
+    paid: Decimal,
+    duplicates: Decimal,
+    first_paid_on: Option<NaiveDate>,
+    /// The first advance that duplicates no earlier row: its right and rate
+    /// are the ones the month was paid on.
+    first_advance: Option<usize>,
+}
+
+impl Ledger {
+    fn of(r: &SeekerRecords, m: Month, ambiguities: &mut Vec<Ambiguity>) -> Ledger {
+        let mut order: Vec<usize> = (0..r.payments.len()).filter(|&i| r.payments[i].month == m).collect();
+        order.sort_by(|&a, &b| {
+            let (a, b) = (&r.payments[a], &r.payments[b]);
+            (a.paid_on, &a.payment_id).cmp(&(b.paid_on, &b.payment_id))
+        });
+        let mut payments: Vec<(usize, Option<usize>)> = Vec::with_capacity(order.len());
+        for &i in &order {
+            let row = &r.payments[i];
+            // A reversal is never a duplicate: it undoes a row instead.
+            let original = if row.kind == PaymentKind::Reversal {
+                None
+            } else {
+                payments.iter().find_map(|&(j, _)| {
+                    let e = &r.payments[j];
+                    (e.right_id == row.right_id
+                        && e.kind == row.kind
+                        && e.days == row.days
+                        && e.daily_rate == row.daily_rate
+                        && e.amount == row.amount)
+                        .then_some(j)
+                })
+            };
+            payments.push((i, original));
+        }
+        for &(i, _) in &payments {
+            let row = &r.payments[i];
+            if !r.rights.iter().any(|x| x.right_id == row.right_id) {
+                ambiguities.push(Ambiguity::ForeignRight {
+                    payment_id: row.payment_id.clone(),
+                    right_id: row.right_id.clone(),
+                });
+            }
+        }
+        let paid = payments.iter().map(|&(i, _)| r.payments[i].amount).sum();
+        let duplicates = payments.iter().filter(|(_, d)| d.is_some()).map(|&(i, _)| r.payments[i].amount).sum();
+        let first_paid_on = payments.iter().map(|&(i, _)| r.payments[i].paid_on).min();
+        let first_advance =
+            payments.iter().find(|&&(i, d)| d.is_none() && r.payments[i].kind == PaymentKind::Advance).map(|&(i, _)| i);
+        Ledger { payments, paid, duplicates, first_paid_on, first_advance }
+    }
+}
+
+/// The rights covering M (rules.md §3.0), in (payable_from, right_id) order,
+/// and the one used: the right of the month's first advance if it covers M,
+/// else the earliest.
+fn covering_right(
     r: &SeekerRecords,
     m: Month,
-    p: &MonthParams,
-    held: bool,
-    consumed: &[(usize, i64)],
-    ctx: &Context,
-) -> MonthOutcome {
-    let mut ambiguities = Vec::new();
-
-    // Ledger rows of the month, in (paid_on, payment_id) order; duplicates marked (§4).
-    let mut pay_idx: Vec<usize> = (0..r.payments.len()).filter(|&i| r.payments[i].month == m).collect();
-    pay_idx.sort_by(|&a, &b| {
-        let (a, b) = (&r.payments[a], &r.payments[b]);
-        (a.paid_on, &a.payment_id).cmp(&(b.paid_on, &b.payment_id))
-    });
-    let mut payments: Vec<(usize, Option<usize>)> = Vec::with_capacity(pay_idx.len());
-    for &i in &pay_idx {
-        let row = &r.payments[i];
-        let original = if row.kind == PaymentKind::Reversal {
-            None
-        } else {
-            payments.iter().find_map(|&(j, _)| {
-                let e = &r.payments[j];
-                (e.right_id == row.right_id
-                    && e.kind == row.kind
-                    && e.days == row.days
-                    && e.daily_rate == row.daily_rate
-                    && e.amount == row.amount)
-                    .then_some(j)
-            })
-        };
-        payments.push((i, original));
-    }
-    for &(i, _) in &payments {
-        let row = &r.payments[i];
-        if !r.rights.iter().any(|x| x.right_id == row.right_id) {
-            ambiguities
-                .push(Ambiguity::ForeignRight { payment_id: row.payment_id.clone(), right_id: row.right_id.clone() });
-        }
-    }
-    let paid: Decimal = payments.iter().map(|&(i, _)| r.payments[i].amount).sum();
-    let duplicates: Decimal = payments.iter().filter(|(_, d)| d.is_some()).map(|&(i, _)| r.payments[i].amount).sum();
-    let f1 = paid - duplicates;
-    let first_paid_on = payments.iter().map(|&(i, _)| r.payments[i].paid_on).min();
-    let first_advance =
-        payments.iter().find(|&&(i, d)| d.is_none() && r.payments[i].kind == PaymentKind::Advance).map(|&(i, _)| i);
-
-    // Covering right (§3.0).
+    first_advance: Option<usize>,
+    ambiguities: &mut Vec<Ambiguity>,
+) -> (Vec<usize>, Option<usize>) {
     let mut covering: Vec<usize> = (0..r.rights.len()).filter(|&i| covers(&r.rights[i], m)).collect();
     covering.sort_by(|&a, &b| {
         let (a, b) = (&r.rights[a], &r.rights[b]);
@@ -417,11 +434,15 @@ fn reconcile_month(
     if covering.len() > 1 {
         ambiguities.push(Ambiguity::SeveralRights(covering.iter().map(|&i| r.rights[i].right_id.clone()).collect()));
     }
-    let right_index = first_advance
+    let used = first_advance
         .and_then(|a| covering.iter().copied().find(|&i| r.rights[i].right_id == r.payments[a].right_id))
         .or_else(|| covering.first().copied());
+    (covering, used)
+}
 
-    // Declaration (§3.0): the latest by (declared_on, declaration_id).
+/// The declarations of M in (declared_on, declaration_id) order; the latest
+/// is the one used (rules.md §3.0).
+fn month_declarations(r: &SeekerRecords, m: Month, ambiguities: &mut Vec<Ambiguity>) -> Vec<usize> {
     let mut declarations: Vec<usize> = (0..r.declarations.len()).filter(|&i| r.declarations[i].month == m).collect();
     declarations.sort_by(|&a, &b| {
         let (a, b) = (&r.declarations[a], &r.declarations[b]);
@@ -432,40 +453,61 @@ fn reconcile_month(
             declarations.iter().map(|&i| r.declarations[i].declaration_id.clone()).collect(),
         ));
     }
-    let declaration_index = declarations.last().copied();
+    declarations
+}
 
+/// The payslips whose period ends in M and their attested earnings, summed
+/// over those not conserved (rules.md §3 step 3); `None` without any.
+fn month_payslips(r: &SeekerRecords, m: Month) -> (Vec<usize>, Option<Decimal>) {
     let payslips: Vec<usize> = (0..r.payslips.len()).filter(|&i| Month::of(r.payslips[i].period_end) == m).collect();
     let e_attested = payslips
         .iter()
         .map(|&i| &r.payslips[i])
         .filter(|s| !s.conserved)
         .fold(None, |sum: Option<Decimal>, s| Some(sum.unwrap_or(Decimal::ZERO) + s.gross_pay));
-    let basis = if e_attested.is_some() { Basis::Attested } else { Basis::Declared };
+    (payslips, e_attested)
+}
+
+fn reconcile_month(
+    r: &SeekerRecords,
+    m: Month,
+    p: &MonthParams,
+    held: bool,
+    consumed: &[(usize, i64)],
+    ctx: &Context,
+) -> MonthOutcome {
+    let mut ambiguities = Vec::new();
+    let ledger = Ledger::of(r, m, &mut ambiguities);
+    let (covering, right_index) = covering_right(r, m, ledger.first_advance, &mut ambiguities);
+    let declarations = month_declarations(r, m, &mut ambiguities);
+    let declaration_index = declarations.last().copied();
+    let (payslips, e_attested) = month_payslips(r, m);
+    let f1 = ledger.paid - ledger.duplicates;
 
     let mut outcome = MonthOutcome {
         month: m,
         agency_id: None,
         right_id: None,
         entitlement: Entitlement::NoActiveRight,
-        basis,
+        basis: if e_attested.is_some() { Basis::Attested } else { Basis::Declared },
         ambiguities,
         held,
         covering_rights: covering,
         declarations,
         payslips,
-        payments,
-        paid,
-        duplicates,
+        payments: ledger.payments,
+        paid: ledger.paid,
+        duplicates: ledger.duplicates,
         f1,
         f2: Decimal::ZERO,
         f3: Decimal::ZERO,
         f4: Decimal::ZERO,
         f5: Decimal::ZERO,
-        delta: paid,
-        first_paid_on,
+        delta: ledger.paid,
+        first_paid_on: ledger.first_paid_on,
         findings: Vec::new(),
     };
-    let mut causes: Vec<(Cause, Decimal)> = vec![(Cause::DuplicatePayment, duplicates)];
+    let mut causes: Vec<(Cause, Decimal)> = vec![(Cause::DuplicatePayment, ledger.duplicates)];
 
     let Some(ri) = right_index else {
         // Filed under the seeker's latest right, if any.
@@ -488,19 +530,55 @@ fn reconcile_month(
         outcome.findings = findings_from(causes, p);
         return outcome;
     };
-    let decl = &r.declarations[di];
-    let aj = allowance.aj;
+    let days_before = right.days_paid_before + consumed.iter().find(|(r, _)| *r == ri).map(|(_, d)| *d).unwrap_or(0);
+    let paid_rate = ledger.first_advance.map(|i| r.payments[i].daily_rate);
+    let c = waterfall(
+        r,
+        m,
+        p,
+        ctx,
+        Used { right_index: ri, declaration_index: di, allowance, days_before, paid_rate, e_attested },
+    );
+    causes.extend(c.causes(f1, &r.declarations[di]));
+    outcome.f2 = c.f2.amount;
+    outcome.f3 = c.f3.amount;
+    outcome.f4 = c.f4.amount;
+    outcome.f5 = c.f5.amount;
+    outcome.delta = ledger.paid - c.f5.amount;
+    outcome.entitlement = Entitlement::Computed(Box::new(c));
+    outcome.findings = findings_from(causes, p);
+    outcome
+}
+
+/// What §3.0 and §4 chose for a month that has a right and a declaration:
+/// the inputs of its waterfall.
+struct Used {
+    right_index: usize,
+    declaration_index: usize,
+    allowance: Allowance,
+    /// `before(M)` on the right (rules.md §2).
+    days_before: i64,
+    /// The rate of the month's first advance, if it was paid.
+    paid_rate: Option<Decimal>,
+    e_attested: Option<Decimal>,
+}
+
+/// The four dues F2…F5 of the waterfall (rules.md §5), each the computation
+/// of §3 steps 1–8 with its own rate, earnings and window.
+fn waterfall(r: &SeekerRecords, m: Month, p: &MonthParams, ctx: &Context, u: Used) -> Computation {
+    let right = &r.rights[u.right_index];
+    let decl = &r.declarations[u.declaration_index];
+    let aj = u.allowance.aj;
 
     let degressivity = degressivity_applies(right, p, ctx.rules.degressivity_max_age_at(right.contract_ended_on));
     let reduced = degressivity.map(|d| degressive_rate(aj, &d));
-    let days_before = right.days_paid_before + consumed.iter().find(|(r, _)| *r == ri).map(|(_, d)| *d).unwrap_or(0);
     let aj_pricing = match (degressivity, reduced) {
         (Some(d), Some(reduced)) => {
-            Pricing::Split { aj, degressive: reduced, full_rate_days: (d.from_day - 1 - days_before).max(0) }
+            Pricing::Split { aj, degressive: reduced, full_rate_days: (d.from_day - 1 - u.days_before).max(0) }
         }
         _ => Pricing::Flat(aj),
     };
-    let paid_rate = first_advance.map(|i| r.payments[i].daily_rate).unwrap_or(aj);
+    let paid_rate = u.paid_rate.unwrap_or(aj);
     let paid_rate_correct = paid_rate == aj || reduced == Some(paid_rate);
     let (r_rate, r_pricing) = if paid_rate_correct { (aj, aj_pricing) } else { (paid_rate, Pricing::Flat(paid_rate)) };
 
@@ -508,7 +586,7 @@ fn reconcile_month(
     let window = payable_window(m, right, Some(decl), true);
     let payable_days = (window.days - decl.sick_days).max(0);
     let ceiling = right.sjr * p.ceiling_days_factor;
-    let capital_left = Some(right.entitlement_days - days_before);
+    let capital_left = Some(right.entitlement_days - u.days_before);
     let e_declared = decl.gross_earnings;
     let step = |rate, pricing, earnings, payable_days, capital_left| {
         due(DueInput { rate, pricing, earnings, payable_days, ceiling, capital_left }, p)
@@ -517,46 +595,47 @@ fn reconcile_month(
     let f3 = step(r_rate, r_pricing, e_declared, payable_days, capital_left);
     // Most months repeat a step's inputs (a right rate, no payslip): reuse the figures.
     let f4 = if paid_rate_correct { f3.clone() } else { step(aj, aj_pricing, e_declared, payable_days, capital_left) };
-    let e = e_attested.unwrap_or(e_declared);
+    let e = u.e_attested.unwrap_or(e_declared);
     let f5 = if e == e_declared { f4.clone() } else { step(aj, aj_pricing, e, payable_days, capital_left) };
-
-    let (f2a, f3a, f4a, f5a) = (f2.amount, f3.amount, f4.amount, f5.amount);
-    let outside = (f2a - f3a).clamp(Decimal::ZERO, (f1 - f3a).max(Decimal::ZERO));
-    causes.push((Cause::ProcessingError, f1 - f3a - outside));
-    causes.push((Cause::OutsideEntitlement, outside));
-    causes.push((Cause::RateError, f3a - f4a));
-    let earnings_cause = match e_attested {
-        _ if decl.declares_no_work() => Cause::UndeclaredActivity,
-        Some(att) if e_declared > att => Cause::OverdeclaredEarnings,
-        _ => Cause::UnderdeclaredEarnings,
-    };
-    causes.push((earnings_cause, f4a - f5a));
-
-    outcome.f2 = f2a;
-    outcome.f3 = f3a;
-    outcome.f4 = f4a;
-    outcome.f5 = f5a;
-    outcome.delta = paid - f5a;
-    outcome.entitlement = Entitlement::Computed(Box::new(Computation {
-        right_index: ri,
-        declaration_index: di,
-        allowance,
+    Computation {
+        right_index: u.right_index,
+        declaration_index: u.declaration_index,
+        allowance: u.allowance,
         degressive_rate: reduced,
         paid_rate,
         paid_rate_correct,
-        days_before,
+        days_before: u.days_before,
         month_window,
         window,
         payable_days,
         e_declared,
-        e_attested,
+        e_attested: u.e_attested,
         f2,
         f3,
         f4,
         f5,
-    }));
-    outcome.findings = findings_from(causes, p);
-    outcome
+    }
+}
+
+impl Computation {
+    /// The causes of the steps F1→F2→…→F5 (rules.md §5): each the difference
+    /// between two consecutive dues, the part of F1 − F3 that F2 − F3 explains
+    /// being outside the entitlement.
+    fn causes(&self, f1: Decimal, decl: &Declaration) -> [(Cause, Decimal); 4] {
+        let (f2, f3, f4, f5) = (self.f2.amount, self.f3.amount, self.f4.amount, self.f5.amount);
+        let outside = (f2 - f3).clamp(Decimal::ZERO, (f1 - f3).max(Decimal::ZERO));
+        let earnings_cause = match self.e_attested {
+            _ if decl.declares_no_work() => Cause::UndeclaredActivity,
+            Some(att) if self.e_declared > att => Cause::OverdeclaredEarnings,
+            _ => Cause::UnderdeclaredEarnings,
+        };
+        [
+            (Cause::ProcessingError, f1 - f3 - outside),
+            (Cause::OutsideEntitlement, outside),
+            (Cause::RateError, f3 - f4),
+            (earnings_cause, f4 - f5),
+        ]
+    }
 }
 
 /// The steps at or above the tolerance, in cause order; statuses are set later.

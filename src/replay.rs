@@ -36,7 +36,7 @@ fn sha256_of(path: &Path) -> std::io::Result<String> {
     Ok(hex(&Sha256::digest(fs::read(path)?)))
 }
 
-pub fn read_manifest(path: &Path) -> Result<Manifest> {
+pub(crate) fn read_manifest(path: &Path) -> Result<Manifest> {
     Manifest::read(path)
 }
 

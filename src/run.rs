@@ -146,7 +146,7 @@ impl Timings {
     }
 
     /// Starts the clock of the first stage's CPU time.
-    pub fn start(&mut self) {
+    pub(crate) fn start(&mut self) {
         self.cpu_mark = Some(process_cpu_time());
     }
 }
@@ -184,7 +184,7 @@ pub struct Rows {
 }
 
 /// The most threads `--threads` accepts per core.
-pub const MAX_THREADS_PER_CORE: usize = 8;
+pub(crate) const MAX_THREADS_PER_CORE: usize = 8;
 
 /// Sets the thread count of rayon and polars; call before any other work.
 pub fn configure_threads(threads: Option<usize>) -> Result<()> {
@@ -211,7 +211,7 @@ pub fn configure_threads(threads: Option<usize>) -> Result<()> {
     Ok(())
 }
 
-pub fn load_rules(path: Option<&Path>) -> Result<RuleSet> {
+pub(crate) fn load_rules(path: Option<&Path>) -> Result<RuleSet> {
     Ok(match path {
         Some(p) => RuleSet::from_file(p)?,
         None => RuleSet::default_rules(),
@@ -313,7 +313,7 @@ pub fn group(v: &Validated) -> Grouped<'_> {
 
 /// The parameters of every month the records name, resolved once; a month
 /// the rule set does not cover stops the run.
-pub fn resolve_params(v: &Validated, rules: &RuleSet) -> Result<HashMap<Month, MonthParams>> {
+pub(crate) fn resolve_params(v: &Validated, rules: &RuleSet) -> Result<HashMap<Month, MonthParams>> {
     let mut months: Vec<Month> = Vec::new();
     months.extend(v.declarations.iter().map(|d| d.month));
     months.extend(v.payments.iter().map(|p| p.month));
@@ -351,7 +351,7 @@ pub fn process_seeker(
 
 /// Rules.md §3–§5 for one seeker: every month's entitlement recomputed under
 /// the waterfall's inputs (F2 … F5) and its difference split into causes.
-pub fn recompute_seeker(
+pub(crate) fn recompute_seeker(
     recs: &SeekerRecords,
     held: &Held,
     ctx: &Context,
@@ -366,7 +366,7 @@ pub fn recompute_seeker(
 
 /// Rules.md §6 for one seeker's recomputed months: statuses, prescription,
 /// the notice, and the output rows.
-pub fn settle_seeker(
+pub(crate) fn settle_seeker(
     mut months: Vec<MonthOutcome>,
     recs: &SeekerRecords,
     ctx: &Context,
@@ -447,7 +447,7 @@ fn figure(seeker: &str, month: Month, name: &'static str, d: Decimal, places: u3
 
 /// A reconciled month's row of entitlements.csv; fails on a figure the
 /// outputs cannot hold (10^16 € or more).
-pub fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> Result<EntitlementRow> {
+pub(crate) fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> Result<EntitlementRow> {
     let fixed = |name: &'static str, d: Option<Decimal>, places: u32| -> Result<Fixed> {
         d.map_or(Ok(Fixed::EMPTY), |d| figure(seeker, m.month, name, d, places))
     };
@@ -622,7 +622,7 @@ pub fn prepare(
 }
 
 /// `--months` as a list of months.
-pub fn parse_months(months: Option<&str>) -> Result<Option<Vec<Month>>> {
+pub(crate) fn parse_months(months: Option<&str>) -> Result<Option<Vec<Month>>> {
     months
         .map(|s| {
             Month::parse_range(s)
@@ -647,7 +647,7 @@ pub struct Computed {
 }
 
 /// Ingest, validate, reconcile and settle: everything but writing.
-pub fn compute(opts: &RunOptions) -> Result<Computed> {
+pub(crate) fn compute(opts: &RunOptions) -> Result<Computed> {
     let mut timings = Timings::default();
     let progress = crate::progress::Progress::new(opts.progress);
     progress.stage("reading the inputs");
@@ -846,7 +846,7 @@ fn unmatched_decisions(p: &Prepared, findings: &Chunked<FindingRow>) -> u64 {
 
 /// Writes every output of a computed run into `dir` (which must exist) and
 /// returns the manifest.
-pub fn write_outputs(c: &Computed, opts: &RunOptions, dir: &Path) -> Result<Manifest> {
+pub(crate) fn write_outputs(c: &Computed, opts: &RunOptions, dir: &Path) -> Result<Manifest> {
     let rows = &c.rows;
     let tag = output::parquet::RuleSetTag { label: c.rules.label(), sha256: c.rules.sha256.clone() };
     // The files are independent: write them side by side (each is also parallel inside).

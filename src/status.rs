@@ -33,7 +33,7 @@ impl Channel {
     }
 
     /// The channel for a net (rules.md §6): a phone call from `sms_max` on.
-    pub fn for_net(net: Decimal, np: &NoticeParams) -> Channel {
+    pub(crate) fn for_net(net: Decimal, np: &NoticeParams) -> Channel {
         if net >= np.sms_max {
             Channel::Phone
         } else {
@@ -90,7 +90,7 @@ impl Action {
     }
 
     /// Whether the seeker gets a message tonight (and the agency counts it).
-    pub fn sends_message(self) -> bool {
+    pub(crate) fn sends_message(self) -> bool {
         match self {
             Action::First | Action::Withdrawn | Action::Resumed | Action::Increased | Action::Decreased => true,
             Action::Held | Action::Unchanged => false,
@@ -112,7 +112,7 @@ pub struct Notice {
 }
 
 /// `date` plus whole years; a 29 February falls on 28 February.
-pub fn add_years(date: NaiveDate, years: i64) -> NaiveDate {
+pub(crate) fn add_years(date: NaiveDate, years: i64) -> NaiveDate {
     let y = date.year() + years as i32;
     date.with_year(y).unwrap_or_else(|| NaiveDate::from_ymd_opt(y, 2, 28).expect("28 February exists"))
 }
@@ -185,7 +185,7 @@ pub fn reason(
 /// new evidence raised it since. `decisions` are the seeker's counting
 /// decisions (one per month and cause), sorted by (month, cause); every
 /// finding with one records it, whatever its status, for its evidence.
-pub fn apply_decisions(m: &mut MonthOutcome, decisions: &[Decision]) {
+pub(crate) fn apply_decisions(m: &mut MonthOutcome, decisions: &[Decision]) {
     if decisions.is_empty() {
         return;
     }

@@ -168,54 +168,54 @@ enum Sign {
 /// Column places by name, checked when the crate is built.
 mod at {
     use super::{col, InputKind::*};
-    pub const RIGHT_ID: usize = col(Rights, "right_id");
-    pub const RIGHT_SEEKER: usize = col(Rights, "seeker_id");
-    pub const AGENCY: usize = col(Rights, "agency_id");
-    pub const OPENED_ON: usize = col(Rights, "opened_on");
-    pub const PAYABLE_FROM: usize = col(Rights, "payable_from");
-    pub const CLOSED_ON: usize = col(Rights, "closed_on");
+    pub(crate) const RIGHT_ID: usize = col(Rights, "right_id");
+    pub(crate) const RIGHT_SEEKER: usize = col(Rights, "seeker_id");
+    pub(crate) const AGENCY: usize = col(Rights, "agency_id");
+    pub(crate) const OPENED_ON: usize = col(Rights, "opened_on");
+    pub(crate) const PAYABLE_FROM: usize = col(Rights, "payable_from");
+    pub(crate) const CLOSED_ON: usize = col(Rights, "closed_on");
     pub const SJR: usize = col(Rights, "sjr");
-    pub const ENTITLEMENT_DAYS: usize = col(Rights, "entitlement_days");
-    pub const DAYS_PAID_BEFORE: usize = col(Rights, "days_paid_before");
-    pub const AGE: usize = col(Rights, "age_at_contract_end");
-    pub const CONTRACT_ENDED_ON: usize = col(Rights, "contract_ended_on");
+    pub(crate) const ENTITLEMENT_DAYS: usize = col(Rights, "entitlement_days");
+    pub(crate) const DAYS_PAID_BEFORE: usize = col(Rights, "days_paid_before");
+    pub(crate) const AGE: usize = col(Rights, "age_at_contract_end");
+    pub(crate) const CONTRACT_ENDED_ON: usize = col(Rights, "contract_ended_on");
 
-    pub const DECLARATION_ID: usize = col(Declarations, "declaration_id");
-    pub const DECL_SEEKER: usize = col(Declarations, "seeker_id");
-    pub const DECL_MONTH: usize = col(Declarations, "month");
-    pub const DECLARED_ON: usize = col(Declarations, "declared_on");
-    pub const HOURS_WORKED: usize = col(Declarations, "hours_worked");
-    pub const GROSS_EARNINGS: usize = col(Declarations, "gross_earnings");
-    pub const SICK_DAYS: usize = col(Declarations, "sick_days");
-    pub const SEARCH_ENDED_ON: usize = col(Declarations, "search_ended_on");
+    pub(crate) const DECLARATION_ID: usize = col(Declarations, "declaration_id");
+    pub(crate) const DECL_SEEKER: usize = col(Declarations, "seeker_id");
+    pub(crate) const DECL_MONTH: usize = col(Declarations, "month");
+    pub(crate) const DECLARED_ON: usize = col(Declarations, "declared_on");
+    pub(crate) const HOURS_WORKED: usize = col(Declarations, "hours_worked");
+    pub(crate) const GROSS_EARNINGS: usize = col(Declarations, "gross_earnings");
+    pub(crate) const SICK_DAYS: usize = col(Declarations, "sick_days");
+    pub(crate) const SEARCH_ENDED_ON: usize = col(Declarations, "search_ended_on");
 
-    pub const ATTESTATION_ID: usize = col(Attestations, "attestation_id");
-    pub const ATT_SEEKER: usize = col(Attestations, "seeker_id");
-    pub const EMPLOYER: usize = col(Attestations, "employer_id");
-    pub const PERIOD_START: usize = col(Attestations, "period_start");
-    pub const PERIOD_END: usize = col(Attestations, "period_end");
-    pub const HOURS: usize = col(Attestations, "hours");
-    pub const GROSS_PAY: usize = col(Attestations, "gross_pay");
-    pub const RECEIVED_ON: usize = col(Attestations, "received_on");
-    pub const CONSERVED: usize = col(Attestations, "conserved");
+    pub(crate) const ATTESTATION_ID: usize = col(Attestations, "attestation_id");
+    pub(crate) const ATT_SEEKER: usize = col(Attestations, "seeker_id");
+    pub(crate) const EMPLOYER: usize = col(Attestations, "employer_id");
+    pub(crate) const PERIOD_START: usize = col(Attestations, "period_start");
+    pub(crate) const PERIOD_END: usize = col(Attestations, "period_end");
+    pub(crate) const HOURS: usize = col(Attestations, "hours");
+    pub(crate) const GROSS_PAY: usize = col(Attestations, "gross_pay");
+    pub(crate) const RECEIVED_ON: usize = col(Attestations, "received_on");
+    pub(crate) const CONSERVED: usize = col(Attestations, "conserved");
 
-    pub const PAYMENT_ID: usize = col(Ledger, "payment_id");
-    pub const PAY_SEEKER: usize = col(Ledger, "seeker_id");
-    pub const PAY_RIGHT: usize = col(Ledger, "right_id");
-    pub const PAY_MONTH: usize = col(Ledger, "month");
+    pub(crate) const PAYMENT_ID: usize = col(Ledger, "payment_id");
+    pub(crate) const PAY_SEEKER: usize = col(Ledger, "seeker_id");
+    pub(crate) const PAY_RIGHT: usize = col(Ledger, "right_id");
+    pub(crate) const PAY_MONTH: usize = col(Ledger, "month");
     pub const KIND: usize = col(Ledger, "kind");
-    pub const DAYS: usize = col(Ledger, "days");
-    pub const DAILY_RATE: usize = col(Ledger, "daily_rate");
-    pub const AMOUNT: usize = col(Ledger, "amount");
-    pub const PAID_ON: usize = col(Ledger, "paid_on");
+    pub(crate) const DAYS: usize = col(Ledger, "days");
+    pub(crate) const DAILY_RATE: usize = col(Ledger, "daily_rate");
+    pub(crate) const AMOUNT: usize = col(Ledger, "amount");
+    pub(crate) const PAID_ON: usize = col(Ledger, "paid_on");
 
-    pub const DECISION_ID: usize = col(Decisions, "decision_id");
-    pub const DEC_SEEKER: usize = col(Decisions, "seeker_id");
-    pub const DEC_MONTH: usize = col(Decisions, "month");
-    pub const CAUSE: usize = col(Decisions, "cause");
-    pub const DECISION: usize = col(Decisions, "decision");
-    pub const DEC_AMOUNT: usize = col(Decisions, "amount");
-    pub const DECIDED_ON: usize = col(Decisions, "decided_on");
+    pub(crate) const DECISION_ID: usize = col(Decisions, "decision_id");
+    pub(crate) const DEC_SEEKER: usize = col(Decisions, "seeker_id");
+    pub(crate) const DEC_MONTH: usize = col(Decisions, "month");
+    pub(crate) const CAUSE: usize = col(Decisions, "cause");
+    pub(crate) const DECISION: usize = col(Decisions, "decision");
+    pub(crate) const DEC_AMOUNT: usize = col(Decisions, "amount");
+    pub(crate) const DECIDED_ON: usize = col(Decisions, "decided_on");
 }
 
 /// Reads the cells of one row, remembering every problem.
@@ -339,7 +339,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }
 
-pub fn parse_integer(s: &str) -> Option<i64> {
+pub(crate) fn parse_integer(s: &str) -> Option<i64> {
     let digits = s.strip_prefix('-').unwrap_or(s);
     if digits.is_empty() || digits.len() > 15 || !digits.bytes().all(|c| c.is_ascii_digit()) {
         return None;
@@ -348,7 +348,7 @@ pub fn parse_integer(s: &str) -> Option<i64> {
 }
 
 /// A decimal with `mark` as its decimal separator; no exponent, no grouping.
-pub fn parse_decimal(s: &str, mark: u8) -> Option<Decimal> {
+pub(crate) fn parse_decimal(s: &str, mark: u8) -> Option<Decimal> {
     let (neg, body) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
@@ -375,7 +375,7 @@ pub fn parse_decimal(s: &str, mark: u8) -> Option<Decimal> {
     Some(d)
 }
 
-pub fn parse_bool(s: &str) -> Option<bool> {
+pub(crate) fn parse_bool(s: &str) -> Option<bool> {
     match s.to_ascii_lowercase().as_str() {
         "true" | "1" | "o" | "y" => Some(true),
         "false" | "0" | "n" => Some(false),

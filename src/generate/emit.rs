@@ -15,7 +15,7 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    pub fn separator(self) -> u8 {
+    pub(crate) fn separator(self) -> u8 {
         match self {
             Dialect::Intl => b',',
             Dialect::Fr => b';',
@@ -32,7 +32,7 @@ impl Dialect {
 
 /// The four input files, in the order data.md lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FileKind {
+pub(crate) enum FileKind {
     Rights,
     Declarations,
     Attestations,
@@ -41,7 +41,7 @@ pub enum FileKind {
 
 /// What a column holds (for Parquet types and for the corruptions).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ColType {
+pub(crate) enum ColType {
     Text,
     Date,
     Month,
@@ -54,7 +54,7 @@ pub enum ColType {
 impl FileKind {
     pub const ALL: [FileKind; 4] = [FileKind::Rights, FileKind::Declarations, FileKind::Attestations, FileKind::Ledger];
 
-    pub fn index(self) -> usize {
+    pub(crate) fn index(self) -> usize {
         self as usize
     }
 
@@ -122,7 +122,7 @@ impl FileKind {
     /// The reject classes a record of this file can be given, cycled in turn.
     /// Together the four lists hold every code of data.md but the two of
     /// spec v3 (`bad_record`, `out_of_range`).
-    pub fn reject_classes(self) -> &'static [RejectClass] {
+    pub(crate) fn reject_classes(self) -> &'static [RejectClass] {
         use RejectClass::*;
         match self {
             FileKind::Rights => {
@@ -151,11 +151,11 @@ impl FileKind {
 }
 
 /// The reject codes of data.md, as the engine names them.
-pub use crate::validate::Code as RejectClass;
+pub(crate) use crate::validate::Code as RejectClass;
 
 // ---------------------------------------------------------------- formatting
 
-pub fn put_u64(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn put_u64(out: &mut Vec<u8>, mut v: u64) {
     let mut tmp = [0u8; 20];
     let mut i = tmp.len();
     loop {
@@ -169,7 +169,7 @@ pub fn put_u64(out: &mut Vec<u8>, mut v: u64) {
     out.extend_from_slice(&tmp[i..]);
 }
 
-pub fn put_i64(out: &mut Vec<u8>, v: i64) {
+pub(crate) fn put_i64(out: &mut Vec<u8>, v: i64) {
     if v < 0 {
         out.push(b'-');
     }
@@ -177,7 +177,7 @@ pub fn put_i64(out: &mut Vec<u8>, v: i64) {
 }
 
 /// `v` zero-padded to `width` digits.
-pub fn put_padded(out: &mut Vec<u8>, v: u64, width: usize) {
+pub(crate) fn put_padded(out: &mut Vec<u8>, v: u64, width: usize) {
     let start = out.len();
     put_u64(out, v);
     let len = out.len() - start;
@@ -188,7 +188,7 @@ pub fn put_padded(out: &mut Vec<u8>, v: u64, width: usize) {
 }
 
 /// Money in cents, always two decimals: `1234.56`, `-0.40`, `0.00`.
-pub fn put_money(out: &mut Vec<u8>, cents: i64, decimal: u8) {
+pub(crate) fn put_money(out: &mut Vec<u8>, cents: i64, decimal: u8) {
     if cents < 0 {
         out.push(b'-');
     }
@@ -201,7 +201,7 @@ pub fn put_money(out: &mut Vec<u8>, cents: i64, decimal: u8) {
 }
 
 /// A decimal in hundredths, without trailing zeros: `70`, `46.9`, `151.67`.
-pub fn put_hundredths(out: &mut Vec<u8>, v: i64, decimal: u8) {
+pub(crate) fn put_hundredths(out: &mut Vec<u8>, v: i64, decimal: u8) {
     if v < 0 {
         out.push(b'-');
     }
@@ -222,7 +222,7 @@ fn put2(out: &mut Vec<u8>, v: u32) {
     out.push(b'0' + (v % 10) as u8);
 }
 
-pub fn put_date(out: &mut Vec<u8>, d: NaiveDate) {
+pub(crate) fn put_date(out: &mut Vec<u8>, d: NaiveDate) {
     put_padded(out, d.year() as u64, 4);
     out.push(b'-');
     put2(out, d.month());
@@ -230,14 +230,14 @@ pub fn put_date(out: &mut Vec<u8>, d: NaiveDate) {
     put2(out, d.day());
 }
 
-pub fn put_month(out: &mut Vec<u8>, m: Month) {
+pub(crate) fn put_month(out: &mut Vec<u8>, m: Month) {
     put_padded(out, m.year() as u64, 4);
     out.push(b'-');
     put2(out, m.month());
 }
 
 /// `YYYYMM`, for ids.
-pub fn put_month_compact(out: &mut Vec<u8>, m: Month) {
+pub(crate) fn put_month_compact(out: &mut Vec<u8>, m: Month) {
     put_padded(out, m.year() as u64, 4);
     put2(out, m.month());
 }
@@ -285,7 +285,7 @@ impl Row {
         self.end();
     }
 
-    pub fn opt_date(&mut self, d: Option<NaiveDate>) {
+    pub(crate) fn opt_date(&mut self, d: Option<NaiveDate>) {
         if let Some(d) = d {
             put_date(&mut self.buf, d);
         }
@@ -312,7 +312,7 @@ impl Row {
         self.end();
     }
 
-    pub fn boolean(&mut self, b: bool) {
+    pub(crate) fn boolean(&mut self, b: bool) {
         self.buf.extend_from_slice(if b { b"true" } else { b"false" });
         self.end();
     }
@@ -321,13 +321,13 @@ impl Row {
 /// The change that makes a record bad: fields replaced, or the whole record
 /// written twice (`duplicate_id`).
 #[derive(Clone, Debug, Default)]
-pub struct Corruption {
+pub(crate) struct Corruption {
     pub overrides: Vec<(usize, Vec<u8>)>,
     pub duplicate: bool,
 }
 
 /// Where the rows of one file go: CSV bytes, or text columns for Parquet.
-pub enum Sink {
+pub(crate) enum Sink {
     Csv { out: Vec<u8>, sep: u8 },
     Columns(Vec<TextColumn>),
 }
@@ -353,7 +353,7 @@ impl TextColumn {
         self.ends.is_empty()
     }
 
-    pub fn append(&mut self, other: TextColumn) {
+    pub(crate) fn append(&mut self, other: TextColumn) {
         let base = self.data.len();
         self.data.extend_from_slice(&other.data);
         self.ends.extend(other.ends.into_iter().map(|e| e + base));
@@ -370,7 +370,7 @@ impl Sink {
     }
 
     /// Writes a record; returns the number of rows written (2 for a duplicate id).
-    pub fn emit(&mut self, row: &Row, corruption: Option<&Corruption>) -> u64 {
+    pub(crate) fn emit(&mut self, row: &Row, corruption: Option<&Corruption>) -> u64 {
         let copies = if corruption.is_some_and(|c| c.duplicate) { 2 } else { 1 };
         for _ in 0..copies {
             for i in 0..row.len() {
@@ -502,7 +502,7 @@ fn negative_text(original: &[u8], money: bool, dialect: Dialect) -> Vec<u8> {
 /// Builds the change that gives a record of `file` the reject `class`.
 /// Never touches `seeker_id` (column 1), so the engine can still hold the
 /// seeker's months, and never yields a readable date after `as_of`.
-pub fn corrupt(file: FileKind, class: RejectClass, row: &Row, rng: &mut Rng, dialect: Dialect) -> Corruption {
+pub(crate) fn corrupt(file: FileKind, class: RejectClass, row: &Row, rng: &mut Rng, dialect: Dialect) -> Corruption {
     use RejectClass::*;
     let one = |i: usize, v: Vec<u8>| Corruption { overrides: vec![(i, v)], duplicate: false };
     let pick = |rng: &mut Rng, cols: &[usize]| *rng.pick(cols);

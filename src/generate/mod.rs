@@ -158,7 +158,7 @@ impl Stats {
 
 /// The `as_of` a generated folder is meant to be run with: the 15th of the
 /// month after the last generated month.
-pub fn as_of_for(months: &[Month]) -> Option<NaiveDate> {
+pub(crate) fn as_of_for(months: &[Month]) -> Option<NaiveDate> {
     let last = months.iter().max()?;
     Some(last.next().first_day() + Duration::days(14))
 }

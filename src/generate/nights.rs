@@ -46,7 +46,7 @@ use crate::model::Month;
 /// The mutations' own random stream (the base month's draws are untouched).
 const STREAM_NIGHTS: u64 = 0x6e69_6768_7473; // "nights"
 /// The longest chain this module describes.
-pub const MAX_NIGHTS: u32 = 4;
+pub(crate) const MAX_NIGHTS: u32 = 4;
 /// Share of the eligible seekers given a mutation in night 2: about half, so
 /// that every kind occurs often while the withdrawals stay well under the
 /// engine's mass-withdrawal guard on a few thousand seekers.

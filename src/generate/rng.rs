@@ -5,7 +5,7 @@
 //! the same on every machine.
 
 /// The SplitMix64 finaliser: a bijective 64-bit mix.
-pub fn mix64(mut z: u64) -> u64 {
+pub(crate) fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -13,8 +13,8 @@ pub fn mix64(mut z: u64) -> u64 {
 
 /// Streams: one generator per (seed, purpose, seeker), so that a seeker's
 /// records do not depend on the chunking, the thread count or on `--bad-rate`.
-pub const STREAM_DATA: u64 = 0x6461_7461; // "data"
-pub const STREAM_BAD: u64 = 0x0062_6164; // "bad"
+pub(crate) const STREAM_DATA: u64 = 0x6461_7461; // "data"
+pub(crate) const STREAM_BAD: u64 = 0x0062_6164; // "bad"
 
 #[derive(Clone, Debug)]
 pub struct Rng(u64);
@@ -25,7 +25,7 @@ impl Rng {
         Rng(s)
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         mix64(self.0)
     }
@@ -45,7 +45,7 @@ impl Rng {
     }
 
     /// Uniform in `[0, 1)` with 53 bits.
-    pub fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
@@ -54,11 +54,11 @@ impl Rng {
     }
 
     /// Uniform in parts per million, `0..1_000_000`.
-    pub fn ppm(&mut self) -> i64 {
+    pub(crate) fn ppm(&mut self) -> i64 {
         self.below(1_000_000) as i64
     }
 
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
 }

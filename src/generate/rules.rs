@@ -14,7 +14,7 @@ use crate::model::Month;
 
 /// One dated set of the parameters of rules.md §2 (the table "in force from").
 #[derive(Clone, Copy, Debug)]
-pub struct ParamSet {
+pub(crate) struct ParamSet {
     pub from: (i32, u32, u32),
     /// Fixed part, €/day, in cents.
     pub fixed: i64,
@@ -25,7 +25,7 @@ pub struct ParamSet {
 }
 
 /// rules.md §2, the table of fixed part, minimum and degressivity floor.
-pub const PARAMS: [ParamSet; 8] = [
+pub(crate) const PARAMS: [ParamSet; 8] = [
     ParamSet { from: (2019, 7, 1), fixed: 1200, minimum: 2926, floor: 8433 },
     ParamSet { from: (2020, 7, 1), fixed: 1205, minimum: 2938, floor: 8467 },
     ParamSet { from: (2021, 7, 1), fixed: 1212, minimum: 2956, floor: 8518 },
@@ -51,19 +51,19 @@ fn ymd(y: i32, m: u32, d: u32) -> NaiveDate {
 }
 
 /// The first date the parameter table covers.
-pub fn first_covered_day() -> NaiveDate {
+pub(crate) fn first_covered_day() -> NaiveDate {
     let (y, m, d) = PARAMS[0].from;
     ymd(y, m, d)
 }
 
 /// Index in `PARAMS` of the set in force on `day`.
-pub fn params_index(day: NaiveDate) -> Option<usize> {
+pub(crate) fn params_index(day: NaiveDate) -> Option<usize> {
     PARAMS.iter().rposition(|p| ymd(p.from.0, p.from.1, p.from.2) <= day)
 }
 
 /// `degressivity_from_day` in force on `day` (rules.md §2), `None` when
 /// degressivity is not in force.
-pub fn degressivity_from_day(day: NaiveDate) -> Option<i64> {
+pub(crate) fn degressivity_from_day(day: NaiveDate) -> Option<i64> {
     if day < ymd(2019, 11, 1) {
         None
     } else if day < ymd(2020, 3, 1) {
@@ -79,7 +79,7 @@ pub fn degressivity_from_day(day: NaiveDate) -> Option<i64> {
 
 /// `degressivity_max_age`, looked up at the contract's end date; none for a
 /// contract that ended before 2019-11-01, never degressive (spec v3).
-pub fn degressivity_max_age(contract_ended_on: NaiveDate) -> Option<i64> {
+pub(crate) fn degressivity_max_age(contract_ended_on: NaiveDate) -> Option<i64> {
     if contract_ended_on < ymd(2019, 11, 1) {
         None
     } else if contract_ended_on >= ymd(2025, 4, 1) {
@@ -90,7 +90,7 @@ pub fn degressivity_max_age(contract_ended_on: NaiveDate) -> Option<i64> {
 }
 
 /// rules.md §2: AJ in cents for an SJR in cents with a parameter set.
-pub fn aj_with(sjr: i64, p: &ParamSet) -> i64 {
+pub(crate) fn aj_with(sjr: i64, p: &ParamSet) -> i64 {
     // Work in thousandths of a cent: exact for every term.
     let with_fixed = RATE_WITH_FIXED * sjr + p.fixed * 1000;
     let alone = RATE_ALONE * sjr;
@@ -115,7 +115,7 @@ pub struct Rates {
     pub degressive: Option<(i64, i64)>,
 }
 
-pub fn rates(sjr: i64, month: Month, age_at_contract_end: i64, contract_ended_on: NaiveDate) -> Option<Rates> {
+pub(crate) fn rates(sjr: i64, month: Month, age_at_contract_end: i64, contract_ended_on: NaiveDate) -> Option<Rates> {
     let first = month.first_day();
     let p = &PARAMS[params_index(first)?];
     let aj = aj_with(sjr, p);

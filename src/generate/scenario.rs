@@ -20,7 +20,7 @@ pub struct Plan {
     pub as_of: NaiveDate,
 }
 
-pub const AGENCIES: [&str; 36] = [
+pub(crate) const AGENCIES: [&str; 36] = [
     "ARA-069-LYON3",
     "ARA-069-VILLEURBANNE",
     "ARA-038-GRENOBLE",

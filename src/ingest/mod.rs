@@ -75,7 +75,7 @@ impl InputKind {
 
     /// The column naming the month a record is for (a payslip's is its
     /// `period_end`); a right has none.
-    pub fn month_column(self) -> &'static str {
+    pub(crate) fn month_column(self) -> &'static str {
         match self {
             InputKind::Rights => "",
             InputKind::Declarations | InputKind::Ledger | InputKind::Decisions => "month",
@@ -171,7 +171,7 @@ impl TextColumn {
 
 /// Where a row stands when every column of a table has the same chunks.
 #[derive(Clone, Copy, Debug)]
-pub struct RowAt {
+pub(crate) struct RowAt {
     row: usize,
     chunk: Option<(usize, usize)>,
 }
@@ -185,12 +185,12 @@ impl RawTable {
 
     /// Whether a row holds no value at all (a blank line: polars reads it as
     /// a row of empty cells).
-    pub fn is_empty_row(&self, row: usize) -> bool {
+    pub(crate) fn is_empty_row(&self, row: usize) -> bool {
         self.cell(0, row).is_none() && (1..self.columns.len()).all(|c| self.cell(c, row).is_none())
     }
 
     /// Finds a row's chunk once, for reading several of its cells.
-    pub fn row_at(&self, row: usize) -> RowAt {
+    pub(crate) fn row_at(&self, row: usize) -> RowAt {
         let chunk = self.uniform_starts.as_ref().and_then(|starts| {
             let c = starts.partition_point(|&s| s <= row).checked_sub(1)?;
             Some((c, row - starts[c]))
@@ -199,7 +199,7 @@ impl RawTable {
     }
 
     /// [`RawTable::cell`] for a row already located.
-    pub fn cell_at(&self, column: usize, at: RowAt) -> Option<&str> {
+    pub(crate) fn cell_at(&self, column: usize, at: RowAt) -> Option<&str> {
         let col = self.columns[column].as_ref()?;
         let s = match at.chunk {
             Some((c, off)) => col.get_in(c, off)?,
@@ -225,7 +225,7 @@ impl RawTable {
 
 /// Where an optional input is: given, or `DIR/NAME.csv` or `DIR/NAME.parquet`
 /// when there is one; `None` when absent.
-pub fn locate_optional(
+pub(crate) fn locate_optional(
     input_dir: Option<&Path>,
     kind: InputKind,
     explicit: Option<&Path>,
@@ -272,7 +272,7 @@ pub fn locate(input_dir: Option<&Path>, kind: InputKind, explicit: Option<&Path>
 }
 
 /// Detects the dialect from the header line: French when it holds a `;`.
-pub fn detect_dialect(header: &str) -> Dialect {
+pub(crate) fn detect_dialect(header: &str) -> Dialect {
     if header.contains(';') {
         Dialect::Fr
     } else {

@@ -108,7 +108,7 @@ const DECISIONS: &[Column] = &[
 ];
 
 /// The columns of an input, in data.md's order.
-pub const fn schema(kind: InputKind) -> &'static [Column] {
+pub(crate) const fn schema(kind: InputKind) -> &'static [Column] {
     match kind {
         InputKind::Rights => RIGHTS,
         InputKind::Declarations => DECLARATIONS,

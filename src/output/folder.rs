@@ -36,7 +36,7 @@ use crate::error::Error;
 
 /// What an output folder holds: a run's outputs or a report's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FolderKind {
+pub(crate) enum FolderKind {
     Run,
     Report,
 }
@@ -53,7 +53,7 @@ impl FolderKind {
 /// A staging folder beside the destination, swapped into place by
 /// [`Staging::commit`] and removed if dropped before (a failed run leaves no
 /// partial output); the destination's lock is held until then.
-pub struct Staging {
+pub(crate) struct Staging {
     pub dir: PathBuf,
     dest: PathBuf,
     committed: bool,
@@ -92,7 +92,7 @@ impl Staging {
     }
 
     /// Replaces the destination with the staged folder.
-    pub fn commit(mut self) -> Result<(), Error> {
+    pub(crate) fn commit(mut self) -> Result<(), Error> {
         let dest = self.dest.clone();
         let parent = parent_of(&dest);
         sync_dir(&self.dir).map_err(|e| Error::output(&self.dir, e))?;

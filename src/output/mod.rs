@@ -7,7 +7,7 @@ pub mod folder;
 pub mod manifest;
 pub mod parquet;
 
-pub use folder::{FolderKind, Staging};
+pub(crate) use folder::{FolderKind, Staging};
 
 use std::fmt::{self, Write as _};
 use std::fs;
@@ -33,11 +33,11 @@ pub fn money(d: Decimal) -> String {
     s
 }
 
-pub fn opt_money(d: Option<Decimal>) -> String {
+pub(crate) fn opt_money(d: Option<Decimal>) -> String {
     d.map(money).unwrap_or_default()
 }
 
-pub fn opt_date(d: Option<NaiveDate>) -> String {
+pub(crate) fn opt_date(d: Option<NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_default()
 }
 
@@ -58,7 +58,7 @@ pub struct FindingRow {
     pub rule_set: String,
 }
 
-pub const FINDINGS_HEADER: &[&str] = &[
+pub(crate) const FINDINGS_HEADER: &[&str] = &[
     "finding_id",
     "seeker_id",
     "agency_id",
@@ -111,7 +111,7 @@ pub struct EntitlementRow {
 pub struct Fixed(i64);
 
 impl Fixed {
-    pub const EMPTY: Fixed = Fixed(i64::MIN);
+    pub(crate) const EMPTY: Fixed = Fixed(i64::MIN);
 
     /// `d` in units of 10^-places, or `None` beyond 18 digits (no output
     /// could hold it).
@@ -126,7 +126,7 @@ impl Fixed {
     }
 }
 
-pub const ENTITLEMENTS_HEADER: &[&str] = &[
+pub(crate) const ENTITLEMENTS_HEADER: &[&str] = &[
     "seeker_id",
     "agency_id",
     "right_id",
@@ -173,7 +173,7 @@ pub struct NoticeRow {
     pub previous_formal_notice_on: Option<NaiveDate>,
 }
 
-pub const NOTICES_HEADER: &[&str] = &[
+pub(crate) const NOTICES_HEADER: &[&str] = &[
     "seeker_id",
     "agency_id",
     "net",
@@ -206,7 +206,7 @@ pub struct AgencyRow {
 }
 
 /// The order of the action counts at the end of agencies.csv (nights.md §8.4).
-pub const AGENCY_ACTIONS: [Action; 7] = [
+pub(crate) const AGENCY_ACTIONS: [Action; 7] = [
     Action::First,
     Action::Increased,
     Action::Decreased,
@@ -231,7 +231,7 @@ impl AgencyRow {
     }
 
     /// Adds a finding's amount to the sum of its status.
-    pub fn add_finding(&mut self, status: Status, amount: Decimal) {
+    pub(crate) fn add_finding(&mut self, status: Status, amount: Decimal) {
         let sum = match status {
             Status::Claim => &mut self.claimed,
             Status::Owed => &mut self.owed,
@@ -245,7 +245,7 @@ impl AgencyRow {
     }
 
     /// Counts a notice by action, and by channel when it sends a message tonight.
-    pub fn add_notice(&mut self, action: Action, channel: Channel) {
+    pub(crate) fn add_notice(&mut self, action: Action, channel: Channel) {
         let i = AGENCY_ACTIONS.iter().position(|&a| a == action).expect("every action has a column");
         self.actions[i] += 1;
         if action.sends_message() {
@@ -297,7 +297,7 @@ impl Change {
     }
 }
 
-pub const CHANGES_HEADER: &[&str] = &[
+pub(crate) const CHANGES_HEADER: &[&str] = &[
     "seeker_id",
     "month",
     "cause",
@@ -310,7 +310,7 @@ pub const CHANGES_HEADER: &[&str] = &[
     "evidence_removed",
 ];
 
-pub const AGENCIES_HEADER: &[&str] = &[
+pub(crate) const AGENCIES_HEADER: &[&str] = &[
     "agency_id",
     "seekers_notified",
     "sms",
@@ -332,12 +332,12 @@ pub const AGENCIES_HEADER: &[&str] = &[
     "resumed",
 ];
 
-pub const REJECTS_HEADER: &[&str] = &["file", "line", "record_id", "column", "code", "message"];
+pub(crate) const REJECTS_HEADER: &[&str] = &["file", "line", "record_id", "column", "code", "message"];
 
 /// Appends one CSV record to a line, field by field: the international
 /// dialect of data.md, written by hand because a million-row output spends
 /// most of its time formatting numbers.
-pub struct CsvLine<'a> {
+pub(crate) struct CsvLine<'a> {
     out: &'a mut String,
     first: bool,
 }
@@ -380,7 +380,7 @@ impl<'a> CsvLine<'a> {
         self
     }
 
-    pub fn opt_money(&mut self, d: Option<Decimal>) -> &mut Self {
+    pub(crate) fn opt_money(&mut self, d: Option<Decimal>) -> &mut Self {
         match d {
             Some(d) => self.money(d),
             None => self.text(""),
@@ -396,18 +396,18 @@ impl<'a> CsvLine<'a> {
         self
     }
 
-    pub fn opt_int(&mut self, v: Option<i64>) -> &mut Self {
+    pub(crate) fn opt_int(&mut self, v: Option<i64>) -> &mut Self {
         match v {
             Some(v) => self.int(v),
             None => self.text(""),
         }
     }
 
-    pub fn boolean(&mut self, v: bool) -> &mut Self {
+    pub(crate) fn boolean(&mut self, v: bool) -> &mut Self {
         self.text(if v { "true" } else { "false" })
     }
 
-    pub fn opt_boolean(&mut self, v: Option<bool>) -> &mut Self {
+    pub(crate) fn opt_boolean(&mut self, v: Option<bool>) -> &mut Self {
         match v {
             Some(v) => self.boolean(v),
             None => self.text(""),
@@ -435,7 +435,7 @@ impl<'a> CsvLine<'a> {
         }
     }
 
-    pub fn opt_display(&mut self, v: Option<impl fmt::Display>) -> &mut Self {
+    pub(crate) fn opt_display(&mut self, v: Option<impl fmt::Display>) -> &mut Self {
         match v {
             Some(v) => self.display(v),
             None => self.text(""),
@@ -444,12 +444,12 @@ impl<'a> CsvLine<'a> {
 }
 
 /// Appends money with exactly two decimals.
-pub fn push_money(out: &mut String, d: Decimal) {
+pub(crate) fn push_money(out: &mut String, d: Decimal) {
     push_fixed(out, d, 2)
 }
 
 /// `d` as a whole number of 10^-places, rounded half away from zero.
-pub fn fixed_units(d: Decimal, places: u32) -> i128 {
+pub(crate) fn fixed_units(d: Decimal, places: u32) -> i128 {
     let d = if d.scale() > places {
         d.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
     } else {
@@ -504,7 +504,7 @@ fn push_u64(out: &mut String, v: u64) {
 }
 
 /// A row of an output CSV file.
-pub trait CsvRow {
+pub(crate) trait CsvRow {
     fn write(&self, line: &mut CsvLine);
 
     /// The row's fields as the file has them (what `explain` shows).
@@ -642,7 +642,7 @@ impl<T> Chunked<T> {
     }
 
     /// The chunks as slices, for [`write_csv`].
-    pub fn parts(&self) -> Vec<&[T]> {
+    pub(crate) fn parts(&self) -> Vec<&[T]> {
         self.0.iter().map(Vec::as_slice).collect()
     }
 }
@@ -663,7 +663,12 @@ pub struct Written {
 
 /// Writes a CSV file (international dialect, `\n` line ends) and hashes it.
 /// Rows are formatted in parallel chunks and joined in order.
-pub fn write_csv<R: CsvRow + Sync>(dir: &Path, file: &str, header: &[&str], parts: &[&[R]]) -> Result<Written, Error> {
+pub(crate) fn write_csv<R: CsvRow + Sync>(
+    dir: &Path,
+    file: &str,
+    header: &[&str],
+    parts: &[&[R]],
+) -> Result<Written, Error> {
     write_csv_in_windows(dir, file, header, parts, 16_384, 16)
 }
 
@@ -720,7 +725,7 @@ fn write_csv_in_windows<R: CsvRow + Sync>(
     Ok(Written { file: file.to_string(), sha256: hex(&hasher.finalize()), rows: rows as u64 })
 }
 
-pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let mut f = fs::File::create(path).map_err(|e| Error::output(path, e))?;
     f.write_all(bytes).map_err(|e| Error::output(path, e))?;
     f.sync_all().map_err(|e| Error::output(path, e))

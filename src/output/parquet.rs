@@ -59,7 +59,7 @@ fn month_col(months: impl Iterator<Item = Month>) -> Column {
 
 /// The rule set a Parquet output was computed with, as key-value metadata
 /// (the CSV twins name it in `rule_set` and in manifest.json).
-pub struct RuleSetTag {
+pub(crate) struct RuleSetTag {
     pub label: String,
     pub sha256: String,
 }
@@ -91,7 +91,7 @@ fn write(dir: &Path, file: &str, mut df: DataFrame, tag: &RuleSetTag) -> Result<
     Ok(Written { file: file.to_string(), sha256: hex(&Sha256::digest(&bytes)), rows })
 }
 
-pub fn write_findings(dir: &Path, rows: &Chunked<FindingRow>, tag: &RuleSetTag) -> Result<Written, Error> {
+pub(crate) fn write_findings(dir: &Path, rows: &Chunked<FindingRow>, tag: &RuleSetTag) -> Result<Written, Error> {
     let path = dir.join("findings.parquet");
     let build = || -> PolarsResult<DataFrame> {
         DataFrame::new_infer_height(vec![
@@ -114,7 +114,7 @@ pub fn write_findings(dir: &Path, rows: &Chunked<FindingRow>, tag: &RuleSetTag) 
 
 /// changes.parquet: the twin of changes.csv (nights.md §8.3), empty
 /// previous or current sides as nulls.
-pub fn write_changes(dir: &Path, rows: &[ChangeRow], tag: &RuleSetTag) -> Result<Written, Error> {
+pub(crate) fn write_changes(dir: &Path, rows: &[ChangeRow], tag: &RuleSetTag) -> Result<Written, Error> {
     let path = dir.join("changes.parquet");
     let opt_str = |name: &str, values: Vec<Option<&str>>| Column::new(name.into(), values);
     let build = || -> PolarsResult<DataFrame> {
@@ -139,7 +139,11 @@ pub fn write_changes(dir: &Path, rows: &[ChangeRow], tag: &RuleSetTag) -> Result
 /// whatever the thread count.
 const ENTITLEMENTS_ROW_GROUP: usize = 131_072;
 
-pub fn write_entitlements(dir: &Path, rows: &Chunked<EntitlementRow>, tag: &RuleSetTag) -> Result<Written, Error> {
+pub(crate) fn write_entitlements(
+    dir: &Path,
+    rows: &Chunked<EntitlementRow>,
+    tag: &RuleSetTag,
+) -> Result<Written, Error> {
     write_entitlements_in_groups(dir, rows, tag, ENTITLEMENTS_ROW_GROUP)
 }
 

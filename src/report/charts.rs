@@ -40,7 +40,7 @@ const GRID: RGBColor = RGBColor(225, 228, 232);
 const FONT: &str = "sans-serif";
 
 /// Axis ticks: `0`, `500 €`, `12 k€`, `1.5 M€`; counts as integers.
-pub fn tick(x: f64, unit: Unit) -> String {
+pub(crate) fn tick(x: f64, unit: Unit) -> String {
     let suffix = if unit == Unit::Euros { " €" } else { "" };
     let a = x.abs();
     if a >= 1e6 {
@@ -98,7 +98,7 @@ fn segments(n: usize) -> std::ops::Range<i32> {
 type DrawResult = Result<(), Box<dyn std::error::Error>>;
 
 /// Horizontal bars, first category on top; the height follows the number of categories.
-pub fn horizontal(b: &Bars, width: u32) -> String {
+pub(crate) fn horizontal(b: &Bars, width: u32) -> String {
     let n = b.categories.len();
     let row_px = if n > 12 { 22 } else { 30 };
     let height = row_px * (segments(n).len() as u32 + 1) + 60;
@@ -165,7 +165,7 @@ pub fn horizontal(b: &Bars, width: u32) -> String {
 }
 
 /// Vertical bars, categories left to right; with many categories only some are labelled.
-pub fn vertical(b: &Bars, size: (u32, u32)) -> String {
+pub(crate) fn vertical(b: &Bars, size: (u32, u32)) -> String {
     let n = b.categories.len();
     if n == 0 {
         return empty(&b.title, size);

@@ -32,7 +32,7 @@ pub fn euros(d: Decimal) -> String {
 }
 
 /// Whole euros for chart labels: `12,346 €`.
-pub fn whole_euros(d: Decimal) -> String {
+pub(crate) fn whole_euros(d: Decimal) -> String {
     let r = d.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     let s = r.abs().trunc().to_string();
     format!("{}{} €", if r.is_sign_negative() && !r.is_zero() { "-" } else { "" }, group(&s))
@@ -118,7 +118,7 @@ fn band_name(label: &str) -> String {
     }
 }
 
-pub fn by_band(t: &Tables) -> Bars {
+pub(crate) fn by_band(t: &Tables) -> Bars {
     let rows: Vec<(String, Measures)> = AMOUNT_BANDS
         .iter()
         .map(|b| {
@@ -155,7 +155,7 @@ pub fn by_region(t: &Tables) -> Bars {
 }
 
 /// The agencies shown in the calls chart; the others are counted in a note.
-pub const TOP_AGENCIES: usize = 25;
+pub(crate) const TOP_AGENCIES: usize = 25;
 
 pub fn calls(t: &Tables) -> Bars {
     let mut rows: Vec<_> = t.notices_by_agency.iter().collect();
@@ -182,7 +182,7 @@ pub fn calls(t: &Tables) -> Bars {
     }
 }
 
-pub fn time_bar(t: &Tables) -> Bars {
+pub(crate) fn time_bar(t: &Tables) -> Bars {
     let name = |h: &super::tables::Horizon| {
         if h.months == 0 {
             "already past".to_string()

@@ -305,7 +305,7 @@ fn contested_months(runs: &[RunInfo]) -> Option<BTreeSet<String>> {
 }
 
 /// The findings and notices the report counts (data.md, Reports).
-pub struct Kept {
+pub(crate) struct Kept {
     /// FINDING_COLUMNS plus `run` (the run's precedence).
     pub findings: DataFrame,
     /// seeker_id, agency_id, net, channel, run.

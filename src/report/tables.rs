@@ -64,7 +64,7 @@ use super::Report;
 
 /// The statuses of rules.md §6 and nights.md §8.2, in their order: the
 /// engine's own list, so that a new status gets its column everywhere.
-pub const STATUSES: [&str; Status::ALL.len()] = {
+pub(crate) const STATUSES: [&str; Status::ALL.len()] = {
     let mut names = [""; Status::ALL.len()];
     let mut i = 0;
     while i < names.len() {
@@ -75,7 +75,7 @@ pub const STATUSES: [&str; Status::ALL.len()] = {
 };
 
 /// How many statuses there are.
-pub const N_STATUSES: usize = STATUSES.len();
+pub(crate) const N_STATUSES: usize = STATUSES.len();
 
 /// Count and exact sum of a group of findings (or notices).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -109,7 +109,7 @@ impl Measures {
 
     /// The overpaid amount split by status: claim, review (its positive part),
     /// offset, time_barred, written_off, contested.
-    pub fn overpaid_by_status(&self) -> [Decimal; 6] {
+    pub(crate) fn overpaid_by_status(&self) -> [Decimal; 6] {
         let [claim, _, _, offset, barred, written_off, contested] = self.by_status;
         [
             claim,
@@ -142,7 +142,7 @@ pub struct Band {
     pub upper: Option<i64>,
 }
 
-pub const AMOUNT_BANDS: [Band; 5] = [
+pub(crate) const AMOUNT_BANDS: [Band; 5] = [
     Band { label: "0-100", lower: 0, upper: Some(100) },
     Band { label: "100-500", lower: 100, upper: Some(500) },
     Band { label: "500-1000", lower: 500, upper: Some(1000) },
@@ -151,7 +151,7 @@ pub const AMOUNT_BANDS: [Band; 5] = [
 ];
 
 /// Age bands of the review backlog, in whole months, [lower, upper).
-pub const AGE_BANDS: [Band; 5] = [
+pub(crate) const AGE_BANDS: [Band; 5] = [
     Band { label: "0-1", lower: 0, upper: Some(1) },
     Band { label: "1-3", lower: 1, upper: Some(3) },
     Band { label: "3-6", lower: 3, upper: Some(6) },
@@ -160,7 +160,7 @@ pub const AGE_BANDS: [Band; 5] = [
 ];
 
 /// The horizons of the time-bar table, in months after `as_of`.
-pub const HORIZONS: [u32; 3] = [3, 6, 12];
+pub(crate) const HORIZONS: [u32; 3] = [3, 6, 12];
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Keyed {
@@ -357,12 +357,12 @@ fn days(d: NaiveDate) -> i32 {
     (d - NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid")).num_days() as i32
 }
 
-pub fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
+pub(crate) fn add_months(d: NaiveDate, n: u32) -> NaiveDate {
     d.checked_add_months(Months::new(n)).expect("a date within chrono's range")
 }
 
 /// Whole months from the first day of `month` (YYYY-MM) to `as_of`; 0 for a later month.
-pub fn age_in_months(month: &str, as_of: NaiveDate) -> Option<u32> {
+pub(crate) fn age_in_months(month: &str, as_of: NaiveDate) -> Option<u32> {
     let m = crate::model::Month::parse(month)?;
     let index = |y: i32, m0: u32| y as i64 * 12 + m0 as i64;
     Some((index(as_of.year(), as_of.month0()) - index(m.year(), m.month() - 1)).max(0) as u32)
@@ -520,7 +520,7 @@ fn review_backlog(findings: &DataFrame, as_of: NaiveDate) -> PolarsResult<Vec<Ag
 }
 
 /// The rows whose action sends a message tonight (nights.md §8.4).
-pub fn sends_message() -> Expr {
+pub(crate) fn sends_message() -> Expr {
     Action::ALL
         .iter()
         .filter(|a| a.sends_message())
@@ -916,7 +916,7 @@ fn to_frame(t: &Table) -> PolarsResult<DataFrame> {
 
 /// Writes a CSV file as data.md's outputs are (`,`, `\n` line ends, quoted
 /// only when needed) and hashes it.
-pub fn write_csv<I, R>(dir: &Path, file: &str, header: &[&str], rows: I) -> Result<Written, Error>
+pub(crate) fn write_csv<I, R>(dir: &Path, file: &str, header: &[&str], rows: I) -> Result<Written, Error>
 where
     I: IntoIterator<Item = R>,
     R: IntoIterator,
@@ -936,7 +936,7 @@ where
 }
 
 /// Writes `NAME.csv` and `NAME.parquet`.
-pub fn write_table(dir: &Path, t: &Table) -> Result<[Written; 2], Error> {
+pub(crate) fn write_table(dir: &Path, t: &Table) -> Result<[Written; 2], Error> {
     let header: Vec<&str> = t.columns.iter().map(|(c, _)| *c).collect();
     let csv = write_csv(dir, &format!("{}.csv", t.name), &header, t.rows.iter().map(|r| r.iter().map(Cell::csv)))?;
     let file = format!("{}.parquet", t.name);
@@ -951,7 +951,7 @@ pub fn write_table(dir: &Path, t: &Table) -> Result<[Written; 2], Error> {
 }
 
 /// Writes every table; returns the files written.
-pub fn write_all(dir: &Path, report: &Report) -> Result<Vec<Written>, Error> {
+pub(crate) fn write_all(dir: &Path, report: &Report) -> Result<Vec<Written>, Error> {
     let mut out = Vec::new();
     for t in all(&report.tables) {
         out.extend(write_table(dir, &t)?);

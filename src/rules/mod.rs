@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::model::Month;
 
 /// The default rule set's text, as shipped.
-pub const DEFAULT_RULES: &str = include_str!("fr-are.toml");
+pub(crate) const DEFAULT_RULES: &str = include_str!("fr-are.toml");
 
 #[derive(Debug, thiserror::Error)]
 #[error("rule set {source_name}: {message}")]
@@ -240,7 +240,7 @@ impl RuleSet {
         RuleSet::parse(DEFAULT_RULES, "embedded fr-are.toml").expect("the embedded rule set is valid")
     }
 
-    pub fn from_file(path: &Path) -> Result<RuleSet, RulesError> {
+    pub(crate) fn from_file(path: &Path) -> Result<RuleSet, RulesError> {
         let text = std::fs::read_to_string(path).map_err(|e| RulesError {
             source_name: path.display().to_string(),
             message: format!("cannot read it: {e}"),
@@ -372,7 +372,7 @@ impl RuleSet {
     /// (art. 17 bis: looked up at the contract's end, not at the month).
     /// `None` for a contract that ended before the timeline starts: such a
     /// right predates degressivity.
-    pub fn degressivity_max_age_at(&self, date: NaiveDate) -> Option<i64> {
+    pub(crate) fn degressivity_max_age_at(&self, date: NaiveDate) -> Option<i64> {
         self.degressivity_max_age.at(date).map(|(_, v)| *v)
     }
 
