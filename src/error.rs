@@ -67,6 +67,10 @@ pub enum Error {
     /// `replay`: an output differs from the manifest.
     #[error("{0}")]
     OutputDiffers(String),
+
+    /// `indus merge` was given folders that are not the N shards of one run.
+    #[error("{0}")]
+    Parts(String),
 }
 
 impl Error {

@@ -37,6 +37,8 @@ enum Command {
     Report(ReportArgs),
     /// Write a synthetic month (four inputs and truth.csv) for tests and benchmarks.
     Generate(GenerateArgs),
+    /// Join the part folders of a run split with `run --shard I/N` into the run's folder.
+    Merge(MergeArgs),
     /// Internal: read one Parquet input in a child process (see `probe_parquet_inputs`).
     #[command(name = "__probe-parquet", hide = true)]
     ProbeParquet { kind: String, path: PathBuf },
@@ -235,6 +237,31 @@ struct RunArgs {
     /// Print only warnings and errors (no summary, no progress): for cron, which mails any output.
     #[arg(long, short)]
     quiet: bool,
+    /// Reconcile only shard I of N (seekers by a stable hash of their id) into a part
+    /// folder; `indus merge` joins the N parts into the run's folder.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<indus::partition::Shard>,
+}
+
+#[derive(Args)]
+struct MergeArgs {
+    /// The part folders, one for each shard of the run (any order).
+    #[arg(required = true)]
+    parts: Vec<PathBuf>,
+    /// Output folder, replaced atomically when the merge succeeds.
+    #[arg(long)]
+    out: PathBuf,
+    /// Print only warnings and errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn merge(args: MergeArgs) -> Result<(), Error> {
+    let manifest = indus::merge::merge(&indus::merge::MergeOptions { parts: args.parts, out: args.out })?;
+    if !args.quiet {
+        print!("{}", indus::run::summary(&manifest));
+    }
+    Ok(())
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
@@ -400,6 +427,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         max_withdrawal_rate: args.max_withdrawal_rate,
         allow_empty: args.allow_empty,
         progress: !args.quiet,
+        shard: args.shard,
     };
     probe_parquet_inputs(&opts.inputs)?;
     let report = indus::run::run(&opts)?;
@@ -433,6 +461,7 @@ fn main() -> ExitCode {
         Command::Replay(a) => replay(a),
         Command::Report(a) => report(a),
         Command::Generate(a) => generate(a),
+        Command::Merge(a) => merge(a),
         Command::ProbeParquet { kind, path } => {
             // Only a crash matters to the parent; an error is reported by the run itself.
             if let Some(kind) = indus::ingest::InputKind::parse(&kind) {

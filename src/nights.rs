@@ -254,13 +254,17 @@ fn notice(
 
 /// Nights.md §8.4: more than 100 withdrawals that are more than `max_rate`
 /// of the previous notices look like a truncated export, not a good night.
-pub(crate) fn guard_withdrawals(notices: &[NoticeRow], previous: Option<&Previous>, max_rate: f64) -> Result<()> {
-    let Some(previous) = previous else { return Ok(()) };
-    let standing = previous.notices.iter().filter(|n| n.action != Action::Withdrawn).count();
-    let withdrawn = notices.iter().filter(|n| n.action == Action::Withdrawn).count();
+pub(crate) fn guard_withdrawals(notices: &[NoticeRow], standing: u64, max_rate: f64) -> Result<()> {
+    let withdrawn = notices.iter().filter(|n| n.action == Action::Withdrawn).count() as u64;
     let rate = if standing == 0 { 0.0 } else { withdrawn as f64 / standing as f64 };
     if withdrawn > 100 && rate > max_rate {
-        return Err(Error::MassWithdrawal { withdrawn: withdrawn as u64, previous: standing as u64, rate, max_rate });
+        return Err(Error::MassWithdrawal { withdrawn, previous: standing, rate, max_rate });
     }
     Ok(())
+}
+
+/// The previous night's notices still standing (not withdrawn): what the
+/// share of withdrawals is taken of.
+pub(crate) fn standing_notices(previous: &Previous) -> u64 {
+    previous.notices.iter().filter(|n| n.action != Action::Withdrawn).count() as u64
 }

@@ -60,6 +60,12 @@ pub struct Previous {
 }
 
 impl Previous {
+    /// Keeps the findings and notices of one shard's seekers (`--shard`).
+    pub(crate) fn keep_shard(&mut self, shard: crate::partition::Shard) {
+        self.findings.retain(|f| shard.holds(&f.seeker_id));
+        self.notices.retain(|n| shard.holds(&n.seeker_id));
+    }
+
     /// The same run reduced to one seeker's findings and notice (`explain`).
     pub fn only(&self, seeker: &str) -> Previous {
         Previous {

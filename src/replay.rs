@@ -148,6 +148,8 @@ pub fn replay(opts: &ReplayOptions) -> Result<String> {
         max_withdrawal_rate: m.max_withdrawal_rate,
         allow_empty: m.allow_empty,
         progress: false,
+        // A shard's part folder replays as that shard.
+        shard: m.shard.as_ref().map(|s| crate::partition::Shard { index: s.index, count: s.count }),
     };
     // A previous folder whose files no longer match its own manifest is a changed input.
     let computed = compute(&run_opts).map_err(|e| match e {

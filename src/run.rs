@@ -20,17 +20,18 @@ use crate::ingest::{self, DialectChoice, InputKind, RawTable};
 use crate::model::Decision;
 use crate::model::Month;
 use crate::nights;
-use crate::output::manifest::{InputRef, Manifest, OutputRef, PreviousRef, RuleSetRef, Total, Totals};
+use crate::output::manifest::{InputRef, Manifest, OutputRef, PreviousRef, RuleSetRef, ShardRef, Total, Totals};
 use crate::output::{
     self, money, AgencyRow, ChangeRow, Chunked, EntitlementRow, FindingRow, Fixed, NoticeRow, Staging, Written,
 };
+use crate::partition::Shard;
 use crate::previous;
 use crate::reconcile::{reconcile_seeker, Context, Entitlement, MonthOutcome, SeekerRecords, Status};
 use crate::rules::{MonthParams, RuleSet};
 use crate::status::{self, Action};
 use crate::util::hex;
 use crate::validate::Held;
-use crate::validate::{self, Validated};
+use crate::validate::{self, Reject, Validated};
 
 /// Where the inputs are and how to read them.
 #[derive(Clone, Debug, Default)]
@@ -90,6 +91,8 @@ pub struct RunOptions {
     pub allow_empty: bool,
     /// Show progress on stderr when it is a terminal.
     pub progress: bool,
+    /// `--shard I/N`: reconcile only the shard's seekers, into a part folder for `indus merge`.
+    pub shard: Option<Shard>,
 }
 
 /// The default share of the previous notices a night may withdraw (past 100).
@@ -643,6 +646,8 @@ pub struct Computed {
     pub previous: Option<PreviousRef>,
     /// Known decision records whose (seeker, month, cause) is no finding of this run.
     pub decisions_unmatched: u64,
+    /// The shard computed, with `--shard`.
+    pub shard: Option<ShardRef>,
     pub timings: Timings,
 }
 
@@ -680,6 +685,18 @@ pub(crate) fn compute(opts: &RunOptions) -> Result<Computed> {
     if !opts.allow_empty {
         check_not_empty(&p, selected.as_deref())?;
     }
+    // The months reconciled: those selected, or every month the records
+    // name (each is some seeker's), known before a shard keeps its seekers.
+    let months = selected.clone().unwrap_or_else(|| {
+        let mut m: Vec<Month> = p.params.keys().copied().collect();
+        m.sort_unstable();
+        m
+    });
+    let mut p = p;
+    if let Some(shard) = opts.shard {
+        keep_shard(&mut p, shard);
+    }
+    let p = p;
     let mut t = Instant::now();
     let grouped = group(&p.validated);
     let ctx = p.context();
@@ -732,14 +749,11 @@ pub(crate) fn compute(opts: &RunOptions) -> Result<Computed> {
         clocked[1] += d[1];
     }
     let seeker_months = rows.entitlements.len() as u64;
-    let mut months: Vec<Month> = rows.entitlements.iter().map(|e| e.month).collect();
-    months.sort_unstable();
-    months.dedup();
-    if let Some(sel) = selected {
-        months = sel;
-    }
     // Nights.md §8.1, §8.3, §8.4: compared with the previous night.
-    let previous = previous.map(previous::Checked::read).transpose()?;
+    let mut previous = previous.map(previous::Checked::read).transpose()?;
+    if let (Some(shard), Some(prev)) = (opts.shard, previous.as_mut()) {
+        prev.keep_shard(shard);
+    }
     if let Some(prev) = &previous {
         nights::check_window(prev, &months)?;
     }
@@ -752,7 +766,12 @@ pub(crate) fn compute(opts: &RunOptions) -> Result<Computed> {
         opts.as_of,
         &np,
     );
-    nights::guard_withdrawals(&night.notices, previous.as_ref(), opts.max_withdrawal_rate)?;
+    let standing = previous.as_ref().map_or(0, nights::standing_notices);
+    // A shard sees a part of the withdrawals: `indus merge` guards the whole.
+    let shard = opts.shard.map(|s| ShardRef { index: s.index, count: s.count, previous_notices_standing: standing });
+    if shard.is_none() {
+        nights::guard_withdrawals(&night.notices, standing, opts.max_withdrawal_rate)?;
+    }
     rows.notices = night.notices.into();
     rows.changes = night.changes;
     rows.agencies = agencies(rows.findings.iter(), rows.notices.iter())?.into();
@@ -763,7 +782,42 @@ pub(crate) fn compute(opts: &RunOptions) -> Result<Computed> {
     let Prepared { rules, tables, validated, .. } = p;
     let previous =
         previous.map(|p| PreviousRef { path: p.dir.display().to_string(), manifest_sha256: p.manifest_sha256 });
-    Ok(Computed { rules, tables, validated, rows, months, seeker_months, previous, decisions_unmatched, timings })
+    Ok(Computed {
+        rules,
+        tables,
+        validated,
+        rows,
+        months,
+        seeker_months,
+        previous,
+        decisions_unmatched,
+        shard,
+        timings,
+    })
+}
+
+/// Keeps the records, rejects, holds and decisions of one shard's seekers
+/// (a reject whose seeker cannot be read is shard 0's): validation saw every
+/// record, so duplicate ids and the reject threshold are the whole file's.
+fn keep_shard(p: &mut Prepared, shard: Shard) {
+    let v = &mut p.validated;
+    v.rights.retain(|r| shard.holds(&r.seeker_id));
+    v.declarations.retain(|r| shard.holds(&r.seeker_id));
+    v.payslips.retain(|r| shard.holds(&r.seeker_id));
+    v.payments.retain(|r| shard.holds(&r.seeker_id));
+    v.rejects.retain(|r| shard.holds(&r.seeker_id));
+    v.held.retain(|seeker, _| shard.holds(seeker));
+    let mut records = std::mem::take(&mut p.decision_records).into_iter();
+    let mut kept = Vec::new();
+    p.decisions.retain(|d| {
+        let n = records.next().expect("one count per decision");
+        let keep = shard.holds(&d.seeker_id);
+        if keep {
+            kept.push(n);
+        }
+        keep
+    });
+    p.decision_records = kept;
 }
 
 /// A night whose export lost a file (a header and nothing else), or whose
@@ -810,7 +864,7 @@ fn check_not_empty(p: &Prepared, selected: Option<&[Month]>) -> Result<()> {
 }
 
 /// The manifest's totals by cause and by status, and every notice's net, fit the outputs.
-fn check_totals(rows: &Rows) -> Result<()> {
+pub(crate) fn check_totals(rows: &Rows) -> Result<()> {
     let mut by_cause: BTreeMap<&str, Decimal> = BTreeMap::new();
     let mut by_status: BTreeMap<&str, Decimal> = BTreeMap::new();
     for f in rows.findings.iter() {
@@ -847,36 +901,51 @@ fn unmatched_decisions(p: &Prepared, findings: &Chunked<FindingRow>) -> u64 {
 /// Writes every output of a computed run into `dir` (which must exist) and
 /// returns the manifest.
 pub(crate) fn write_outputs(c: &Computed, opts: &RunOptions, dir: &Path) -> Result<Manifest> {
-    let rows = &c.rows;
     let tag = output::parquet::RuleSetTag { label: c.rules.label(), sha256: c.rules.sha256.clone() };
+    write_folder(dir, &c.rows, &c.validated.rejects, &tag, manifest_base(c, opts))
+}
+
+/// Writes a run folder's files from its rows, then its manifest (`base`
+/// with the outputs and totals filled in): the one writer of `run` and
+/// `merge`, so that a merged run is the run's folder byte for byte.
+pub(crate) fn write_folder(
+    dir: &Path,
+    rows: &Rows,
+    rejects: &[Reject],
+    tag: &output::parquet::RuleSetTag,
+    mut manifest: Manifest,
+) -> Result<Manifest> {
     // The files are independent: write them side by side (each is also parallel inside).
     type Job<'a> = Box<dyn Fn() -> Result<Written> + Sync + 'a>;
     let jobs: Vec<Job> = vec![
         Box::new(|| output::write_csv(dir, "findings.csv", output::FINDINGS_HEADER, &rows.findings.parts())),
-        Box::new(|| output::parquet::write_findings(dir, &rows.findings, &tag)),
+        Box::new(|| output::parquet::write_findings(dir, &rows.findings, tag)),
         Box::new(|| {
             output::write_csv(dir, "entitlements.csv", output::ENTITLEMENTS_HEADER, &rows.entitlements.parts())
         }),
-        Box::new(|| output::parquet::write_entitlements(dir, &rows.entitlements, &tag)),
+        Box::new(|| output::parquet::write_entitlements(dir, &rows.entitlements, tag)),
         Box::new(|| output::write_csv(dir, "notices.csv", output::NOTICES_HEADER, &rows.notices.parts())),
         Box::new(|| output::write_csv(dir, "changes.csv", output::CHANGES_HEADER, &[&rows.changes])),
-        Box::new(|| output::parquet::write_changes(dir, &rows.changes, &tag)),
+        Box::new(|| output::parquet::write_changes(dir, &rows.changes, tag)),
         Box::new(|| output::write_csv(dir, "agencies.csv", output::AGENCIES_HEADER, &rows.agencies.parts())),
-        Box::new(|| output::write_csv(dir, "rejects.csv", output::REJECTS_HEADER, &[&c.validated.rejects])),
+        Box::new(|| output::write_csv(dir, "rejects.csv", output::REJECTS_HEADER, &[rejects])),
     ];
     let written: Vec<Written> = jobs.par_iter().map(|job| job()).collect::<Result<_>>()?;
-    let manifest = manifest(c, opts, &written);
+    manifest.outputs =
+        written.iter().map(|w| OutputRef { file: w.file.clone(), sha256: w.sha256.clone(), rows: w.rows }).collect();
+    manifest.totals = totals(rows, rejects.len() as u64);
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| Error::output(dir.join("manifest.json"), e))? + "\n";
     output::write_file(&dir.join("manifest.json"), json.as_bytes())?;
     Ok(manifest)
 }
 
-fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
+/// The manifest's totals: counts, and sums by cause, status, channel and action.
+fn totals(rows: &Rows, rejects: u64) -> Totals {
     let mut totals = Totals {
-        seeker_months: c.seeker_months,
-        findings: c.rows.findings.len() as u64,
-        notices: c.rows.notices.len() as u64,
-        rejects: c.validated.rejects.len() as u64,
+        seeker_months: rows.entitlements.len() as u64,
+        findings: rows.findings.len() as u64,
+        notices: rows.notices.len() as u64,
+        rejects,
         ..Default::default()
     };
     let add = |map: &mut BTreeMap<String, (u64, Decimal)>, key: &str, amount: Decimal| {
@@ -886,11 +955,11 @@ fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
     };
     let (mut by_cause, mut by_status, mut by_channel, mut by_action) =
         (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-    for f in c.rows.findings.iter() {
+    for f in rows.findings.iter() {
         add(&mut by_cause, f.cause.as_str(), f.amount);
         add(&mut by_status, f.status.as_str(), f.amount);
     }
-    for n in c.rows.notices.iter() {
+    for n in rows.notices.iter() {
         add(&mut by_channel, n.channel.as_str(), n.net);
         add(&mut by_action, n.action.as_str(), n.net);
     }
@@ -901,6 +970,12 @@ fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
     totals.by_status = to_totals(by_status);
     totals.notices_by_channel = to_totals(by_channel);
     totals.notices_by_action = to_totals(by_action);
+    totals
+}
+
+/// What a run's manifest says of its inputs, rules and options; the
+/// outputs and totals are filled in by [`write_folder`].
+fn manifest_base(c: &Computed, opts: &RunOptions) -> Manifest {
     Manifest {
         engine: "indus".into(),
         engine_version: env!("CARGO_PKG_VERSION").into(),
@@ -924,6 +999,7 @@ fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
         allow_empty: opts.allow_empty,
         previous: c.previous.clone(),
         decisions_unmatched: c.decisions_unmatched,
+        shard: c.shard.clone(),
         inputs: c
             .tables
             .iter()
@@ -940,11 +1016,8 @@ fn manifest(c: &Computed, opts: &RunOptions, written: &[Written]) -> Manifest {
                 }
             })
             .collect(),
-        outputs: written
-            .iter()
-            .map(|w| OutputRef { file: w.file.clone(), sha256: w.sha256.clone(), rows: w.rows })
-            .collect(),
-        totals,
+        outputs: Vec::new(),
+        totals: Totals::default(),
     }
 }
 

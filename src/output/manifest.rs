@@ -32,6 +32,10 @@ pub struct Manifest {
     /// Known decision records whose (seeker, month, cause) is no finding of the run.
     #[serde(default)]
     pub decisions_unmatched: u64,
+    /// `--shard I/N`: the folder is one shard of a run, for `indus merge`;
+    /// absent from a whole run's manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardRef>,
     pub inputs: Vec<InputRef>,
     pub outputs: Vec<OutputRef>,
     pub totals: Totals,
@@ -57,6 +61,18 @@ fn default_max_withdrawal_rate() -> f64 {
 pub struct PreviousRef {
     pub path: String,
     pub manifest_sha256: String,
+}
+
+/// Which shard of a run a part folder holds, and what `indus merge` needs
+/// of it that its rows do not say.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShardRef {
+    pub index: u32,
+    pub count: u32,
+    /// The previous night's notices of the shard's seekers that were not
+    /// withdrawn: the mass-withdrawal guard is applied to the whole run at
+    /// merge (nights.md §8.4).
+    pub previous_notices_standing: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -6,6 +6,7 @@
 pub mod folder;
 pub mod manifest;
 pub mod parquet;
+pub(crate) mod read;
 
 pub(crate) use folder::{FolderKind, Staging};
 

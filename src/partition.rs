@@ -1,0 +1,97 @@
+//! Which part of a run a seeker belongs to: the stable partition function
+//! behind `--shard I/N` and `indus merge` (and the one Python and Spark call).
+//!
+//! A seeker's records, previous findings, notice and decisions all go to
+//! the partition of its `seeker_id`; every output row is a seeker's, so the
+//! partitions' outputs merged in seeker order are the whole run's. The
+//! function is XXH64 of the id's UTF-8 bytes with seed 42, taken modulo N
+//! (non-negative): Spark's `pmod(xxhash64(seeker_id), N)`, so a cluster
+//! buckets seekers exactly as indus does, on any machine, in any version.
+
+use std::fmt;
+use std::str::FromStr;
+
+use xxhash_rust::xxh64::xxh64;
+
+/// Spark's seed for `xxhash64`.
+const SEED: u64 = 42;
+
+/// The partition (0 … n − 1) of a seeker among `n`.
+pub fn partition_of(seeker_id: &str, n: u32) -> u32 {
+    assert!(n > 0, "a run has at least one partition");
+    (xxh64(seeker_id.as_bytes(), SEED) as i64).rem_euclid(i64::from(n)) as u32
+}
+
+/// One shard of a run (`--shard I/N`): the seekers whose partition among N is I.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    /// Whether the seeker is this shard's. A record whose seeker cannot be
+    /// read (an empty id) is shard 0's, so that it is rejected exactly once.
+    pub fn holds(&self, seeker_id: &str) -> bool {
+        if seeker_id.is_empty() {
+            return self.index == 0;
+        }
+        partition_of(seeker_id, self.count) == self.index
+    }
+}
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("`{s}` is not a shard: write I/N, e.g. 0/4 for the first of four");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: u32 = i.trim().parse().map_err(|_| bad())?;
+        let count: u32 = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(format!("shard `{s}`: I must be one of 0 … N − 1, and N at least 1"));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_partition_is_pmod_of_xxhash64_with_seed_42() {
+        // XXH64 reference vector: the empty input with seed 0.
+        assert_eq!(xxh64(b"", 0), 0xEF46DB3751D8E999);
+        // Worked out with Python's `xxhash` package (an independent
+        // implementation): xxh64_intdigest(id, seed=42) as a signed 64-bit
+        // integer, then Python's `%`, which is Spark's pmod.
+        for (id, hash, of_4, of_7) in [
+            ("S1", 0x0c5d91cb12eb7b44u64, 0, 2),
+            ("S000001", 0x9fbc51e46d646362, 2, 4),
+            ("SEEKER-42", 0x5cf1cd6ab880568c, 0, 1),
+            ("é", 0x1ca8e0154f1c6bb4, 0, 1),
+        ] {
+            assert_eq!(xxh64(id.as_bytes(), SEED), hash, "{id}");
+            assert_eq!(partition_of(id, 4), of_4, "{id} among 4");
+            assert_eq!(partition_of(id, 7), of_7, "{id} among 7");
+        }
+    }
+
+    #[test]
+    fn shards_parse_and_refuse_what_is_not_one() {
+        assert_eq!("1/4".parse::<Shard>(), Ok(Shard { index: 1, count: 4 }));
+        assert!("4/4".parse::<Shard>().is_err());
+        assert!("0/0".parse::<Shard>().is_err());
+        assert!("a/4".parse::<Shard>().is_err());
+        assert!("3".parse::<Shard>().is_err());
+        assert!(Shard { index: 0, count: 4 }.holds(""));
+        assert!(!Shard { index: 1, count: 4 }.holds(""));
+    }
+}
