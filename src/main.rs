@@ -241,6 +241,11 @@ struct RunArgs {
     /// folder; `indus merge` joins the N parts into the run's folder.
     #[arg(long, value_name = "I/N")]
     shard: Option<indus::partition::Shard>,
+    /// Keep the run under this much memory (e.g. 2GiB): inputs too large for it are
+    /// reconciled in partitions of seekers, one after the other, with the same outputs
+    /// [default: three quarters of the machine's memory].
+    #[arg(long, value_name = "SIZE", value_parser = indus::run::parse_size)]
+    memory_limit: Option<u64>,
 }
 
 #[derive(Args)]
@@ -428,6 +433,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         allow_empty: args.allow_empty,
         progress: !args.quiet,
         shard: args.shard,
+        memory_limit: args.memory_limit,
     };
     probe_parquet_inputs(&opts.inputs)?;
     let report = indus::run::run(&opts)?;
@@ -444,6 +450,9 @@ fn run(args: RunArgs) -> Result<(), Error> {
         eprintln!("indus: timing {:<10} {wall:>9.3} s wall {cpu:>9.3} s cpu", "total");
     }
     if !args.quiet {
+        if report.partitions > 1 {
+            eprintln!("indus: reconciled in {} partitions of seekers to stay under --memory-limit", report.partitions);
+        }
         print!("{}", indus::run::summary(&report.manifest));
     }
     // The outputs are in place. Freeing a million seekers' records one by one

@@ -76,7 +76,12 @@ pub fn merge(opts: &MergeOptions) -> Result<Manifest> {
         agencies: Chunked::default(),
     };
     let base = &parts[0].manifest;
-    let rejects = by_file_and_line(rejects, base);
+    let files: Vec<String> = base
+        .inputs
+        .iter()
+        .map(|i| Path::new(&i.path).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default())
+        .collect();
+    let rejects = by_file_and_line(rejects, &files);
 
     let standing = parts.iter().map(|p| p.shard.previous_notices_standing).sum();
     nights::guard_withdrawals(&rows.notices.0[0], standing, base.max_withdrawal_rate)?;
@@ -90,7 +95,7 @@ pub fn merge(opts: &MergeOptions) -> Result<Manifest> {
         label: format!("{}@{}", base.rule_set.id, base.rule_set.version),
         sha256: base.rule_set.sha256.clone(),
     };
-    let manifest = run::write_folder(&staging.dir, &rows, &rejects, &tag, manifest)?;
+    let manifest = run::write_folder(&staging.dir, &rows, &rejects, &tag, manifest, None)?;
     staging.commit()?;
     Ok(manifest)
 }
@@ -211,7 +216,7 @@ fn check_one_run(mut parts: Vec<Part>) -> Result<Vec<Part>> {
 /// The parts' rows in seeker order. A seeker's rows are all in one part and
 /// next to each other, in their order: take them whole from the part whose
 /// next seeker is the smallest.
-fn by_seeker<R>(parts: Vec<Vec<R>>, seeker: impl Fn(&R) -> &str) -> Vec<R> {
+pub(crate) fn by_seeker<R>(parts: Vec<Vec<R>>, seeker: impl Fn(&R) -> &str) -> Vec<R> {
     let total = parts.iter().map(Vec::len).sum();
     let mut out = Vec::with_capacity(total);
     let mut parts: Vec<std::iter::Peekable<std::vec::IntoIter<R>>> =
@@ -226,11 +231,10 @@ fn by_seeker<R>(parts: Vec<Vec<R>>, seeker: impl Fn(&R) -> &str) -> Vec<R> {
     out
 }
 
-/// Rejects in the run's order: by input file (the manifest's order), then line.
-fn by_file_and_line(parts: Vec<Vec<Reject>>, m: &Manifest) -> Vec<Reject> {
-    let file_order = |file: &str| {
-        m.inputs.iter().position(|i| Path::new(&i.path).file_name().is_some_and(|f| f == file)).unwrap_or(usize::MAX)
-    };
+/// Rejects in the run's order: by input file (`files`, the run's order of
+/// the inputs' file names), then line.
+pub(crate) fn by_file_and_line(parts: Vec<Vec<Reject>>, files: &[String]) -> Vec<Reject> {
+    let file_order = |file: &str| files.iter().position(|f| f == file).unwrap_or(usize::MAX);
     let mut all: Vec<Reject> = parts.into_iter().flatten().collect();
     // Stable: the rejects of one line (one record, so one part) keep their order.
     all.sort_by_cached_key(|r| (file_order(&r.file), r.line));

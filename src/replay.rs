@@ -150,6 +150,8 @@ pub fn replay(opts: &ReplayOptions) -> Result<String> {
         progress: false,
         // A shard's part folder replays as that shard.
         shard: m.shard.as_ref().map(|s| crate::partition::Shard { index: s.index, count: s.count }),
+        // Replay computes in memory: a partitioned run's outputs are the same bytes.
+        memory_limit: None,
     };
     // A previous folder whose files no longer match its own manifest is a changed input.
     let computed = compute(&run_opts).map_err(|e| match e {

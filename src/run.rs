@@ -93,6 +93,50 @@ pub struct RunOptions {
     pub progress: bool,
     /// `--shard I/N`: reconcile only the shard's seekers, into a part folder for `indus merge`.
     pub shard: Option<Shard>,
+    /// `--memory-limit` in bytes; `None`: [`default_memory_limit`].
+    pub memory_limit: Option<u64>,
+}
+
+/// Three quarters of the machine's memory: a run that fits stays in memory
+/// (the fast path); one that would not is partitioned rather than killed
+/// by the kernel halfway through a night. The last quarter is the system's
+/// and the page cache's, which the inputs are read through.
+pub fn default_memory_limit() -> u64 {
+    let total = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
+        m.lines()
+            .find(|l| l.starts_with("MemTotal:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    });
+    // Without /proc (not Linux): 8 GiB, a laptop's.
+    total.unwrap_or(8 << 30) / 4 * 3
+}
+
+/// A size as `--memory-limit` takes it: bytes, or a number with KiB, MiB,
+/// GiB (powers of 1024) or KB, MB, GB (of 1000); `K`, `M`, `G` are binary.
+pub fn parse_size(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let unit_bytes: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kib" => 1 << 10,
+        "m" | "mib" => 1 << 20,
+        "g" | "gib" => 1 << 30,
+        "t" | "tib" => 1 << 40,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        "tb" => 1_000_000_000_000,
+        _ => return Err(format!("`{s}` is not a size: write e.g. 2GiB, 512MiB or 4G")),
+    };
+    let n: f64 = number.parse().map_err(|_| format!("`{s}` is not a size: write e.g. 2GiB, 512MiB or 4G"))?;
+    let bytes = n * unit_bytes as f64;
+    if !(bytes >= 1.0 && bytes < u64::MAX as f64) {
+        return Err(format!("`{s}` is not a size a run can use"));
+    }
+    Ok(bytes as u64)
 }
 
 /// The default share of the previous notices a night may withdraw (past 100).
@@ -116,7 +160,7 @@ impl std::fmt::Debug for Timings {
 }
 
 impl Timings {
-    fn lap(&mut self, stage: &'static str, since: &mut Instant) {
+    pub(crate) fn lap(&mut self, stage: &'static str, since: &mut Instant) {
         if let Some(p) = &self.progress {
             let next = match stage {
                 "ingest" => "validating the records",
@@ -172,8 +216,10 @@ pub struct RunReport {
     pub warnings: Vec<String>,
     pub timings: Timings,
     /// The run's records and rows, still allocated: a process about to exit
-    /// may skip freeing them one by one (see `main`).
-    pub computed: Computed,
+    /// may skip freeing them one by one (see `main`); none for a partitioned run.
+    pub computed: Option<Computed>,
+    /// How many partitions of seekers the run was computed in (1: in memory).
+    pub partitions: u32,
 }
 
 /// Every row a run writes, in output order.
@@ -562,6 +608,13 @@ pub struct Prepared {
 }
 
 impl Prepared {
+    /// Every month the records name, in order.
+    pub(crate) fn months(&self) -> Vec<Month> {
+        let mut m: Vec<Month> = self.params.keys().copied().collect();
+        m.sort_unstable();
+        m
+    }
+
     pub fn context(&self) -> Context<'_> {
         Context { rules: &self.rules, params: &self.params, as_of: self.as_of, decisions: &self.decisions }
     }
@@ -569,7 +622,7 @@ impl Prepared {
 
 /// The counting decision of each (seeker, month, cause), and how many known
 /// records each stands for.
-fn counting_decisions(mut all: Vec<Decision>) -> (Vec<Decision>, Vec<u64>) {
+pub(crate) fn counting_decisions(mut all: Vec<Decision>) -> (Vec<Decision>, Vec<u64>) {
     all.sort_by(|a, b| {
         (&a.seeker_id, a.month, a.cause, a.decided_on, &a.decision_id).cmp(&(
             &b.seeker_id,
@@ -682,72 +735,26 @@ pub(crate) fn compute(opts: &RunOptions) -> Result<Computed> {
         selected.as_deref(),
         &mut timings,
     )?;
+    let known = p.months();
     if !opts.allow_empty {
-        check_not_empty(&p, selected.as_deref())?;
+        let files: Vec<(InputKind, &Path)> = p.tables.iter().map(|t| (t.kind, t.path.as_path())).collect();
+        check_not_empty(&files, &p.validated.stats, &known, p.as_of, selected.as_deref())?;
     }
     // The months reconciled: those selected, or every month the records
     // name (each is some seeker's), known before a shard keeps its seekers.
-    let months = selected.clone().unwrap_or_else(|| {
-        let mut m: Vec<Month> = p.params.keys().copied().collect();
-        m.sort_unstable();
-        m
-    });
+    let months = selected.clone().unwrap_or(known);
     let mut p = p;
     if let Some(shard) = opts.shard {
         keep_shard(&mut p, shard);
     }
     let p = p;
     let mut t = Instant::now();
-    let grouped = group(&p.validated);
-    let ctx = p.context();
-    let label = p.rules.label();
-    let no_hold = Held::default();
-    // Only the output rows are kept, in chunks of seekers (in seeker order):
-    // the months' intermediate figures are dropped seeker by seeker (explain
-    // recomputes them for one seeker).
-    let ids: Vec<usize> = (0..grouped.ids.len()).collect();
-    let progress = timings.progress.as_ref();
-    if let Some(p) = progress {
-        p.counted("recomputing every seeker", ids.len() as u64);
-    }
-    type Chunk = (Vec<FindingRow>, Vec<EntitlementRow>, Vec<NoticeRow>, [Duration; 2]);
-    let chunks: Vec<Chunk> = ids
-        .par_chunks(4096)
-        .map(|chunk| {
-            let mut out: Chunk = (Vec::new(), Vec::with_capacity(chunk.len()), Vec::new(), Default::default());
-            for &i in chunk {
-                let recs = grouped.records(i);
-                let held = p.validated.held.get(recs.seeker_id).unwrap_or(&no_hold);
-                // Recomputing and settling share this pass (a seeker's
-                // intermediate figures never leave the cache); each one's
-                // share of it is clocked for --timings.
-                let t0 = Instant::now();
-                let months = recompute_seeker(&recs, held, &ctx, selected.as_deref());
-                let t1 = Instant::now();
-                let r = settle_seeker(months, &recs, &ctx, &label)?;
-                out.3[0] += t1 - t0;
-                out.3[1] += t1.elapsed();
-                out.0.extend(r.findings);
-                out.1.extend(r.entitlements);
-                out.2.extend(r.notice);
-            }
-            if let Some(p) = progress {
-                p.inc(chunk.len() as u64);
-            }
-            Ok(out)
-        })
-        .collect::<Result<_>>()?;
-
+    let r = reconcile_all(&p, selected.as_deref(), timings.progress.as_ref())?;
     let mut rows = Rows::default();
-    let mut candidates = Vec::with_capacity(chunks.len());
-    let mut clocked = [Duration::ZERO; 2];
-    for (f, e, n, d) in chunks {
-        rows.findings.0.push(f);
-        rows.entitlements.0.push(e);
-        candidates.push(n);
-        clocked[0] += d[0];
-        clocked[1] += d[1];
-    }
+    rows.findings.0 = r.findings;
+    rows.entitlements.0 = r.entitlements;
+    let candidates = r.candidates;
+    let clocked = r.clocked;
     let seeker_months = rows.entitlements.len() as u64;
     // Nights.md §8.1, §8.3, §8.4: compared with the previous night.
     let mut previous = previous.map(previous::Checked::read).transpose()?;
@@ -776,9 +783,8 @@ pub(crate) fn compute(opts: &RunOptions) -> Result<Computed> {
     rows.changes = night.changes;
     rows.agencies = agencies(rows.findings.iter(), rows.notices.iter())?.into();
     check_totals(&rows)?;
-    let decisions_unmatched = unmatched_decisions(&p, &rows.findings);
+    let decisions_unmatched = unmatched_decisions(&p, rows.findings.iter());
     timings.lap_shared(["recompute", "reconcile"], clocked, &mut t);
-    drop(grouped);
     let Prepared { rules, tables, validated, .. } = p;
     let previous =
         previous.map(|p| PreviousRef { path: p.dir.display().to_string(), manifest_sha256: p.manifest_sha256 });
@@ -794,6 +800,76 @@ pub(crate) fn compute(opts: &RunOptions) -> Result<Computed> {
         shard,
         timings,
     })
+}
+
+/// Every seeker's rows, in seeker order, in the chunks they were computed
+/// in; the notices are tonight's candidates, before the previous night.
+pub(crate) struct Reconciled {
+    pub findings: Vec<Vec<FindingRow>>,
+    pub entitlements: Vec<Vec<EntitlementRow>>,
+    pub candidates: Vec<Vec<NoticeRow>>,
+    /// Time spent recomputing and settling (for --timings).
+    pub clocked: [Duration; 2],
+}
+
+/// Recomputes and settles every seeker of `p` in parallel (rules.md §3–§6).
+pub(crate) fn reconcile_all(
+    p: &Prepared,
+    selected: Option<&[Month]>,
+    progress: Option<&crate::progress::Progress>,
+) -> Result<Reconciled> {
+    let grouped = group(&p.validated);
+    let ctx = p.context();
+    let label = p.rules.label();
+    let no_hold = Held::default();
+    // Only the output rows are kept, in chunks of seekers (in seeker order):
+    // the months' intermediate figures are dropped seeker by seeker (explain
+    // recomputes them for one seeker).
+    let ids: Vec<usize> = (0..grouped.ids.len()).collect();
+    if let Some(p) = progress {
+        p.counted("recomputing every seeker", ids.len() as u64);
+    }
+    type Chunk = (Vec<FindingRow>, Vec<EntitlementRow>, Vec<NoticeRow>, [Duration; 2]);
+    let chunks: Vec<Chunk> = ids
+        .par_chunks(4096)
+        .map(|chunk| {
+            let mut out: Chunk = (Vec::new(), Vec::with_capacity(chunk.len()), Vec::new(), Default::default());
+            for &i in chunk {
+                let recs = grouped.records(i);
+                let held = p.validated.held.get(recs.seeker_id).unwrap_or(&no_hold);
+                // Recomputing and settling share this pass (a seeker's
+                // intermediate figures never leave the cache); each one's
+                // share of it is clocked for --timings.
+                let t0 = Instant::now();
+                let months = recompute_seeker(&recs, held, &ctx, selected);
+                let t1 = Instant::now();
+                let r = settle_seeker(months, &recs, &ctx, &label)?;
+                out.3[0] += t1 - t0;
+                out.3[1] += t1.elapsed();
+                out.0.extend(r.findings);
+                out.1.extend(r.entitlements);
+                out.2.extend(r.notice);
+            }
+            if let Some(p) = progress {
+                p.inc(chunk.len() as u64);
+            }
+            Ok(out)
+        })
+        .collect::<Result<_>>()?;
+    let mut r = Reconciled {
+        findings: Vec::with_capacity(chunks.len()),
+        entitlements: Vec::with_capacity(chunks.len()),
+        candidates: Vec::with_capacity(chunks.len()),
+        clocked: [Duration::ZERO; 2],
+    };
+    for (f, e, n, d) in chunks {
+        r.findings.push(f);
+        r.entitlements.push(e);
+        r.candidates.push(n);
+        r.clocked[0] += d[0];
+        r.clocked[1] += d[1];
+    }
+    Ok(r)
 }
 
 /// Keeps the records, rejects, holds and decisions of one shard's seekers
@@ -824,31 +900,31 @@ fn keep_shard(p: &mut Prepared, shard: Shard) {
 /// `as_of` or `--months` leave nothing to reconcile, would replace a good
 /// night with an empty or absurd one (a header-only ledger makes every
 /// seeker owed): it is a broken night unless `--allow-empty` says otherwise.
-fn check_not_empty(p: &Prepared, selected: Option<&[Month]>) -> Result<()> {
-    for t in p.tables.iter().filter(|t| t.kind.required()) {
-        let s = &p.validated.stats[&t.kind];
-        if s.rows_read == 0 {
+pub(crate) fn check_not_empty(
+    files: &[(InputKind, &Path)],
+    stats: &BTreeMap<InputKind, validate::InputStats>,
+    known: &[Month],
+    as_of: NaiveDate,
+    selected: Option<&[Month]>,
+) -> Result<()> {
+    for &(kind, path) in files.iter().filter(|(k, _)| k.required()) {
+        if stats[&kind].rows_read == 0 {
             return Err(Error::Empty(format!(
                 "{}: no record (only a header): a truncated export? Nothing was written; \
                  run with --allow-empty if an empty {} file is expected",
-                t.path.display(),
-                t.kind.name()
+                path.display(),
+                kind.name()
             )));
         }
     }
-    let known: Vec<Month> = {
-        let mut m: Vec<Month> = p.params.keys().copied().collect();
-        m.sort_unstable();
-        m
-    };
     let reconciled = match selected {
         Some(sel) => known.iter().any(|m| sel.contains(m)),
         None => !known.is_empty(),
     };
     if !reconciled {
         let have = match (known.first(), known.last()) {
-            (Some(a), Some(b)) => format!("the records known at {} cover {a} to {b}", p.as_of),
-            _ => format!("no declaration, payslip or payment is known at {} (every one is dated after it)", p.as_of),
+            (Some(a), Some(b)) => format!("the records known at {as_of} cover {a} to {b}"),
+            _ => format!("no declaration, payslip or payment is known at {as_of} (every one is dated after it)"),
         };
         return Err(Error::Empty(format!(
             "the run reconciles no seeker-month: {have}{}; nothing was written (--allow-empty if expected)",
@@ -884,12 +960,12 @@ pub(crate) fn check_totals(rows: &Rows) -> Result<()> {
 }
 
 /// Known decision records whose key is no finding of this run (nights.md §8.1).
-fn unmatched_decisions(p: &Prepared, findings: &Chunked<FindingRow>) -> u64 {
+pub(crate) fn unmatched_decisions<'a>(p: &Prepared, findings: impl Iterator<Item = &'a FindingRow>) -> u64 {
     if p.decisions.is_empty() {
         return 0;
     }
     let keys: std::collections::HashSet<(&str, Month, crate::reconcile::Cause)> =
-        findings.iter().map(|f| (f.seeker_id.as_str(), f.month, f.cause)).collect();
+        findings.map(|f| (f.seeker_id.as_str(), f.month, f.cause)).collect();
     p.decisions
         .iter()
         .zip(&p.decision_records)
@@ -902,7 +978,7 @@ fn unmatched_decisions(p: &Prepared, findings: &Chunked<FindingRow>) -> u64 {
 /// returns the manifest.
 pub(crate) fn write_outputs(c: &Computed, opts: &RunOptions, dir: &Path) -> Result<Manifest> {
     let tag = output::parquet::RuleSetTag { label: c.rules.label(), sha256: c.rules.sha256.clone() };
-    write_folder(dir, &c.rows, &c.validated.rejects, &tag, manifest_base(c, opts))
+    write_folder(dir, &c.rows, &c.validated.rejects, &tag, manifest_base(c, opts), None)
 }
 
 /// Writes a run folder's files from its rows, then its manifest (`base`
@@ -914,16 +990,25 @@ pub(crate) fn write_folder(
     rejects: &[Reject],
     tag: &output::parquet::RuleSetTag,
     mut manifest: Manifest,
+    entitlements: Option<&[Written; 2]>,
 ) -> Result<Manifest> {
     // The files are independent: write them side by side (each is also parallel inside).
     type Job<'a> = Box<dyn Fn() -> Result<Written> + Sync + 'a>;
+    // entitlements.csv and .parquet, unless a partitioned run streamed them already.
+    let entitlement = |i: usize| -> Result<Written> {
+        match (entitlements, i) {
+            (Some(w), _) => Ok(w[i].clone()),
+            (None, 0) => {
+                output::write_csv(dir, "entitlements.csv", output::ENTITLEMENTS_HEADER, &rows.entitlements.parts())
+            }
+            (None, _) => output::parquet::write_entitlements(dir, &rows.entitlements, tag),
+        }
+    };
     let jobs: Vec<Job> = vec![
         Box::new(|| output::write_csv(dir, "findings.csv", output::FINDINGS_HEADER, &rows.findings.parts())),
         Box::new(|| output::parquet::write_findings(dir, &rows.findings, tag)),
-        Box::new(|| {
-            output::write_csv(dir, "entitlements.csv", output::ENTITLEMENTS_HEADER, &rows.entitlements.parts())
-        }),
-        Box::new(|| output::parquet::write_entitlements(dir, &rows.entitlements, tag)),
+        Box::new(|| entitlement(0)),
+        Box::new(|| entitlement(1)),
         Box::new(|| output::write_csv(dir, "notices.csv", output::NOTICES_HEADER, &rows.notices.parts())),
         Box::new(|| output::write_csv(dir, "changes.csv", output::CHANGES_HEADER, &[&rows.changes])),
         Box::new(|| output::parquet::write_changes(dir, &rows.changes, tag)),
@@ -933,16 +1018,20 @@ pub(crate) fn write_folder(
     let written: Vec<Written> = jobs.par_iter().map(|job| job()).collect::<Result<_>>()?;
     manifest.outputs =
         written.iter().map(|w| OutputRef { file: w.file.clone(), sha256: w.sha256.clone(), rows: w.rows }).collect();
-    manifest.totals = totals(rows, rejects.len() as u64);
+    let seeker_months = match entitlements {
+        Some(w) => w[0].rows,
+        None => rows.entitlements.len() as u64,
+    };
+    manifest.totals = totals(rows, seeker_months, rejects.len() as u64);
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| Error::output(dir.join("manifest.json"), e))? + "\n";
     output::write_file(&dir.join("manifest.json"), json.as_bytes())?;
     Ok(manifest)
 }
 
 /// The manifest's totals: counts, and sums by cause, status, channel and action.
-fn totals(rows: &Rows, rejects: u64) -> Totals {
+fn totals(rows: &Rows, seeker_months: u64, rejects: u64) -> Totals {
     let mut totals = Totals {
-        seeker_months: rows.entitlements.len() as u64,
+        seeker_months,
         findings: rows.findings.len() as u64,
         notices: rows.notices.len() as u64,
         rejects,
@@ -976,17 +1065,43 @@ fn totals(rows: &Rows, rejects: u64) -> Totals {
 /// What a run's manifest says of its inputs, rules and options; the
 /// outputs and totals are filled in by [`write_folder`].
 fn manifest_base(c: &Computed, opts: &RunOptions) -> Manifest {
+    let inputs = c.tables.iter().map(|t| input_ref(t.kind, &t.path, &t.sha256, &c.validated.stats[&t.kind])).collect();
+    manifest_head(&c.rules, opts, &c.months, c.previous.clone(), c.decisions_unmatched, c.shard.clone(), inputs)
+}
+
+pub(crate) fn input_ref(kind: InputKind, path: &Path, sha256: &str, s: &validate::InputStats) -> InputRef {
+    InputRef {
+        kind: kind.name().into(),
+        path: path.display().to_string(),
+        sha256: sha256.to_string(),
+        rows_read: s.rows_read,
+        rejected: s.rejected,
+        not_yet_known: s.not_yet_known,
+        ignored: s.ignored,
+    }
+}
+
+/// A manifest before its outputs and totals.
+pub(crate) fn manifest_head(
+    rules: &RuleSet,
+    opts: &RunOptions,
+    months: &[Month],
+    previous: Option<PreviousRef>,
+    decisions_unmatched: u64,
+    shard: Option<ShardRef>,
+    inputs: Vec<InputRef>,
+) -> Manifest {
     Manifest {
         engine: "indus".into(),
         engine_version: env!("CARGO_PKG_VERSION").into(),
         rule_set: RuleSetRef {
-            id: c.rules.id.clone(),
-            version: c.rules.version.clone(),
-            sha256: c.rules.sha256.clone(),
+            id: rules.id.clone(),
+            version: rules.version.clone(),
+            sha256: rules.sha256.clone(),
             path: opts.rules.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
         },
         as_of: opts.as_of.to_string(),
-        months: c.months.iter().map(|m| m.to_string()).collect(),
+        months: months.iter().map(|m| m.to_string()).collect(),
         months_selected: opts.months.clone(),
         dialect: match opts.inputs.dialect {
             DialectChoice::Auto => "auto",
@@ -997,25 +1112,10 @@ fn manifest_base(c: &Computed, opts: &RunOptions) -> Manifest {
         max_reject_rate: opts.max_reject_rate,
         max_withdrawal_rate: opts.max_withdrawal_rate,
         allow_empty: opts.allow_empty,
-        previous: c.previous.clone(),
-        decisions_unmatched: c.decisions_unmatched,
-        shard: c.shard.clone(),
-        inputs: c
-            .tables
-            .iter()
-            .map(|t| {
-                let s = &c.validated.stats[&t.kind];
-                InputRef {
-                    kind: t.kind.name().into(),
-                    path: t.path.display().to_string(),
-                    sha256: t.sha256.clone(),
-                    rows_read: s.rows_read,
-                    rejected: s.rejected,
-                    not_yet_known: s.not_yet_known,
-                    ignored: s.ignored,
-                }
-            })
-            .collect(),
+        previous,
+        decisions_unmatched,
+        shard,
+        inputs,
         outputs: Vec::new(),
         totals: Totals::default(),
     }
@@ -1023,7 +1123,7 @@ fn manifest_base(c: &Computed, opts: &RunOptions) -> Manifest {
 
 /// Refuses an `--out` that is, or holds, one of the run's inputs or the
 /// previous night: replacing it would delete what the run reads.
-fn check_out_holds_no_input(opts: &RunOptions) -> Result<()> {
+pub(crate) fn check_out_holds_no_input(opts: &RunOptions) -> Result<()> {
     let Ok(out) = opts.out.canonicalize() else { return Ok(()) };
     // An input that cannot be found fails the run later, naming it.
     let mut read: Vec<(String, PathBuf)> = (opts.inputs.locate().unwrap_or_default().into_iter())
@@ -1046,6 +1146,13 @@ fn check_out_holds_no_input(opts: &RunOptions) -> Result<()> {
 pub fn run(opts: &RunOptions) -> Result<RunReport> {
     // An output folder that may not be replaced is refused before any work;
     // a failed run removes the staging folder (Staging's Drop).
+    if opts.shard.is_none() {
+        let limit = opts.memory_limit.unwrap_or_else(default_memory_limit);
+        let n = crate::partitioned::partitions_for(opts, limit)?;
+        if n > 1 {
+            return crate::partitioned::run_partitioned(opts, n);
+        }
+    }
     check_out_holds_no_input(opts)?;
     let staging = Staging::new(&opts.out, output::FolderKind::Run)?;
     let mut c = compute(opts)?;
@@ -1076,7 +1183,7 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         }
     }
     let timings = std::mem::take(&mut c.timings);
-    Ok(RunReport { manifest, warnings, timings, computed: c })
+    Ok(RunReport { manifest, warnings, timings, computed: Some(c), partitions: 1 })
 }
 
 /// The short summary printed on stdout after a run.

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::hash::BuildHasher as _;
+use std::path::Path;
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -635,7 +636,11 @@ fn validate_table<T: Send + Sync>(
         let Some(b) = t.cell(ID_COLUMN, i) else { return true };
         (0..i).rev().find_map(|j| t.cell(ID_COLUMN, j)).is_none_or(|a| a < b)
     });
-    let duplicate = if increasing { Vec::new() } else { repeated_ids(t, &rows) };
+    let duplicate = match &t.known_duplicates {
+        Some(known) => known.clone(),
+        None if increasing => Vec::new(),
+        None => repeated_ids(t, &rows),
+    };
     let id_column = t.kind.columns()[0].name;
     // filter_map + collect reuses the rows' allocation for the records.
     let records: Vec<T> = rows
@@ -852,17 +857,31 @@ pub fn validate(
     v.payslips = s.map(|p| p.merge_into(InputKind::Attestations, &mut v)).unwrap_or_default();
     v.payments = p.map(|p| p.merge_into(InputKind::Ledger, &mut v)).unwrap_or_default();
     v.decisions = decisions.map(|p| p.merge_into(InputKind::Decisions, &mut v)).unwrap_or_default();
-    for t in tables {
-        let stats = &v.stats[&t.kind];
+    let files: Vec<(InputKind, &Path)> = tables.iter().map(|t| (t.kind, t.path.as_path())).collect();
+    check_reject_rates(&files, &v.stats, &v.rejects, max_reject_rate)?;
+    Ok(v)
+}
+
+/// Fails the run when a file's rejects exceed `max_reject_rate` (and are
+/// more than 10), naming the file, its rejects by code and the first ones.
+pub(crate) fn check_reject_rates(
+    files: &[(InputKind, &Path)],
+    stats: &BTreeMap<InputKind, InputStats>,
+    rejects: &[Reject],
+    max_reject_rate: f64,
+) -> Result<(), Error> {
+    for &(kind, path) in files {
+        let stats = &stats[&kind];
+        let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         let rate = if stats.rows_read == 0 { 0.0 } else { stats.rejected as f64 / stats.rows_read as f64 };
         if stats.rejected > 10 && rate > max_reject_rate {
-            let mine: Vec<&Reject> = v.rejects.iter().filter(|r| r.file == t.file_name).collect();
+            let mine: Vec<&Reject> = rejects.iter().filter(|r| r.file == file_name).collect();
             let mut by_code: BTreeMap<&str, u64> = BTreeMap::new();
             for r in &mine {
                 *by_code.entry(r.code.as_str()).or_default() += 1;
             }
             return Err(Error::TooManyRejects {
-                path: t.path.clone(),
+                path: path.to_path_buf(),
                 rejected: stats.rejected,
                 read: stats.rows_read,
                 rate,
@@ -886,7 +905,7 @@ pub fn validate(
             });
         }
     }
-    Ok(v)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -438,3 +438,29 @@ fn damaged_parquet_files_are_errors_not_crashes() {
     }
     assert_eq!(checked, 11, "the eleven damaged files kept from fuzzing, each refused");
 }
+
+/// A blank line is a row to the CSV reader polars uses but not to the one
+/// that finds records with a field too many: before the fix, the bad record
+/// after a blank line was pinned on the row before it (a valid record was
+/// rejected in its name, and the bad one ignored as a line without value).
+#[test]
+fn a_field_too_many_after_a_blank_line_rejects_that_record_at_its_own_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    copy_dir(&fixtures().join("cases/01-paid-right"), &input);
+    let decl = input.join("declarations.csv");
+    let mut text = std::fs::read_to_string(&decl).unwrap();
+    // Lines 3 to 6: a valid record, a blank line, a bad date, a field too many.
+    text.push_str(
+        "D-X1,S01,2024-04,2024-04-28,0,0.00,0,\n\nD-X2,S01,2024-05,bad-date,0,0.00,0,\nD-X3,S01,2024-06,2024-06-28,0,0.00,0,,long\n",
+    );
+    std::fs::write(&decl, text).unwrap();
+    let out = tmp.path().join("out");
+    let o = run_ok(&input, &out, "2024-06-30", &["--allow-empty"]);
+    let rejects = project(&read_csv(&out.join("rejects.csv")), &["line", "record_id", "code"]);
+    assert_eq!(rejects, ["5,D-X2,bad_date", "6,D-X3,bad_record"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("ignoring 1 line(s) without any value: 4"));
+    // D-X1 is a record of the run: its month is reconciled.
+    let months = project(&read_csv(&out.join("entitlements.csv")), &["seeker_id", "month"]);
+    assert!(months.contains(&"S01,2024-04".to_string()), "{months:?}");
+}

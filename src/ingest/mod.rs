@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use sha2::{Digest, Sha256};
 
+pub(crate) mod scatter;
 pub mod schema;
 
 use crate::error::Error;
@@ -126,6 +127,9 @@ pub struct RawTable {
     /// The physical line of each row, when some record spans several lines
     /// (a quoted value holding a line break); `None`: one record a line.
     lines: Option<Vec<u64>>,
+    /// For a partition of a file (`--memory-limit`): which rows repeat an
+    /// id of an earlier row of the whole file, found across partitions.
+    pub(crate) known_duplicates: Option<Vec<bool>>,
 }
 
 /// A record with more fields than the header: its row, the fields it has,
@@ -375,26 +379,41 @@ fn blank_long_records(csv_bytes: &[u8], separator: u8) -> (Vec<u8>, Vec<BadRecor
     let mut spans = Vec::new();
     let mut record = csv::ByteRecord::new();
     let mut row = 0;
+    let mut lines = LineCounter::default();
+    // Blank lines are rows to polars, not records to the csv reader: a bad
+    // record's row counts those before it (else another record is blanked).
+    let mut blank_rows = 0;
     loop {
         let start = r.position().byte() as usize;
         match r.read_byte_record(&mut record) {
             Ok(true) => {}
             _ => break,
         }
+        let at = record.position().map_or(start, |p| p.byte() as usize).max(start);
+        let skipped = &csv_bytes[start..at.min(csv_bytes.len())];
+        if skipped.iter().all(|&b| matches!(b, b'\n' | b'\r')) {
+            blank_rows += skipped.iter().filter(|&&b| b == b'\n').count();
+        }
+        let leading: Vec<u8> =
+            csv_bytes[at.min(csv_bytes.len())..].iter().copied().take_while(|&b| matches!(b, b'\n' | b'\r')).collect();
+        blank_rows += leading.iter().filter(|&&b| b == b'\n').count();
+        // Where the record itself starts, after any blank line.
+        let begins = at + leading.len();
         if record.len() > header {
             let end = r.position().byte() as usize;
             let text = |i: usize| {
                 record.get(i).map(|f| String::from_utf8_lossy(f).trim().to_string()).filter(|f| !f.is_empty())
             };
             bad.push(BadRecord {
-                row,
-                line: record.position().map_or(0, |p| p.line()),
+                row: row + blank_rows,
+                // The csv reader's own line count skips blank lines.
+                line: lines.line_at(csv_bytes, begins),
                 fields: record.len(),
                 header_fields: header,
                 id: text(0),
                 seeker: text(1),
             });
-            spans.push((start, end));
+            spans.push((begins, end));
         }
         row += 1;
     }
@@ -411,6 +430,34 @@ fn blank_long_records(csv_bytes: &[u8], separator: u8) -> (Vec<u8>, Vec<BadRecor
     }
     out.extend_from_slice(&csv_bytes[at..]);
     (out, bad, row)
+}
+
+/// The physical line (the header is line 1) of byte offsets met in order:
+/// the newlines before each, counted once.
+#[derive(Default)]
+struct LineCounter {
+    at: usize,
+    newlines: u64,
+}
+
+impl LineCounter {
+    /// The line of the record read from `offset`: blank lines before it,
+    /// which the csv reader skips, are not its line.
+    fn line_at(&mut self, bytes: &[u8], offset: usize) -> u64 {
+        let mut offset = offset.min(bytes.len());
+        while offset < bytes.len() && matches!(bytes[offset], b'\n' | b'\r') {
+            offset += 1;
+        }
+        if offset >= self.at {
+            self.newlines += bytes[self.at..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+            self.at = offset;
+        } else {
+            self.at = 0;
+            self.newlines = 0;
+            return self.line_at(bytes, offset);
+        }
+        self.newlines + 1
+    }
 }
 
 /// The first line (the header is line 1) holding an odd number of `"`: a
@@ -430,7 +477,8 @@ fn ragged_record(csv_bytes: &[u8], separator: u8) -> Option<(u64, usize, usize)>
     let mut record = csv::StringRecord::new();
     while r.read_record(&mut record).ok()? {
         if record.len() > header {
-            return Some((record.position()?.line(), record.len(), header));
+            let line = LineCounter::default().line_at(csv_bytes, record.position()?.byte() as usize);
+            return Some((line, record.len(), header));
         }
     }
     None
@@ -508,7 +556,43 @@ pub fn table_from_bytes(kind: InputKind, path: &Path, bytes: &[u8], choice: Dial
         bad_records,
         uniform_starts,
         lines,
+        known_duplicates: None,
     })
+}
+
+/// Reads one partition of a CSV input (`--memory-limit`): its rows are
+/// the original file's records at `lines`, and it speaks for that file
+/// (path, SHA-256) in rejects, errors and the manifest.
+pub(crate) fn read_part(
+    kind: InputKind,
+    original: &Path,
+    sha256: &str,
+    part: &Path,
+    lines: Vec<u64>,
+    duplicates: Vec<bool>,
+    choice: DialectChoice,
+) -> Result<RawTable, Error> {
+    let bytes =
+        std::fs::read(part).map_err(|e| Error::Unreadable { path: part.to_path_buf(), problem: e.to_string() })?;
+    let mut t = table_from_bytes(kind, original, &bytes, choice)?;
+    if t.rows != lines.len() {
+        return Err(Error::Unreadable {
+            path: original.to_path_buf(),
+            problem: format!(
+                "a partition of it read as {} rows where {} records were written to it: a record indus splits \
+                 differently from the CSV reader (run without --memory-limit to see it)",
+                t.rows,
+                lines.len()
+            ),
+        });
+    }
+    t.sha256 = sha256.to_string();
+    for b in &mut t.bad_records {
+        b.line = lines[b.row];
+    }
+    t.lines = Some(lines);
+    t.known_duplicates = Some(duplicates);
+    Ok(t)
 }
 
 /// What polars would read wrong or not say clearly: line ends that are a

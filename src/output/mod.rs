@@ -726,6 +726,56 @@ fn write_csv_in_windows<R: CsvRow + Sync>(
     Ok(Written { file: file.to_string(), sha256: hex(&hasher.finalize()), rows: rows as u64 })
 }
 
+/// A CSV output written one row at a time (a partitioned run's merge):
+/// the same bytes [`write_csv`] writes for the same rows.
+pub(crate) struct CsvStream {
+    path: std::path::PathBuf,
+    file: std::io::BufWriter<fs::File>,
+    hasher: Sha256,
+    rows: u64,
+    line: String,
+}
+
+impl CsvStream {
+    pub(crate) fn create(dir: &Path, file: &str, header: &[&str]) -> Result<Self, Error> {
+        let path = dir.join(file);
+        let f = fs::File::create(&path).map_err(|e| Error::output(&path, e))?;
+        let mut s = CsvStream {
+            path,
+            file: std::io::BufWriter::with_capacity(1 << 20, f),
+            hasher: Sha256::new(),
+            rows: 0,
+            line: String::new(),
+        };
+        let head = format!("{}\n", header.join(","));
+        s.put(head.as_bytes())?;
+        Ok(s)
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.hasher.update(bytes);
+        self.file.write_all(bytes).map_err(|e| Error::output(&self.path, e))
+    }
+
+    pub(crate) fn push<R: CsvRow>(&mut self, r: &R) -> Result<(), Error> {
+        let mut line = std::mem::take(&mut self.line);
+        line.clear();
+        r.write(&mut CsvLine::new(&mut line));
+        line.push('\n');
+        self.put(line.as_bytes())?;
+        self.line = line;
+        self.rows += 1;
+        Ok(())
+    }
+
+    pub(crate) fn finish(self) -> Result<Written, Error> {
+        let name = self.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+        let f = self.file.into_inner().map_err(|e| Error::output(&self.path, e.error()))?;
+        f.sync_all().map_err(|e| Error::output(&self.path, e))?;
+        Ok(Written { file: name, sha256: hex(&self.hasher.finalize()), rows: self.rows })
+    }
+}
+
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let mut f = fs::File::create(path).map_err(|e| Error::output(path, e))?;
     f.write_all(bytes).map_err(|e| Error::output(path, e))?;

@@ -2,7 +2,7 @@
 //! money as Decimal(18, 2) (never a float), dates as Date, flags as Boolean.
 
 use std::io::Cursor;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use polars::prelude::*;
@@ -137,7 +137,7 @@ pub(crate) fn write_changes(dir: &Path, rows: &[ChangeRow], tag: &RuleSetTag) ->
 /// Rows of `entitlements.parquet` a row group holds. The groups are built,
 /// encoded and compressed in parallel; a fixed size keeps the file the same
 /// whatever the thread count.
-const ENTITLEMENTS_ROW_GROUP: usize = 131_072;
+pub(crate) const ENTITLEMENTS_ROW_GROUP: usize = 131_072;
 
 pub(crate) fn write_entitlements(
     dir: &Path,
@@ -154,44 +154,123 @@ fn write_entitlements_in_groups(
     tag: &RuleSetTag,
     group: usize,
 ) -> Result<Written, Error> {
-    let file = "entitlements.parquet";
-    let path = dir.join(file);
+    let path = dir.join(ENTITLEMENTS_FILE);
     let err = |e: PolarsError| Error::output(&path, e);
     let total = rows.len();
     let ranges: Vec<(usize, usize)> = (0..total).step_by(group.max(1)).map(|s| (s, (s + group).min(total))).collect();
-    let schema = EntitlementColumns::new(0).finish().map_err(err)?.schema().clone();
-    let mut buf = Cursor::new(Vec::new());
-    let mut writer = ParquetWriter::new(&mut buf)
-        .with_compression(compression())
-        .with_key_value_metadata(Some(rule_set_metadata(tag)))
-        .batched(&schema)
-        .map_err(err)?;
-    let fields = writer.parquet_schema().fields().to_vec();
-    let encodings = get_encodings(&schema.to_arrow(CompatLevel::newest()));
-    let options = WriteOptions {
-        statistics: StatisticsOptions::default(),
-        compression: compression().into(),
-        version: Version::V1,
-        data_page_size: None,
-    };
+    let mut file = EntitlementsParquet::new(dir, tag)?;
+    // Row groups are independent: encoded side by side, written in order.
     let encoded = ranges
         .par_iter()
-        .map(|&(start, end)| {
-            let mut cols = EntitlementColumns::new(end - start);
-            rows.range(start, end).for_each(|r| cols.push(r));
-            let df = cols.finish()?;
-            encode_row_group(&df, &fields, &encodings, options)
-        })
+        .map(|&(start, end)| file.encode(rows.range(start, end), end - start))
         .collect::<PolarsResult<Vec<_>>>()
         .map_err(err)?;
     for (num_rows, pages) in &encoded {
-        writer.write_row_group(*num_rows as u64, pages).map_err(err)?;
+        file.write(*num_rows, pages)?;
     }
-    writer.finish().map_err(err)?;
-    drop(writer);
-    let bytes = buf.into_inner();
-    write_file(&path, &bytes)?;
-    Ok(Written { file: file.to_string(), sha256: hex(&Sha256::digest(&bytes)), rows: total as u64 })
+    file.finish()
+}
+
+const ENTITLEMENTS_FILE: &str = "entitlements.parquet";
+
+/// entitlements.parquet written row group by row group: all at once by a
+/// run, as its partitions are merged by a partitioned run. Both encode the
+/// same groups the same way, so the bytes are the same.
+pub(crate) struct EntitlementsParquet {
+    path: PathBuf,
+    writer: polars::io::parquet::write::BatchedWriter<HashingFile>,
+    file: HashingFile,
+    fields: Vec<ParquetType>,
+    encodings: Vec<Vec<Encoding>>,
+    options: WriteOptions,
+    rows: u64,
+}
+
+impl EntitlementsParquet {
+    pub(crate) fn new(dir: &Path, tag: &RuleSetTag) -> Result<Self, Error> {
+        let path = dir.join(ENTITLEMENTS_FILE);
+        let err = |e: PolarsError| Error::output(&path, e);
+        let schema = EntitlementColumns::new(0).finish().map_err(err)?.schema().clone();
+        let file = HashingFile::create(&path)?;
+        let mut writer = ParquetWriter::new(file.clone())
+            .with_compression(compression())
+            .with_key_value_metadata(Some(rule_set_metadata(tag)))
+            .batched(&schema)
+            .map_err(err)?;
+        let fields = writer.parquet_schema().fields().to_vec();
+        let encodings = get_encodings(&schema.to_arrow(CompatLevel::newest()));
+        let options = WriteOptions {
+            statistics: StatisticsOptions::default(),
+            compression: compression().into(),
+            version: Version::V1,
+            data_page_size: None,
+        };
+        Ok(EntitlementsParquet { path, writer, file, fields, encodings: encodings.to_vec(), options, rows: 0 })
+    }
+
+    /// Encodes one row group (any thread).
+    pub(crate) fn encode<'a>(
+        &self,
+        rows: impl Iterator<Item = &'a EntitlementRow>,
+        n: usize,
+    ) -> PolarsResult<(usize, Vec<Vec<CompressedPage>>)> {
+        let mut cols = EntitlementColumns::new(n);
+        rows.for_each(|r| cols.push(r));
+        let df = cols.finish()?;
+        encode_row_group(&df, &self.fields, &self.encodings, self.options)
+    }
+
+    /// Appends an encoded row group.
+    pub(crate) fn write(&mut self, num_rows: usize, pages: &[Vec<CompressedPage>]) -> Result<(), Error> {
+        self.writer.write_row_group(num_rows as u64, pages).map_err(|e| Error::output(&self.path, e))?;
+        self.rows += num_rows as u64;
+        Ok(())
+    }
+
+    pub(crate) fn finish(self) -> Result<Written, Error> {
+        let err = |e: PolarsError| Error::output(&self.path, e);
+        let writer = self.writer;
+        writer.finish().map_err(err)?;
+        drop(writer);
+        let sha256 = self.file.finish().map_err(|e| Error::output(&self.path, e))?;
+        Ok(Written { file: ENTITLEMENTS_FILE.to_string(), sha256, rows: self.rows })
+    }
+}
+
+/// A file written through a buffer and hashed on the way (the Parquet
+/// writer owns its sink; the handle kept outside flushes and hashes it).
+#[derive(Clone)]
+pub(crate) struct HashingFile(std::sync::Arc<std::sync::Mutex<(std::io::BufWriter<std::fs::File>, Sha256)>>);
+
+impl HashingFile {
+    fn create(path: &Path) -> Result<Self, Error> {
+        let f = std::fs::File::create(path).map_err(|e| Error::output(path, e))?;
+        Ok(HashingFile(std::sync::Arc::new(std::sync::Mutex::new((
+            std::io::BufWriter::with_capacity(1 << 20, f),
+            Sha256::new(),
+        )))))
+    }
+
+    /// Flushes and syncs the file; its SHA-256.
+    fn finish(&self) -> std::io::Result<String> {
+        let mut g = self.0.lock().expect("not poisoned");
+        std::io::Write::flush(&mut g.0)?;
+        g.0.get_ref().sync_all()?;
+        Ok(hex(&std::mem::take(&mut g.1).finalize()))
+    }
+}
+
+impl std::io::Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut g = self.0.lock().expect("not poisoned");
+        let n = g.0.write(buf)?;
+        g.1.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.lock().expect("not poisoned").0.flush()
+    }
 }
 
 /// Encodes and compresses one row group's columns (what polars' streaming

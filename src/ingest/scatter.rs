@@ -1,0 +1,312 @@
+//! Splits a CSV input into partitions of seekers without holding it in
+//! memory (`--memory-limit`): each record is copied as it is, bytes
+//! untouched, into the partition of its `seeker_id` (`partition::partition_of`),
+//! after the file's own header line, and its physical line is kept, so that
+//! each partition reads as the original file would for those records and
+//! its rejects name the original lines.
+//!
+//! Two things need the whole file and are settled here: lines without any
+//! value (only a warning names them), and ids repeated across partitions
+//! (`duplicate_id` is about the whole file): the records whose id may repeat
+//! one elsewhere are validated together once, and each partition is told
+//! which of its rows repeat an earlier id.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use super::{detect_dialect, Dialect, DialectChoice, InputKind};
+use crate::error::Error;
+use crate::partition::partition_of;
+use crate::util::hex;
+
+/// One input split into partitions.
+pub(crate) struct Scattered {
+    pub kind: InputKind,
+    pub path: PathBuf,
+    pub sha256: String,
+    /// The partition files (the header line, then their records).
+    pub parts: Vec<PathBuf>,
+    /// The physical line of each record of each partition.
+    pub lines: Vec<Vec<u64>>,
+    /// For each partition's rows, whether it repeats an id of an earlier row of the file.
+    pub duplicates: Vec<Vec<bool>>,
+    /// Lines without any value (ignored, named in a warning).
+    pub empty_lines: Vec<u64>,
+}
+
+/// A record whose id some other record may share: where it is in the file
+/// and in its partition.
+struct IdKey {
+    hash: u64,
+    start: u64,
+    len: u32,
+    line: u64,
+    part: u32,
+    row: u32,
+}
+
+/// Splits `path` into `n` partition files in `scratch`.
+pub(crate) fn scatter(
+    kind: InputKind,
+    path: &Path,
+    choice: DialectChoice,
+    n: u32,
+    scratch: &Path,
+    as_of: chrono::NaiveDate,
+    window: &crate::validate::Window,
+) -> Result<Scattered, Error> {
+    let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(unreadable(
+            "not a regular file (an input is an exported file, not a device, pipe or folder)".into(),
+        ));
+    }
+    let mut file = File::open(path).map_err(|e| unreadable(e.to_string()))?;
+    let mut hasher = Sha256::new();
+    let parts: Vec<PathBuf> = (0..n).map(|k| scratch.join(format!("{}-{k}.csv", kind.name()))).collect();
+    let mut writers = parts
+        .iter()
+        .map(|p| File::create(p).map(|f| BufWriter::with_capacity(1 << 16, f)))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(|e| Error::output(scratch, e))?;
+    let mut lines: Vec<Vec<u64>> = vec![Vec::new(); n as usize];
+    let mut empty_lines = Vec::new();
+    let mut keys: Vec<IdKey> = Vec::new();
+    let id_hasher = foldhash::fast::FixedState::with_seed(0x1d05);
+
+    // The reading state: a buffer of bytes not yet split into records.
+    let mut buf: Vec<u8> = Vec::with_capacity(1 << 22);
+    let mut block = vec![0u8; 1 << 20];
+    let mut consumed: u64 = 0; // file offset of buf[0]
+    let mut line: u64 = 1; // physical line of buf[0]
+    let mut header: Option<Header> = None;
+    let mut eof = false;
+    let write_err = |e: std::io::Error| Error::output(scratch, e);
+    loop {
+        // Split every complete record in the buffer.
+        let mut at = 0;
+        while let Some(end) = record_end(&buf[at..], eof) {
+            let rec = &buf[at..at + end];
+            let rec_line = line;
+            let breaks = rec.iter().filter(|&&b| b == b'\n').count() as u64;
+            if let Err(e) = std::str::from_utf8(rec) {
+                let l = rec_line + rec[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64;
+                return Err(unreadable(format!("not UTF-8 text (first invalid byte on line {l})")));
+            }
+            match &header {
+                None => {
+                    let h = Header::read(kind, rec, choice);
+                    for w in &mut writers {
+                        w.write_all(rec).map_err(write_err)?;
+                        if !rec.ends_with(b"\n") {
+                            w.write_all(b"\n").map_err(write_err)?;
+                        }
+                    }
+                    header = Some(h);
+                }
+                Some(h) => {
+                    let fields = split_fields(rec, h.separator);
+                    let text = |i: Option<usize>| i.and_then(|i| fields.get(i)).map(|f| unquote(f)).unwrap_or_default();
+                    if fields.len() <= h.fields && fields.iter().all(|f| unquote(f).trim().is_empty()) {
+                        empty_lines.push(rec_line);
+                    } else {
+                        let seeker = text(h.seeker);
+                        let seeker = seeker.trim();
+                        let k = if seeker.is_empty() { 0 } else { partition_of(seeker, n) };
+                        let w = &mut writers[k as usize];
+                        w.write_all(rec).map_err(write_err)?;
+                        if !rec.ends_with(b"\n") {
+                            w.write_all(b"\n").map_err(write_err)?;
+                        }
+                        let row = lines[k as usize].len() as u32;
+                        lines[k as usize].push(rec_line);
+                        let id = text(h.id);
+                        let id = id.trim();
+                        if !id.is_empty() {
+                            keys.push(IdKey {
+                                hash: std::hash::BuildHasher::hash_one(&id_hasher, id),
+                                start: consumed + at as u64,
+                                len: rec.len() as u32,
+                                line: rec_line,
+                                part: k,
+                                row,
+                            });
+                        }
+                    }
+                }
+            }
+            line += breaks;
+            at += end;
+        }
+        buf.drain(..at);
+        consumed += at as u64;
+        if eof {
+            break;
+        }
+        let got = file.read(&mut block).map_err(|e| unreadable(e.to_string()))?;
+        if got == 0 {
+            eof = true;
+        } else {
+            hasher.update(&block[..got]);
+            buf.extend_from_slice(&block[..got]);
+        }
+    }
+    if header.is_none() {
+        return Err(unreadable("empty file: no header line".into()));
+    }
+    for w in &mut writers {
+        w.flush().map_err(write_err)?;
+    }
+    drop(writers);
+    let sha256 = hex(&hasher.finalize());
+    let duplicates = repeated(kind, path, choice, &mut file, keys, &lines, scratch, as_of, window)?;
+    Ok(Scattered { kind, path: path.to_path_buf(), sha256, parts, lines, duplicates, empty_lines })
+}
+
+/// What the header line says: the separator, how many fields, and where the id and the seeker are.
+struct Header {
+    separator: u8,
+    fields: usize,
+    id: Option<usize>,
+    seeker: Option<usize>,
+}
+
+impl Header {
+    fn read(kind: InputKind, rec: &[u8], choice: DialectChoice) -> Header {
+        let text = String::from_utf8_lossy(rec);
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text).trim_end_matches(['\r', '\n']).to_string();
+        let dialect = match choice {
+            DialectChoice::Auto => detect_dialect(&text),
+            DialectChoice::Intl => Dialect::Intl,
+            DialectChoice::Fr => Dialect::Fr,
+        };
+        let separator = if dialect == Dialect::Fr { b';' } else { b',' };
+        let names: Vec<String> =
+            split_fields(text.as_bytes(), separator).iter().map(|f| unquote(f).trim().to_string()).collect();
+        let at = |name: &str| names.iter().position(|n| n == name);
+        Header { separator, fields: names.len(), id: at(kind.columns()[0].name), seeker: at("seeker_id") }
+    }
+}
+
+/// The length of the first record of `bytes` (with its line break), if
+/// complete: a line break outside quotes ends it; at the end of the file
+/// the rest is the last record.
+fn record_end(bytes: &[u8], eof: bool) -> Option<usize> {
+    if bytes.is_empty() {
+        return None;
+    }
+    let mut quoted = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => return Some(i + 1),
+            _ => {}
+        }
+    }
+    eof.then_some(bytes.len())
+}
+
+/// A record's fields, split on the separator outside quotes (still quoted).
+fn split_fields(rec: &[u8], separator: u8) -> Vec<&[u8]> {
+    let rec = rec.strip_suffix(b"\n").unwrap_or(rec);
+    let rec = rec.strip_suffix(b"\r").unwrap_or(rec);
+    let mut fields = Vec::new();
+    let mut quoted = false;
+    let mut start = 0;
+    for (i, &b) in rec.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b if b == separator && !quoted => {
+                fields.push(&rec[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    fields.push(&rec[start..]);
+    fields
+}
+
+/// A field's text: without its quotes, `""` read as `"`.
+fn unquote(f: &[u8]) -> String {
+    let s = String::from_utf8_lossy(f);
+    let t = s.trim();
+    match t.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
+        Some(inner) => inner.replace("\"\"", "\""),
+        None => s.into_owned(),
+    }
+}
+
+/// Which rows of each partition repeat an id of an earlier row of the
+/// file. The records whose id hash is shared (true repeats, and the rare
+/// collisions) are read again from the file and validated together, in
+/// file order: validation's own rule then says which are repeats.
+#[allow(clippy::too_many_arguments)]
+fn repeated(
+    kind: InputKind,
+    path: &Path,
+    choice: DialectChoice,
+    file: &mut File,
+    mut keys: Vec<IdKey>,
+    lines: &[Vec<u64>],
+    scratch: &Path,
+    as_of: chrono::NaiveDate,
+    window: &crate::validate::Window,
+) -> Result<Vec<Vec<bool>>, Error> {
+    let mut duplicates: Vec<Vec<bool>> = lines.iter().map(|l| vec![false; l.len()]).collect();
+    keys.sort_unstable_by_key(|k| (k.hash, k.line));
+    let mut candidates: Vec<&IdKey> = Vec::new();
+    for run in keys.chunk_by(|a, b| a.hash == b.hash).filter(|r| r.len() > 1) {
+        candidates.extend(run.iter());
+    }
+    if candidates.is_empty() {
+        return Ok(duplicates);
+    }
+    candidates.sort_unstable_by_key(|k| k.line);
+    let unreadable = |e: std::io::Error| Error::Unreadable { path: path.to_path_buf(), problem: e.to_string() };
+    // The header, then each candidate record as it is in the file.
+    let mut mini = Vec::new();
+    file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
+    let header_end = {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        loop {
+            if file.read(&mut byte).map_err(unreadable)? == 0 {
+                break;
+            }
+            head.push(byte[0]);
+            if byte[0] == b'\n' {
+                break;
+            }
+        }
+        head
+    };
+    mini.extend_from_slice(&header_end);
+    for k in &candidates {
+        let mut rec = vec![0u8; k.len as usize];
+        file.seek(SeekFrom::Start(k.start)).map_err(unreadable)?;
+        file.read_exact(&mut rec).map_err(unreadable)?;
+        mini.extend_from_slice(&rec);
+        if !rec.ends_with(b"\n") {
+            mini.push(b'\n');
+        }
+    }
+    let mini_path = scratch.join(format!("{}-repeated.csv", kind.name()));
+    std::fs::write(&mini_path, &mini).map_err(|e| Error::output(&mini_path, e))?;
+    let mini_lines: Vec<u64> = candidates.iter().map(|k| k.line).collect();
+    let mut t = super::read_part(kind, path, "", &mini_path, mini_lines, Vec::new(), choice)?;
+    t.known_duplicates = None;
+    let v = crate::validate::validate(std::slice::from_ref(&t), as_of, 1.0, window)?;
+    let repeats: std::collections::HashSet<u64> =
+        v.rejects.iter().filter(|r| r.code == crate::validate::Code::DuplicateId).map(|r| r.line).collect();
+    for k in &candidates {
+        if repeats.contains(&k.line) {
+            duplicates[k.part as usize][k.row as usize] = true;
+        }
+    }
+    Ok(duplicates)
+}

@@ -1,0 +1,290 @@
+//! `indus run --memory-limit`: inputs larger than the limit are reconciled
+//! in partitions of seekers, one after the other, and the folder written is
+//! the in-memory run's, byte for byte (every file, manifest included).
+//! Through the real binary: the 5k month, months with bad records of every
+//! kind (repeated ids across partitions, a record with a field too many, a
+//! quoted line break, lines without any value), a night with `--previous`
+//! and decisions, the reject threshold, and kill -9 at moments across a run.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Instant;
+
+use common::*;
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn names(d: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+/// Every file of `a` is in `b` with the same bytes, and the other way round.
+fn assert_same_folder(a: &Path, b: &Path) {
+    assert_eq!(names(a), names(b), "{} and {} hold different files", a.display(), b.display());
+    for f in names(a) {
+        let (x, y) = (std::fs::read(a.join(&f)).unwrap(), std::fs::read(b.join(&f)).unwrap());
+        assert!(x == y, "{f} differs between {} and {}", a.display(), b.display());
+    }
+}
+
+/// Runs in partitions under `limit` and returns how many the run said it used.
+fn run_partitioned(input: &Path, out: &Path, as_of: &str, limit: &str, extra: &[&str]) -> u32 {
+    let mut args = vec!["--memory-limit", limit];
+    args.extend_from_slice(extra);
+    let o = run_ok(input, out, as_of, &args);
+    let err = stderr(&o);
+    let n = err
+        .split("reconciled in ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the run says how many partitions it used: {err}"));
+    n
+}
+
+#[test]
+fn the_5k_month_in_partitions_is_the_in_memory_run_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = fixtures().join("months/2024-03-5k");
+    let whole = tmp.path().join("whole");
+    run_ok(&input, &whole, "2024-06-30", &["-q"]);
+    let part = tmp.path().join("part");
+    let n = run_partitioned(&input, &part, "2024-06-30", "1MiB", &[]);
+    assert!(n >= 8, "1 MiB for 1.3 MB of inputs should take at least 8 partitions, took {n}");
+    assert_same_folder(&whole, &part);
+    // Nothing of the partitions is left beside the output.
+    assert_eq!(names(tmp.path()), [".part.indus-lock", ".whole.indus-lock", "part", "whole"]);
+}
+
+/// Appends lines to an input file (its header stays the first line).
+fn append(path: &Path, lines: &str) {
+    let mut text = std::fs::read_to_string(path).unwrap();
+    text.push_str(lines);
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn months_with_bad_records_of_every_kind_give_the_same_rejects_at_the_same_lines() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    let g = indus(&[
+        "generate",
+        "--seekers",
+        "3000",
+        "--months",
+        "2024-01..2024-03",
+        "--seed",
+        "13",
+        "--bad-rate",
+        "0.006",
+        "--out",
+        input.to_str().unwrap(),
+    ]);
+    assert!(g.status.success(), "{}", stderr(&g));
+    // What the generator does not write: a record with a field too many, a
+    // quoted line break, lines without any value, and ids repeated by other
+    // seekers (so, across partitions).
+    let decl = input.join("declarations.csv");
+    let first: Vec<String> =
+        std::fs::read_to_string(&decl).unwrap().lines().skip(1).take(3).map(String::from).collect();
+    let repeat = |line: &str, seeker: &str| {
+        let mut f: Vec<&str> = line.split(',').collect();
+        f[1] = seeker;
+        f.join(",")
+    };
+    append(
+        &decl,
+        &format!(
+            "{}\n{}\n,,,,,,,\n\n{},extra\n",
+            repeat(&first[0], "S-OTHER-1"),
+            repeat(&first[1], "S-OTHER-2"),
+            first[2]
+        ),
+    );
+    append(
+        &input.join("rights.csv"),
+        "R-QUOTED,S-QUOTED,\"AG\nENCY\",2023-01-01,2023-02-01,,50.00,730,0,40,2023-01-20\n",
+    );
+    let whole = tmp.path().join("whole");
+    run_ok(&input, &whole, "2024-06-30", &["-q"]);
+    let codes = project(&read_csv(&whole.join("rejects.csv")), &["code"]);
+    for code in ["duplicate_id", "bad_record", "bad_date", "missing_value", "negative_value"] {
+        assert!(codes.iter().any(|c| c == code), "no {code} reject in the run");
+    }
+    let part = tmp.path().join("part");
+    let n = run_partitioned(&input, &part, "2024-06-30", "2MiB", &[]);
+    assert!(n >= 8, "{n} partitions");
+    assert_same_folder(&whole, &part);
+}
+
+#[test]
+fn a_night_with_previous_and_decisions_in_partitions_is_the_same_night() {
+    let tmp = tempfile::tempdir().unwrap();
+    let chain = tmp.path().join("chain");
+    let g = indus(&[
+        "generate",
+        "--seekers",
+        "2000",
+        "--months",
+        "2024-03..2024-04",
+        "--seed",
+        "7",
+        "--nights",
+        "2",
+        "--out",
+        chain.to_str().unwrap(),
+    ]);
+    assert!(g.status.success(), "{}", stderr(&g));
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(chain.join("nights.json")).unwrap()).unwrap();
+    let as_of = |k: usize| meta["nights"][k]["as_of"].as_str().unwrap().to_string();
+    assert!(chain.join("night2/decisions.csv").exists(), "the generated night has decisions");
+    let night1 = tmp.path().join("night1");
+    run_ok(&chain.join("night1"), &night1, &as_of(0), &["-q"]);
+    let previous = ["--previous", night1.to_str().unwrap()];
+    let whole = tmp.path().join("whole");
+    run_ok(&chain.join("night2"), &whole, &as_of(1), &previous);
+    let part = tmp.path().join("part");
+    let n = run_partitioned(&chain.join("night2"), &part, &as_of(1), "1MiB", &previous);
+    assert!(n >= 8, "{n} partitions");
+    assert_same_folder(&whole, &part);
+}
+
+#[test]
+fn rejects_over_the_threshold_fail_the_partitioned_run_as_they_fail_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    let g = indus(&[
+        "generate",
+        "--seekers",
+        "2000",
+        "--months",
+        "2024-03",
+        "--seed",
+        "5",
+        "--bad-rate",
+        "0.05",
+        "--out",
+        input.to_str().unwrap(),
+    ]);
+    assert!(g.status.success(), "{}", stderr(&g));
+    let run = |out: &Path, extra: &[&str]| {
+        let mut a =
+            vec!["run", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--as-of", "2024-06-30"];
+        a.extend_from_slice(extra);
+        indus(&a)
+    };
+    let whole = run(&tmp.path().join("whole"), &[]);
+    assert_eq!(whole.status.code(), Some(2), "{}", stderr(&whole));
+    let part = run(&tmp.path().join("part"), &["--memory-limit", "512KiB"]);
+    assert_eq!(part.status.code(), Some(2), "{}", stderr(&part));
+    // The same file, counts, codes and first rejects (file and line).
+    assert_eq!(stderr(&part), stderr(&whole));
+    assert!(stderr(&part).contains("over the limit"));
+    assert!(!tmp.path().join("part").exists());
+    assert_eq!(names(tmp.path()).iter().filter(|n| n.contains("indus-tmp")).count(), 0, "{:?}", names(tmp.path()));
+}
+
+#[test]
+fn a_parquet_input_too_large_for_the_limit_is_refused_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    let g = indus(&[
+        "generate",
+        "--seekers",
+        "2000",
+        "--months",
+        "2024-03",
+        "--seed",
+        "5",
+        "--format",
+        "parquet",
+        "--out",
+        input.to_str().unwrap(),
+    ]);
+    assert!(g.status.success(), "{}", stderr(&g));
+    let out = tmp.path().join("out");
+    let o = indus(&[
+        "run",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--as-of",
+        "2024-06-30",
+        "--memory-limit",
+        "64KiB",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains(".parquet is Parquet"), "{}", stderr(&o));
+    assert!(!out.exists());
+    // With room enough, the same inputs run in memory.
+    run_ok(&input, &out, "2024-06-30", &["--memory-limit", "4GiB", "-q"]);
+}
+
+#[test]
+fn a_partitioned_run_killed_at_any_moment_leaves_the_previous_output_and_nothing_in_the_way() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = fixtures().join("months/2024-03-5k");
+    let out = tmp.path().join("out");
+    // The folder a night before left: it must survive every kill.
+    run_ok(&input, &out, "2024-05-31", &["-q"]);
+    let before = tmp.path().join("before");
+    copy_dir(&out, &before);
+    let args = |as_of: &str| {
+        vec![
+            "run".to_string(),
+            "--input".into(),
+            input.to_str().unwrap().into(),
+            "--out".into(),
+            out.to_str().unwrap().into(),
+            "--as-of".into(),
+            as_of.into(),
+            "--memory-limit".into(),
+            "1MiB".into(),
+            "-q".into(),
+        ]
+    };
+    // How long a whole partitioned run takes here, to spread the kills over it.
+    let reference = tmp.path().join("reference");
+    let started = Instant::now();
+    run_partitioned(&input, &reference, "2024-06-30", "1MiB", &[]);
+    let took = started.elapsed();
+    for i in 1..=12u32 {
+        let at = took * i / 12;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_indus"))
+            .args(args("2024-06-30"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(at);
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        // Killed before its swap, the night before is intact; after it (or
+        // finished), the new night is in place, whole: never a mix.
+        let now = names(&out);
+        let same_as = |d: &Path| {
+            names(d) == now
+                && now.iter().all(|f| std::fs::read(d.join(f)).unwrap() == std::fs::read(out.join(f)).unwrap())
+        };
+        assert!(same_as(&before) || same_as(&reference), "killed after {at:?} (exit {status:?}): a mixed output");
+        if same_as(&reference) {
+            std::fs::remove_dir_all(&out).unwrap();
+            copy_dir(&before, &out);
+        }
+    }
+    // The next night runs over whatever the kills left, and leaves nothing beside its output.
+    run_partitioned(&input, &out, "2024-06-30", "1MiB", &[]);
+    assert_same_folder(&reference, &out);
+    let left: Vec<String> =
+        names(tmp.path()).into_iter().filter(|n| n.starts_with(".out.") && !n.ends_with("lock")).collect();
+    assert!(left.is_empty(), "left beside the output: {left:?}");
+}
