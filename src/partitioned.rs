@@ -19,6 +19,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use rayon::prelude::*;
+
 use crate::error::{Error, Result};
 use crate::ingest::scatter::{scatter, Scattered};
 use crate::ingest::{self, InputKind};
@@ -89,8 +91,9 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
     let np = rules.notice_params(opts.as_of)?;
     let window = Window { first: Month::of(rules.in_force_from), selected: selected.clone() };
     let inputs = opts.inputs.locate()?;
+    // The files are independent: scattered side by side.
     let scattered = inputs
-        .iter()
+        .par_iter()
         .map(|(k, p)| scatter(*k, p, opts.inputs.dialect, n, &scratch, opts.as_of, &window))
         .collect::<Result<Vec<Scattered>>>()?;
     timings.lap("scatter", &mut t);
@@ -141,7 +144,7 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
         let dir = scratch.join(format!("part-{k}"));
         std::fs::create_dir(&dir).map_err(|e| Error::output(&dir, e))?;
         output::write_csv(&dir, "findings.csv", output::FINDINGS_HEADER, &Chunked(r.findings).parts())?;
-        output::write_csv(&dir, "entitlements.csv", output::ENTITLEMENTS_HEADER, &Chunked(r.entitlements).parts())?;
+        output::spill::write(&dir.join("entitlements.bin"), r.entitlements.iter().flatten())?;
         output::write_csv(&dir, "notices.csv", output::NOTICES_HEADER, &Chunked(r.candidates).parts())?;
         part_dirs.push(dir);
         rules = p.rules;
@@ -192,8 +195,10 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
     rows.agencies = run::agencies(rows.findings.iter(), rows.notices.iter())?.into();
     run::check_totals(&rows)?;
 
+    timings.lap("nights", &mut t);
     let tag = RuleSetTag { label: rules.label(), sha256: rules.sha256.clone() };
-    let entitlements = merge_entitlements(&staging.dir, &read_all("entitlements.csv"), &tag)?;
+    let entitlements = merge_entitlements(&staging.dir, &read_all("entitlements.bin"), &tag)?;
+    timings.lap("entitlements", &mut t);
     let inputs_ref = scattered.iter().map(|s| run::input_ref(s.kind, &s.path, &s.sha256, &stats[&s.kind])).collect();
     let previous_ref =
         previous.map(|p| PreviousRef { path: p.dir.display().to_string(), manifest_sha256: p.manifest_sha256 });
@@ -202,7 +207,7 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
     std::fs::remove_dir_all(&scratch).map_err(|e| Error::output(&scratch, e))?;
     let manifest = run::write_folder(&staging.dir, &rows, &rejects, &tag, head, Some(&entitlements))?;
     staging.commit()?;
-    timings.lap("merge", &mut t);
+    timings.lap("write", &mut t);
 
     let mut warnings: Vec<String> = Vec::new();
     for (kind, path) in &inputs {
@@ -225,38 +230,56 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
 }
 
 /// entitlements.csv and .parquet from the partitions' sorted files, a
-/// seeker at a time: never more than a row group in memory.
+/// seeker at a time: never more than two row groups in memory. A row group
+/// is encoded while the next one is merged.
 fn merge_entitlements(dir: &Path, parts: &[PathBuf], tag: &RuleSetTag) -> Result<[Written; 2]> {
-    let mut readers = parts.iter().map(|p| output::read::entitlements_reader(p)).collect::<Result<Vec<_>>>()?;
+    let mut readers = parts.iter().map(|p| output::spill::Reader::open(p)).collect::<Result<Vec<_>>>()?;
     let mut heads: Vec<Option<EntitlementRow>> = readers.iter_mut().map(|r| r.next_row()).collect::<Result<_>>()?;
     let mut csv = CsvStream::create(dir, "entitlements.csv", output::ENTITLEMENTS_HEADER)?;
     let mut parquet = EntitlementsParquet::new(dir, tag)?;
-    let mut group: Vec<EntitlementRow> = Vec::with_capacity(ENTITLEMENTS_ROW_GROUP);
-    let flush = |parquet: &mut EntitlementsParquet, group: &mut Vec<EntitlementRow>| -> Result<()> {
-        let (rows, pages) = parquet
-            .encode(group.iter(), group.len())
-            .map_err(|e| Error::output(dir.join("entitlements.parquet"), e))?;
-        parquet.write(rows, &pages)?;
-        group.clear();
-        Ok(())
-    };
-    while let Some(i) = (0..heads.len())
-        .filter(|&i| heads[i].is_some())
-        .min_by(|&a, &b| heads[a].as_ref().map(|r| &r.seeker_id).cmp(&heads[b].as_ref().map(|r| &r.seeker_id)))
-    {
+    let err = |e| Error::output(dir.join("entitlements.parquet"), e);
+    let mut pending: Vec<EntitlementRow> = Vec::new();
+    loop {
+        let (encoded, next) = rayon::join(
+            || (!pending.is_empty()).then(|| parquet.encode(pending.iter(), pending.len())),
+            || next_group(&mut readers, &mut heads, &mut csv),
+        );
+        if let Some(encoded) = encoded {
+            let (rows, pages) = encoded.map_err(err)?;
+            parquet.write(rows, &pages)?;
+        }
+        pending = next?;
+        if pending.is_empty() {
+            break;
+        }
+    }
+    Ok([csv.finish()?, parquet.finish()?])
+}
+
+/// The next row group of entitlements in seeker order (empty at the end),
+/// written to the CSV on the way.
+fn next_group(
+    readers: &mut [output::spill::Reader],
+    heads: &mut [Option<EntitlementRow>],
+    csv: &mut CsvStream,
+) -> Result<Vec<EntitlementRow>> {
+    let mut group = Vec::with_capacity(ENTITLEMENTS_ROW_GROUP);
+    while group.len() < ENTITLEMENTS_ROW_GROUP {
+        let Some(i) = (0..heads.len())
+            .filter(|&i| heads[i].is_some())
+            .min_by(|&a, &b| heads[a].as_ref().map(|r| &r.seeker_id).cmp(&heads[b].as_ref().map(|r| &r.seeker_id)))
+        else {
+            break;
+        };
+        // A seeker's rows are all in one partition, next to each other; a
+        // seeker cut by the end of a row group is still the smallest head.
         let seeker = heads[i].as_ref().map(|r| r.seeker_id.clone()).expect("a head");
-        while heads[i].as_ref().is_some_and(|r| r.seeker_id == seeker) {
+        while group.len() < ENTITLEMENTS_ROW_GROUP && heads[i].as_ref().is_some_and(|r| r.seeker_id == seeker) {
             let row = heads[i].take().expect("a head");
             heads[i] = readers[i].next_row()?;
             csv.push(&row)?;
             group.push(row);
-            if group.len() == ENTITLEMENTS_ROW_GROUP {
-                flush(&mut parquet, &mut group)?;
-            }
         }
     }
-    if !group.is_empty() {
-        flush(&mut parquet, &mut group)?;
-    }
-    Ok([csv.finish()?, parquet.finish()?])
+    Ok(group)
 }

@@ -111,7 +111,9 @@ pub(crate) fn scatter(
                 Some(h) => {
                     let fields = split_fields(rec, h.separator);
                     let text = |i: Option<usize>| i.and_then(|i| fields.get(i)).map(|f| unquote(f)).unwrap_or_default();
-                    if fields.len() <= h.fields && fields.iter().all(|f| unquote(f).trim().is_empty()) {
+                    // Cheap first: only separators, blanks and quotes can make a line without any value.
+                    let maybe_empty = rec.iter().all(|&b| b == h.separator || b == b'"' || b.is_ascii_whitespace());
+                    if maybe_empty && fields.len() <= h.fields && fields.iter().all(|f| unquote(f).trim().is_empty()) {
                         empty_lines.push(rec_line);
                     } else {
                         let seeker = text(h.seeker);
@@ -199,6 +201,11 @@ fn record_end(bytes: &[u8], eof: bool) -> Option<usize> {
     if bytes.is_empty() {
         return None;
     }
+    // Most records hold no quote: their end is the first line break.
+    let newline = bytes.iter().position(|&b| b == b'\n');
+    if newline.is_some_and(|n| !bytes[..n].contains(&b'"')) {
+        return newline.map(|n| n + 1);
+    }
     let mut quoted = false;
     for (i, &b) in bytes.iter().enumerate() {
         match b {
@@ -232,12 +239,13 @@ fn split_fields(rec: &[u8], separator: u8) -> Vec<&[u8]> {
 }
 
 /// A field's text: without its quotes, `""` read as `"`.
-fn unquote(f: &[u8]) -> String {
-    let s = String::from_utf8_lossy(f);
+fn unquote(f: &[u8]) -> std::borrow::Cow<'_, str> {
+    // Records were checked to be UTF-8 before they are split.
+    let s = std::str::from_utf8(f).unwrap_or("");
     let t = s.trim();
     match t.strip_prefix('"').and_then(|t| t.strip_suffix('"')) {
-        Some(inner) => inner.replace("\"\"", "\""),
-        None => s.into_owned(),
+        Some(inner) => std::borrow::Cow::Owned(inner.replace("\"\"", "\"")),
+        None => std::borrow::Cow::Borrowed(s),
     }
 }
 

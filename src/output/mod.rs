@@ -7,6 +7,7 @@ pub mod folder;
 pub mod manifest;
 pub mod parquet;
 pub(crate) mod read;
+pub(crate) mod spill;
 
 pub(crate) use folder::{FolderKind, Staging};
 
@@ -113,6 +114,11 @@ pub struct Fixed(i64);
 
 impl Fixed {
     pub(crate) const EMPTY: Fixed = Fixed(i64::MIN);
+
+    /// A figure from its units (what [`Fixed::get`] gives back).
+    pub(crate) fn from_units(units: i64) -> Fixed {
+        Fixed(units)
+    }
 
     /// `d` in units of 10^-places, or `None` beyond 18 digits (no output
     /// could hold it).

@@ -94,9 +94,6 @@ impl<'a> Record<'a> {
     }
 }
 
-/// How a record becomes a row.
-pub(crate) type ParseRow<R> = fn(&Record) -> Result<R, Error>;
-
 /// The records of an output file one at a time, made into rows by `row`.
 pub(crate) struct RowReader<F> {
     path: std::path::PathBuf,
@@ -173,11 +170,6 @@ pub(crate) fn findings(path: &Path) -> Result<Vec<FindingRow>, Error> {
 
 pub(crate) fn entitlements(path: &Path) -> Result<Vec<EntitlementRow>, Error> {
     read(path, ENTITLEMENTS_HEADER, entitlement)
-}
-
-/// entitlements.csv one row at a time (a partitioned run merges it so).
-pub(crate) fn entitlements_reader(path: &Path) -> Result<RowReader<ParseRow<EntitlementRow>>, Error> {
-    RowReader::open(path, ENTITLEMENTS_HEADER, entitlement as ParseRow<EntitlementRow>)
 }
 
 fn entitlement(r: &Record) -> Result<EntitlementRow, Error> {
