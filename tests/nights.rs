@@ -77,10 +77,6 @@ fn every_pair_of_nights_gives_its_expected_findings_notices_changes_and_agencies
     assert!(failures.is_empty(), "{} pair(s) failed:\n{}", failures.len(), failures.join("\n"));
 }
 
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 /// `indus run` of `input` into `out` with extra arguments; the process output.
 fn run(input: &Path, out: &Path, as_of: &str, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["run", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--as-of", as_of];

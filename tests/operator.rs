@@ -22,24 +22,12 @@ fn run(input: &Path, out: &Path, extra: &[&str]) -> Output {
     indus(&args)
 }
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 fn assert_refused(o: &Output, words: &[&str]) {
     let err = stderr(o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     for w in words {
         assert!(err.contains(w), "stderr should say `{w}`: {err}");
     }
-}
-
-/// The names in a folder, sorted (hidden ones included).
-fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    v.sort();
-    v
 }
 
 #[test]

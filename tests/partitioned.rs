@@ -9,30 +9,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use common::*;
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn names(d: &Path) -> Vec<String> {
-    let mut v: Vec<String> =
-        std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    v.sort();
-    v
-}
-
-/// Every file of `a` is in `b` with the same bytes, and the other way round.
-fn assert_same_folder(a: &Path, b: &Path) {
-    assert_eq!(names(a), names(b), "{} and {} hold different files", a.display(), b.display());
-    for f in names(a) {
-        let (x, y) = (std::fs::read(a.join(&f)).unwrap(), std::fs::read(b.join(&f)).unwrap());
-        assert!(x == y, "{f} differs between {} and {}", a.display(), b.display());
-    }
-}
 
 /// Runs in partitions under `limit` and returns how many the run said it used.
 fn run_partitioned(input: &Path, out: &Path, as_of: &str, limit: &str, extra: &[&str]) -> u32 {
@@ -74,20 +54,7 @@ fn append(path: &Path, lines: &str) {
 fn months_with_bad_records_of_every_kind_give_the_same_rejects_at_the_same_lines() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
-    let g = indus(&[
-        "generate",
-        "--seekers",
-        "3000",
-        "--months",
-        "2024-01..2024-03",
-        "--seed",
-        "13",
-        "--bad-rate",
-        "0.006",
-        "--out",
-        input.to_str().unwrap(),
-    ]);
-    assert!(g.status.success(), "{}", stderr(&g));
+    generate(&input, &["--seekers", "3000", "--months", "2024-01..2024-03", "--seed", "13", "--bad-rate", "0.006"]);
     // What the generator does not write: a record with a field too many, a
     // quoted line break, lines without any value, and ids repeated by other
     // seekers (so, across partitions).
@@ -127,24 +94,8 @@ fn months_with_bad_records_of_every_kind_give_the_same_rejects_at_the_same_lines
 #[test]
 fn a_night_with_previous_and_decisions_in_partitions_is_the_same_night() {
     let tmp = tempfile::tempdir().unwrap();
-    let chain = tmp.path().join("chain");
-    let g = indus(&[
-        "generate",
-        "--seekers",
-        "2000",
-        "--months",
-        "2024-03..2024-04",
-        "--seed",
-        "7",
-        "--nights",
-        "2",
-        "--out",
-        chain.to_str().unwrap(),
-    ]);
-    assert!(g.status.success(), "{}", stderr(&g));
-    let meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(chain.join("nights.json")).unwrap()).unwrap();
-    let as_of = |k: usize| meta["nights"][k]["as_of"].as_str().unwrap().to_string();
+    let (chain, as_ofs) = generate_two_nights(tmp.path(), "2000");
+    let as_of = |k: usize| as_ofs[k].clone();
     assert!(chain.join("night2/decisions.csv").exists(), "the generated night has decisions");
     let night1 = tmp.path().join("night1");
     run_ok(&chain.join("night1"), &night1, &as_of(0), &["-q"]);
@@ -161,20 +112,7 @@ fn a_night_with_previous_and_decisions_in_partitions_is_the_same_night() {
 fn rejects_over_the_threshold_fail_the_partitioned_run_as_they_fail_the_run() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
-    let g = indus(&[
-        "generate",
-        "--seekers",
-        "2000",
-        "--months",
-        "2024-03",
-        "--seed",
-        "5",
-        "--bad-rate",
-        "0.05",
-        "--out",
-        input.to_str().unwrap(),
-    ]);
-    assert!(g.status.success(), "{}", stderr(&g));
+    generate(&input, &["--seekers", "2000", "--months", "2024-03", "--seed", "5", "--bad-rate", "0.05"]);
     let run = |out: &Path, extra: &[&str]| {
         let mut a =
             vec!["run", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--as-of", "2024-06-30"];
@@ -196,32 +134,9 @@ fn rejects_over_the_threshold_fail_the_partitioned_run_as_they_fail_the_run() {
 fn a_parquet_input_too_large_for_the_limit_is_refused_naming_it() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
-    let g = indus(&[
-        "generate",
-        "--seekers",
-        "2000",
-        "--months",
-        "2024-03",
-        "--seed",
-        "5",
-        "--format",
-        "parquet",
-        "--out",
-        input.to_str().unwrap(),
-    ]);
-    assert!(g.status.success(), "{}", stderr(&g));
+    generate(&input, &["--seekers", "2000", "--months", "2024-03", "--seed", "5", "--format", "parquet"]);
     let out = tmp.path().join("out");
-    let o = indus(&[
-        "run",
-        "--input",
-        input.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--as-of",
-        "2024-06-30",
-        "--memory-limit",
-        "64KiB",
-    ]);
+    let o = run_input(&input, &out, "2024-06-30", &["--memory-limit", "64KiB"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains(".parquet is Parquet"), "{}", stderr(&o));
     assert!(!out.exists());

@@ -14,10 +14,6 @@ fn replay(manifest: &Path, extra: &[&str]) -> std::process::Output {
     indus(&args)
 }
 
-fn stderr(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 #[test]
 fn a_run_replays_identically_from_its_inputs_and_from_copies() {
     let tmp = tempfile::tempdir().unwrap();

@@ -11,25 +11,6 @@ use std::process::Output;
 
 use common::*;
 
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-/// Every file of `a` is in `b` with the same bytes, and the other way round.
-fn assert_same_folder(a: &Path, b: &Path) {
-    let names = |d: &Path| {
-        let mut v: Vec<String> =
-            std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-        v.sort();
-        v
-    };
-    assert_eq!(names(a), names(b), "{} and {} hold different files", a.display(), b.display());
-    for f in names(a) {
-        let (x, y) = (std::fs::read(a.join(&f)).unwrap(), std::fs::read(b.join(&f)).unwrap());
-        assert!(x == y, "{f} differs between {} and {}", a.display(), b.display());
-    }
-}
-
 /// Runs the N shards of a run into `dir/part-I` and returns their folders.
 fn run_shards(input: &Path, dir: &Path, as_of: &str, n: u32, extra: &[&str]) -> Vec<PathBuf> {
     (0..n)
@@ -78,20 +59,7 @@ fn four_shards_of_the_5k_month_merge_into_the_run_byte_for_byte() {
 fn shards_of_months_with_bad_records_merge_with_every_reject_at_its_line() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
-    let g = indus(&[
-        "generate",
-        "--seekers",
-        "1500",
-        "--months",
-        "2024-01..2024-03",
-        "--seed",
-        "13",
-        "--bad-rate",
-        "0.004",
-        "--out",
-        input.to_str().unwrap(),
-    ]);
-    assert!(g.status.success(), "{}", stderr(&g));
+    generate(&input, &["--seekers", "1500", "--months", "2024-01..2024-03", "--seed", "13", "--bad-rate", "0.004"]);
     let whole = tmp.path().join("whole");
     run_ok(&input, &whole, "2024-06-30", &["-q"]);
     let rejects = read_csv(&whole.join("rejects.csv"));
@@ -109,24 +77,8 @@ fn shards_of_months_with_bad_records_merge_with_every_reject_at_its_line() {
 #[test]
 fn a_night_with_previous_and_decisions_splits_into_shards_too() {
     let tmp = tempfile::tempdir().unwrap();
-    let chain = tmp.path().join("chain");
-    let g = indus(&[
-        "generate",
-        "--seekers",
-        "1200",
-        "--months",
-        "2024-03..2024-04",
-        "--seed",
-        "7",
-        "--nights",
-        "2",
-        "--out",
-        chain.to_str().unwrap(),
-    ]);
-    assert!(g.status.success(), "{}", stderr(&g));
-    let meta: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(chain.join("nights.json")).unwrap()).unwrap();
-    let as_of = |k: usize| meta["nights"][k]["as_of"].as_str().unwrap().to_string();
+    let (chain, as_ofs) = generate_two_nights(tmp.path(), "1200");
+    let as_of = |k: usize| as_ofs[k].clone();
     let night1 = tmp.path().join("night1");
     run_ok(&chain.join("night1"), &night1, &as_of(0), &["-q"]);
     let previous = ["--previous", night1.to_str().unwrap()];
@@ -196,20 +148,7 @@ fn rejects_over_the_threshold_fail_every_shard_as_they_fail_the_run() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
     // 5 % of the records bad, over the default limit of 1 %.
-    let g = indus(&[
-        "generate",
-        "--seekers",
-        "800",
-        "--months",
-        "2024-03",
-        "--seed",
-        "5",
-        "--bad-rate",
-        "0.05",
-        "--out",
-        input.to_str().unwrap(),
-    ]);
-    assert!(g.status.success(), "{}", stderr(&g));
+    generate(&input, &["--seekers", "800", "--months", "2024-03", "--seed", "5", "--bad-rate", "0.05"]);
     let args = |out: &Path, shard: Option<&str>| {
         let mut a: Vec<String> =
             ["run", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--as-of", "2024-06-30"]
@@ -242,17 +181,7 @@ fn a_shard_is_refused_unless_it_is_i_of_n() {
     let input = fixtures().join("months/2024-03-5k");
     for bad in ["4/4", "1", "2/1", "0/0", "a/b"] {
         let out = tmp.path().join("out");
-        let o = indus(&[
-            "run",
-            "--input",
-            input.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--as-of",
-            "2024-06-30",
-            "--shard",
-            bad,
-        ]);
+        let o = run_input(&input, &out, "2024-06-30", &["--shard", bad]);
         assert_eq!(o.status.code(), Some(2), "--shard {bad}: {}", stderr(&o));
         assert!(stderr(&o).contains("shard"), "--shard {bad}: {}", stderr(&o));
         assert!(!out.exists());

@@ -78,3 +78,51 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// What a command wrote on stderr.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The names of a folder's entries, sorted.
+pub fn names(d: &Path) -> Vec<String> {
+    let mut v: Vec<String> =
+        std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    v.sort();
+    v
+}
+
+/// Every file of `a` is in `b` with the same bytes, and the other way round.
+pub fn assert_same_folder(a: &Path, b: &Path) {
+    assert_eq!(names(a), names(b), "{} and {} hold different files", a.display(), b.display());
+    for f in names(a) {
+        let (x, y) = (std::fs::read(a.join(&f)).unwrap(), std::fs::read(b.join(&f)).unwrap());
+        assert!(x == y, "{f} differs between {} and {}", a.display(), b.display());
+    }
+}
+
+/// `indus generate ARGS --out OUT`, which must succeed.
+pub fn generate(out: &Path, args: &[&str]) {
+    let mut a = vec!["generate"];
+    a.extend_from_slice(args);
+    a.extend(["--out", out.to_str().unwrap()]);
+    let o = indus(&a);
+    assert!(o.status.success(), "indus {a:?} failed: {}", stderr(&o));
+}
+
+/// A generated chain of two nights in `dir/chain`, and each night's as_of.
+pub fn generate_two_nights(dir: &Path, seekers: &str) -> (PathBuf, [String; 2]) {
+    let chain = dir.join("chain");
+    generate(&chain, &["--seekers", seekers, "--months", "2024-03..2024-04", "--seed", "7", "--nights", "2"]);
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(chain.join("nights.json")).unwrap()).unwrap();
+    let as_of = |k: usize| meta["nights"][k]["as_of"].as_str().unwrap().to_string();
+    (chain, [as_of(0), as_of(1)])
+}
+
+/// `indus run --input INPUT --out OUT --as-of AS_OF EXTRA…`, whatever its exit.
+pub fn run_input(input: &Path, out: &Path, as_of: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["run", "--input", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--as-of", as_of];
+    args.extend_from_slice(extra);
+    indus(&args)
+}
