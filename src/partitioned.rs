@@ -92,10 +92,19 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
     let window = Window { first: Month::of(rules.in_force_from), selected: selected.clone() };
     let inputs = opts.inputs.locate()?;
     // The files are independent: scattered side by side.
-    let scattered = inputs
+    let mut scattered = inputs
         .par_iter()
-        .map(|(k, p)| scatter(*k, p, opts.inputs.dialect, n, &scratch, opts.as_of, &window))
+        .map(|(k, p)| scatter(*k, p, opts.inputs.dialect, n, &scratch))
         .collect::<Result<Vec<Scattered>>>()?;
+    // `duplicate_id` is about the whole file: the records that may repeat an
+    // id are validated together, and each partition told which rows repeat one.
+    for s in &mut scattered {
+        if let Some((table, _)) = &s.repeats {
+            let v = validate::validate(std::slice::from_ref(table), opts.as_of, 1.0, &window)?;
+            let lines = v.rejects.iter().filter(|r| r.code == validate::Code::DuplicateId).map(|r| r.line).collect();
+            s.mark_repeats(&lines);
+        }
+    }
     timings.lap("scatter", &mut t);
 
     // Each partition: its rows, sorted by seeker, into the scratch folder.

@@ -31,8 +31,12 @@ pub(crate) struct Scattered {
     pub parts: Vec<PathBuf>,
     /// The physical line of each record of each partition.
     pub lines: Vec<Vec<u64>>,
-    /// For each partition's rows, whether it repeats an id of an earlier row of the file.
+    /// For each partition's rows, whether it repeats an id of an earlier row
+    /// of the file: all false here, set by [`Scattered::mark_repeats`].
     pub duplicates: Vec<Vec<bool>>,
+    /// The records that may repeat an id, as one table in file order, and
+    /// where each is (line, partition, row); `None` when no id hash repeats.
+    pub repeats: Option<(super::RawTable, Vec<(u64, u32, u32)>)>,
     /// Lines without any value (ignored, named in a warning).
     pub empty_lines: Vec<u64>,
 }
@@ -55,8 +59,6 @@ pub(crate) fn scatter(
     choice: DialectChoice,
     n: u32,
     scratch: &Path,
-    as_of: chrono::NaiveDate,
-    window: &crate::validate::Window,
 ) -> Result<Scattered, Error> {
     let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
     let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
@@ -165,8 +167,9 @@ pub(crate) fn scatter(
     }
     drop(writers);
     let sha256 = hex(&hasher.finalize());
-    let duplicates = repeated(kind, path, choice, &mut file, keys, &lines, scratch, as_of, window)?;
-    Ok(Scattered { kind, path: path.to_path_buf(), sha256, parts, lines, duplicates, empty_lines })
+    let duplicates = lines.iter().map(|l| vec![false; l.len()]).collect();
+    let repeats = repeat_candidates(kind, path, choice, &mut file, keys, scratch)?;
+    Ok(Scattered { kind, path: path.to_path_buf(), sha256, parts, lines, duplicates, repeats, empty_lines })
 }
 
 /// What the header line says: the separator, how many fields, and where the id and the seeker are.
@@ -249,37 +252,45 @@ fn unquote(f: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Which rows of each partition repeat an id of an earlier row of the
-/// file. The records whose id hash is shared (true repeats, and the rare
-/// collisions) are read again from the file and validated together, in
-/// file order: validation's own rule then says which are repeats.
-#[allow(clippy::too_many_arguments)]
-fn repeated(
+impl Scattered {
+    /// Marks the rows at `lines` (those validation found repeating an
+    /// earlier id of the file, among [`Scattered::repeats`]) as duplicates.
+    pub(crate) fn mark_repeats(&mut self, lines: &std::collections::HashSet<u64>) {
+        if let Some((_, at)) = &self.repeats {
+            for &(line, part, row) in at {
+                if lines.contains(&line) {
+                    self.duplicates[part as usize][row as usize] = true;
+                }
+            }
+        }
+    }
+}
+
+/// The records whose id hash is shared with another record (true repeats,
+/// and the rare collisions), read again from the file into one table in
+/// file order: validating it says which are repeats, by validation's own
+/// rule (ids compared as text, records not yet known not counted).
+fn repeat_candidates(
     kind: InputKind,
     path: &Path,
     choice: DialectChoice,
     file: &mut File,
     mut keys: Vec<IdKey>,
-    lines: &[Vec<u64>],
     scratch: &Path,
-    as_of: chrono::NaiveDate,
-    window: &crate::validate::Window,
-) -> Result<Vec<Vec<bool>>, Error> {
-    let mut duplicates: Vec<Vec<bool>> = lines.iter().map(|l| vec![false; l.len()]).collect();
+) -> Result<Option<(super::RawTable, Vec<(u64, u32, u32)>)>, Error> {
     keys.sort_unstable_by_key(|k| (k.hash, k.line));
     let mut candidates: Vec<&IdKey> = Vec::new();
     for run in keys.chunk_by(|a, b| a.hash == b.hash).filter(|r| r.len() > 1) {
         candidates.extend(run.iter());
     }
     if candidates.is_empty() {
-        return Ok(duplicates);
+        return Ok(None);
     }
     candidates.sort_unstable_by_key(|k| k.line);
     let unreadable = |e: std::io::Error| Error::Unreadable { path: path.to_path_buf(), problem: e.to_string() };
     // The header, then each candidate record as it is in the file.
-    let mut mini = Vec::new();
     file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
-    let header_end = {
+    let header_line = {
         let mut head = Vec::new();
         let mut byte = [0u8; 1];
         loop {
@@ -293,7 +304,7 @@ fn repeated(
         }
         head
     };
-    mini.extend_from_slice(&header_end);
+    let mut mini = header_line;
     for k in &candidates {
         let mut rec = vec![0u8; k.len as usize];
         file.seek(SeekFrom::Start(k.start)).map_err(unreadable)?;
@@ -308,13 +319,5 @@ fn repeated(
     let mini_lines: Vec<u64> = candidates.iter().map(|k| k.line).collect();
     let mut t = super::read_part(kind, path, "", &mini_path, mini_lines, Vec::new(), choice)?;
     t.known_duplicates = None;
-    let v = crate::validate::validate(std::slice::from_ref(&t), as_of, 1.0, window)?;
-    let repeats: std::collections::HashSet<u64> =
-        v.rejects.iter().filter(|r| r.code == crate::validate::Code::DuplicateId).map(|r| r.line).collect();
-    for k in &candidates {
-        if repeats.contains(&k.line) {
-            duplicates[k.part as usize][k.row as usize] = true;
-        }
-    }
-    Ok(duplicates)
+    Ok(Some((t, candidates.iter().map(|k| (k.line, k.part, k.row)).collect())))
 }
