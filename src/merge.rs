@@ -85,8 +85,8 @@ pub fn merge(opts: &MergeOptions) -> Result<Manifest> {
 
     let standing = parts.iter().map(|p| p.shard.previous_notices_standing).sum();
     nights::guard_withdrawals(&rows.notices.0[0], standing, base.max_withdrawal_rate)?;
-    rows.agencies = run::agencies(rows.findings.iter(), rows.notices.iter())?.into();
-    run::check_totals(&rows)?;
+    rows.agencies = output::rows::agencies(rows.findings.iter(), rows.notices.iter())?.into();
+    output::rows::check_totals(&rows)?;
 
     let mut manifest = base.clone();
     manifest.shard = None;

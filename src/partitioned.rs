@@ -99,8 +99,8 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
     // `duplicate_id` is about the whole file: the records that may repeat an
     // id are validated together, and each partition told which rows repeat one.
     for s in &mut scattered {
-        if let Some((table, _)) = &s.repeats {
-            let v = validate::validate(std::slice::from_ref(table), opts.as_of, 1.0, &window)?;
+        if let Some(r) = &s.repeats {
+            let v = validate::validate(std::slice::from_ref(&r.table), opts.as_of, 1.0, &window)?;
             let lines = v.rejects.iter().filter(|r| r.code == validate::Code::DuplicateId).map(|r| r.line).collect();
             s.mark_repeats(&lines);
         }
@@ -201,8 +201,8 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
         changes: night.changes,
         agencies: Chunked::default(),
     };
-    rows.agencies = run::agencies(rows.findings.iter(), rows.notices.iter())?.into();
-    run::check_totals(&rows)?;
+    rows.agencies = output::rows::agencies(rows.findings.iter(), rows.notices.iter())?.into();
+    output::rows::check_totals(&rows)?;
 
     timings.lap("nights", &mut t);
     let tag = RuleSetTag { label: rules.label(), sha256: rules.sha256.clone() };

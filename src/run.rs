@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::ingest::{self, DialectChoice, InputKind, RawTable};
@@ -22,14 +21,13 @@ use crate::model::Month;
 use crate::nights;
 use crate::output::manifest::{InputRef, Manifest, OutputRef, PreviousRef, RuleSetRef, ShardRef, Total, Totals};
 use crate::output::{
-    self, money, AgencyRow, ChangeRow, Chunked, EntitlementRow, FindingRow, Fixed, NoticeRow, Staging, Written,
+    self, money, AgencyRow, ChangeRow, Chunked, EntitlementRow, FindingRow, NoticeRow, Staging, Written,
 };
 use crate::partition::Shard;
 use crate::previous;
-use crate::reconcile::{reconcile_seeker, Context, Entitlement, MonthOutcome, SeekerRecords, Status};
+use crate::reconcile::{reconcile_seeker, Context, MonthOutcome, SeekerRecords, Status};
 use crate::rules::{MonthParams, RuleSet};
 use crate::status::{self, Action};
-use crate::util::hex;
 use crate::validate::Held;
 use crate::validate::{self, Reject, Validated};
 
@@ -372,12 +370,6 @@ pub(crate) fn resolve_params(v: &Validated, rules: &RuleSet) -> Result<HashMap<M
     months.into_iter().map(|m| Ok((m, rules.for_month(m)?))).collect()
 }
 
-/// 16 hex digits of SHA-256(`seeker|month|cause|rule_set`) (data.md).
-pub fn finding_id(seeker: &str, month: Month, cause: &str, rule_set: &str) -> String {
-    let h = Sha256::digest(format!("{seeker}|{month}|{cause}|{rule_set}").as_bytes());
-    hex(&h[..8])
-}
-
 /// One seeker's reconciled, settled months and their output rows.
 pub struct SeekerResult {
     pub months: Vec<MonthOutcome>,
@@ -398,6 +390,19 @@ pub fn process_seeker(
     settle_seeker(recompute_seeker(recs, held, ctx, selected), recs, ctx, rules_label)
 }
 
+/// Rules.md §6 for one seeker (the settle stage), then its output rows.
+pub(crate) fn settle_seeker(
+    mut months: Vec<MonthOutcome>,
+    recs: &SeekerRecords,
+    ctx: &Context,
+    rules_label: &str,
+) -> Result<SeekerResult> {
+    let decisions = ctx.decisions_of(recs.seeker_id);
+    let notice = status::settle_seeker(&mut months, decisions, ctx);
+    let (findings, entitlements, notice) = output::rows::seeker_rows(&months, notice, recs, decisions, rules_label)?;
+    Ok(SeekerResult { months, findings, entitlements, notice })
+}
+
 /// Rules.md §3–§5 for one seeker: every month's entitlement recomputed under
 /// the waterfall's inputs (F2 … F5) and its difference split into causes.
 pub(crate) fn recompute_seeker(
@@ -411,186 +416,6 @@ pub(crate) fn recompute_seeker(
         months.retain(|m| sel.contains(&m.month));
     }
     months
-}
-
-/// Rules.md §6 for one seeker's recomputed months: statuses, prescription,
-/// the notice, and the output rows.
-pub(crate) fn settle_seeker(
-    mut months: Vec<MonthOutcome>,
-    recs: &SeekerRecords,
-    ctx: &Context,
-    rules_label: &str,
-) -> Result<SeekerResult> {
-    let decisions = ctx.decisions_of(recs.seeker_id);
-    for m in &mut months {
-        status::settle_month(m, &ctx.params[&m.month], ctx.as_of);
-        status::apply_decisions(m, decisions);
-    }
-    let notice = if months.iter().all(|m| m.findings.is_empty()) {
-        None
-    } else {
-        let np = ctx.rules.notice_params(ctx.as_of).expect("as_of checked against the rule set");
-        status::notice(&mut months, &np, ctx.as_of)
-    };
-    let seeker = recs.seeker_id;
-    let mut findings = Vec::new();
-    let mut entitlements = Vec::with_capacity(months.len());
-    for m in &months {
-        // Most months have no finding: their evidence is never written.
-        let evidence = if m.findings.is_empty() { String::new() } else { m.evidence(recs) };
-        for f in &m.findings {
-            figure(seeker, m.month, f.cause.as_str(), f.amount, 2)?;
-            // The decision that counts for the key is evidence too (nights.md §8.2).
-            let evidence = match f.decision {
-                Some(i) => format!("{evidence} dec:{}", decisions[i].decision_id),
-                None => evidence.clone(),
-            };
-            findings.push(FindingRow {
-                finding_id: finding_id(seeker, m.month, f.cause.as_str(), rules_label),
-                seeker_id: seeker.into(),
-                agency_id: m.agency_id.clone().unwrap_or_default(),
-                right_id: m.right_id.clone().unwrap_or_default(),
-                month: m.month,
-                cause: f.cause,
-                amount: f.amount,
-                status: f.status,
-                basis: m.basis.as_str(),
-                time_barred_on: f.time_barred_on,
-                evidence,
-                rule_set: rules_label.to_string(),
-            });
-        }
-        entitlements.push(entitlement_row(seeker, m, recs)?);
-    }
-    let notice = notice.map(|n| NoticeRow {
-        seeker_id: seeker.into(),
-        agency_id: n.agency_id.unwrap_or_default(),
-        net: n.net,
-        channel: n.channel,
-        notified_on: n.notified_on,
-        formal_notice_on: Some(n.formal_notice_on),
-        finding_ids: n
-            .findings
-            .iter()
-            .map(|(m, c)| finding_id(seeker, *m, c.as_str(), rules_label))
-            .collect::<Vec<_>>()
-            .join(" "),
-        // Tonight's net alone; `nights::compare` sets the action against the previous night.
-        action: Action::First,
-        previous_net: None,
-        previous_formal_notice_on: None,
-    });
-    Ok(SeekerResult { months, findings, entitlements, notice })
-}
-
-/// A figure as the outputs write it, or the error that stops a run whose
-/// figure no output can hold.
-fn figure(seeker: &str, month: Month, name: &'static str, d: Decimal, places: u32) -> Result<Fixed> {
-    Fixed::new(d, places).ok_or_else(|| Error::FigureOutOfRange {
-        seeker: seeker.to_string(),
-        month: month.to_string(),
-        figure: name,
-        value: d.to_string(),
-    })
-}
-
-/// A reconciled month's row of entitlements.csv; fails on a figure the
-/// outputs cannot hold (10^16 € or more).
-pub(crate) fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecords) -> Result<EntitlementRow> {
-    let fixed = |name: &'static str, d: Option<Decimal>, places: u32| -> Result<Fixed> {
-        d.map_or(Ok(Fixed::EMPTY), |d| figure(seeker, m.month, name, d, places))
-    };
-    let money = |name: &'static str, d: Option<Decimal>| fixed(name, d, 2);
-    let e_attested = m.computation().map_or_else(
-        || {
-            let att: Vec<Decimal> =
-                m.payslips.iter().map(|&i| &recs.payslips[i]).filter(|s| !s.conserved).map(|s| s.gross_pay).collect();
-            (!att.is_empty()).then(|| att.iter().sum())
-        },
-        |c| c.e_attested,
-    );
-    let mut row = EntitlementRow {
-        seeker_id: seeker.into(),
-        agency_id: m.agency_id.clone().unwrap_or_default(),
-        right_id: m.right_id.clone().unwrap_or_default(),
-        month: m.month,
-        basis: m.basis.as_str(),
-        e_attested: money("e_attested", e_attested)?,
-        due: money("due", Some(m.f5))?,
-        paid: money("paid", Some(m.paid))?,
-        duplicates: money("duplicates", Some(m.duplicates))?,
-        f: [
-            money("f0", Some(m.paid))?,
-            money("f1", Some(m.f1))?,
-            money("f2", Some(m.f2))?,
-            money("f3", Some(m.f3))?,
-            money("f4", Some(m.f4))?,
-            money("f5", Some(m.f5))?,
-        ],
-        delta: money("delta", Some(m.delta))?,
-        ambiguous: m.ambiguous(),
-        held: m.held,
-        aj: Fixed::EMPTY,
-        degressive_rate: Fixed::EMPTY,
-        paid_rate: Fixed::EMPTY,
-        w: None,
-        w_prime: None,
-        e_declared: Fixed::EMPTY,
-        a: Fixed::EMPTY,
-        days_due: None,
-        ceiling_applied: None,
-    };
-    match &m.entitlement {
-        Entitlement::NoActiveRight => {}
-        Entitlement::NoDeclaration { allowance, .. } => row.aj = money("aj", Some(allowance.aj))?,
-        Entitlement::Computed(c) => {
-            row.aj = money("aj", Some(c.allowance.aj))?;
-            row.degressive_rate = money("degressive_rate", c.degressive_rate)?;
-            row.paid_rate = money("paid_rate", Some(c.paid_rate))?;
-            row.w = Some(c.window.days);
-            row.w_prime = Some(c.payable_days);
-            row.e_declared = money("e_declared", Some(c.e_declared))?;
-            row.a = fixed("a", Some(c.f5.a), 3)?;
-            row.days_due = Some(c.f5.days);
-            row.ceiling_applied = Some(c.f5.ceiling_applied);
-        }
-    }
-    Ok(row)
-}
-
-/// Totals by agency (rules.md §6, nights.md §8.4): sums by status, the
-/// messages sent tonight by channel, and the notices by action. Findings and
-/// notices without an agency are in no row.
-pub fn agencies<'a>(
-    findings: impl Iterator<Item = &'a FindingRow>,
-    notices: impl Iterator<Item = &'a NoticeRow>,
-) -> Result<Vec<AgencyRow>> {
-    let mut by: BTreeMap<&str, AgencyRow> = BTreeMap::new();
-    for f in findings.filter(|f| !f.agency_id.is_empty()) {
-        by.entry(f.agency_id.as_str()).or_default().add_finding(f.status, f.amount);
-    }
-    for n in notices.filter(|n| !n.agency_id.is_empty()) {
-        by.entry(n.agency_id.as_str()).or_default().add_notice(n.action, n.channel);
-    }
-    by.into_iter()
-        .map(|(id, mut a)| {
-            a.agency_id = id.to_string();
-            for (name, sum) in a.sums() {
-                check_sum(&format!("agencies.csv, agency {id}, {name}"), sum)?;
-            }
-            Ok(a)
-        })
-        .collect()
-}
-
-/// A sum the outputs hold (an agency's, a total of the manifest) must fit
-/// their Decimal(18, 2) like every figure: otherwise the run stops, naming
-/// it, rather than write a figure `indus report` cannot read back.
-fn check_sum(what: &str, sum: Decimal) -> Result<()> {
-    match Fixed::new(sum, 2) {
-        Some(_) => Ok(()),
-        None => Err(Error::SumOutOfRange { what: what.to_string(), value: sum.to_string() }),
-    }
 }
 
 /// The validated, sorted records of a run and what they need to be reconciled.
@@ -781,8 +606,8 @@ pub(crate) fn compute(opts: &RunOptions) -> Result<Computed> {
     }
     rows.notices = night.notices.into();
     rows.changes = night.changes;
-    rows.agencies = agencies(rows.findings.iter(), rows.notices.iter())?.into();
-    check_totals(&rows)?;
+    rows.agencies = output::rows::agencies(rows.findings.iter(), rows.notices.iter())?.into();
+    output::rows::check_totals(&rows)?;
     let decisions_unmatched = unmatched_decisions(&p, rows.findings.iter());
     timings.lap_shared(["recompute", "reconcile"], clocked, &mut t);
     let Prepared { rules, tables, validated, .. } = p;
@@ -935,26 +760,6 @@ pub(crate) fn check_not_empty(
                 ))
                 .unwrap_or_default()
         )));
-    }
-    Ok(())
-}
-
-/// The manifest's totals by cause and by status, and every notice's net, fit the outputs.
-pub(crate) fn check_totals(rows: &Rows) -> Result<()> {
-    let mut by_cause: BTreeMap<&str, Decimal> = BTreeMap::new();
-    let mut by_status: BTreeMap<&str, Decimal> = BTreeMap::new();
-    for f in rows.findings.iter() {
-        *by_cause.entry(f.cause.as_str()).or_default() += f.amount;
-        *by_status.entry(f.status.as_str()).or_default() += f.amount;
-    }
-    for (k, v) in by_cause {
-        check_sum(&format!("manifest.json, total of cause {k}"), v)?;
-    }
-    for (k, v) in by_status {
-        check_sum(&format!("manifest.json, total of status {k}"), v)?;
-    }
-    for n in rows.notices.iter() {
-        check_sum(&format!("notices.csv, the net of seeker {}", n.seeker_id), n.net)?;
     }
     Ok(())
 }

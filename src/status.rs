@@ -247,6 +247,24 @@ pub fn notice(months: &mut [MonthOutcome], np: &NoticeParams, as_of: NaiveDate) 
     })
 }
 
+/// Rules.md §6 for one seeker's recomputed months: statuses, prescription,
+/// the agents' decisions (nights.md §8.2), and the notice of tonight.
+pub(crate) fn settle_seeker(
+    months: &mut [MonthOutcome],
+    decisions: &[Decision],
+    ctx: &crate::reconcile::Context,
+) -> Option<Notice> {
+    for m in months.iter_mut() {
+        settle_month(m, &ctx.params[&m.month], ctx.as_of);
+        apply_decisions(m, decisions);
+    }
+    if months.iter().all(|m| m.findings.is_empty()) {
+        return None;
+    }
+    let np = ctx.rules.notice_params(ctx.as_of).expect("as_of checked against the rule set");
+    notice(months, &np, ctx.as_of)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,12 +17,13 @@ use crate::error::{Error, Result};
 use crate::ingest::InputKind;
 use crate::model::{Month, Verdict};
 use crate::nights;
+use crate::output::rows::{entitlement_row, finding_id};
 use crate::output::{money, CsvRow, ENTITLEMENTS_HEADER};
 use crate::previous::Previous;
 use crate::recompute::{Due, Pricing, WindowEnd};
 use crate::reconcile::{Ambiguity, Cause, Entitlement, MonthOutcome, SeekerRecords, Status};
 use crate::rules::Timeline;
-use crate::run::{entitlement_row, finding_id, group, process_seeker, Prepared};
+use crate::run::{group, process_seeker, Prepared};
 use crate::status::{self, Reason};
 use crate::validate::Held;
 

@@ -36,9 +36,17 @@ pub(crate) struct Scattered {
     pub duplicates: Vec<Vec<bool>>,
     /// The records that may repeat an id, as one table in file order, and
     /// where each is (line, partition, row); `None` when no id hash repeats.
-    pub repeats: Option<(super::RawTable, Vec<(u64, u32, u32)>)>,
+    pub repeats: Option<Repeats>,
     /// Lines without any value (ignored, named in a warning).
     pub empty_lines: Vec<u64>,
+}
+
+/// The records of a file that may repeat an id: one table in file order,
+/// and where each record is in the partitions.
+pub(crate) struct Repeats {
+    pub table: super::RawTable,
+    /// (line, partition, row) of each of the table's rows.
+    pub at: Vec<(u64, u32, u32)>,
 }
 
 /// A record whose id some other record may share: where it is in the file
@@ -256,8 +264,8 @@ impl Scattered {
     /// Marks the rows at `lines` (those validation found repeating an
     /// earlier id of the file, among [`Scattered::repeats`]) as duplicates.
     pub(crate) fn mark_repeats(&mut self, lines: &std::collections::HashSet<u64>) {
-        if let Some((_, at)) = &self.repeats {
-            for &(line, part, row) in at {
+        if let Some(r) = &self.repeats {
+            for &(line, part, row) in &r.at {
                 if lines.contains(&line) {
                     self.duplicates[part as usize][row as usize] = true;
                 }
@@ -277,7 +285,7 @@ fn repeat_candidates(
     file: &mut File,
     mut keys: Vec<IdKey>,
     scratch: &Path,
-) -> Result<Option<(super::RawTable, Vec<(u64, u32, u32)>)>, Error> {
+) -> Result<Option<Repeats>, Error> {
     keys.sort_unstable_by_key(|k| (k.hash, k.line));
     let mut candidates: Vec<&IdKey> = Vec::new();
     for run in keys.chunk_by(|a, b| a.hash == b.hash).filter(|r| r.len() > 1) {
@@ -319,5 +327,5 @@ fn repeat_candidates(
     let mini_lines: Vec<u64> = candidates.iter().map(|k| k.line).collect();
     let mut t = super::read_part(kind, path, "", &mini_path, mini_lines, Vec::new(), choice)?;
     t.known_duplicates = None;
-    Ok(Some((t, candidates.iter().map(|k| (k.line, k.part, k.row)).collect())))
+    Ok(Some(Repeats { table: t, at: candidates.iter().map(|k| (k.line, k.part, k.row)).collect() }))
 }

@@ -7,6 +7,7 @@ pub mod folder;
 pub mod manifest;
 pub mod parquet;
 pub(crate) mod read;
+pub(crate) mod rows;
 pub(crate) mod spill;
 
 pub(crate) use folder::{FolderKind, Staging};
