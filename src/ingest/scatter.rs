@@ -99,10 +99,10 @@ pub(crate) fn scatter(
     loop {
         // Split every complete record in the buffer.
         let mut at = 0;
-        while let Some(end) = record_end(&buf[at..], eof) {
+        while let Some((end, quoted)) = record_end(&buf[at..], eof) {
             let rec = &buf[at..at + end];
             let rec_line = line;
-            let breaks = rec.iter().filter(|&&b| b == b'\n').count() as u64;
+            let breaks = if quoted { memchr::memchr_iter(b'\n', rec).count() as u64 } else { 1 };
             if let Err(e) = std::str::from_utf8(rec) {
                 let l = rec_line + rec[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64;
                 return Err(unreadable(format!("not UTF-8 text (first invalid byte on line {l})")));
@@ -119,11 +119,11 @@ pub(crate) fn scatter(
                     header = Some(h);
                 }
                 Some(h) => {
-                    let fields = split_fields(rec, h.separator);
-                    let text = |i: Option<usize>| i.and_then(|i| fields.get(i)).map(|f| unquote(f)).unwrap_or_default();
                     // Cheap first: only separators, blanks and quotes can make a line without any value.
                     let maybe_empty = rec.iter().all(|&b| b == h.separator || b == b'"' || b.is_ascii_whitespace());
-                    if maybe_empty && fields.len() <= h.fields && fields.iter().all(|f| unquote(f).trim().is_empty()) {
+                    let fields = Fields::of(rec, h.separator, quoted || maybe_empty);
+                    let text = |i: Option<usize>| i.and_then(|i| fields.get(i)).map(unquote).unwrap_or_default();
+                    if maybe_empty && fields.len() <= h.fields && fields.all_empty() {
                         empty_lines.push(rec_line);
                     } else {
                         let seeker = text(h.seeker);
@@ -206,26 +206,70 @@ impl Header {
 }
 
 /// The length of the first record of `bytes` (with its line break), if
-/// complete: a line break outside quotes ends it; at the end of the file
-/// the rest is the last record.
-fn record_end(bytes: &[u8], eof: bool) -> Option<usize> {
+/// complete, and whether it holds a quote: a line break outside quotes ends
+/// it; at the end of the file the rest is the last record.
+fn record_end(bytes: &[u8], eof: bool) -> Option<(usize, bool)> {
     if bytes.is_empty() {
         return None;
     }
     // Most records hold no quote: their end is the first line break.
-    let newline = bytes.iter().position(|&b| b == b'\n');
-    if newline.is_some_and(|n| !bytes[..n].contains(&b'"')) {
-        return newline.map(|n| n + 1);
+    let newline = memchr::memchr(b'\n', bytes);
+    let line = &bytes[..newline.unwrap_or(bytes.len())];
+    if memchr::memchr(b'"', line).is_none() {
+        return match newline {
+            Some(n) => Some((n + 1, false)),
+            None => eof.then_some((bytes.len(), false)),
+        };
     }
     let mut quoted = false;
     for (i, &b) in bytes.iter().enumerate() {
         match b {
             b'"' => quoted = !quoted,
-            b'\n' if !quoted => return Some(i + 1),
+            b'\n' if !quoted => return Some((i + 1, true)),
             _ => {}
         }
     }
-    eof.then_some(bytes.len())
+    eof.then_some((bytes.len(), true))
+}
+
+/// A record's fields (still quoted): split once when quotes or an empty
+/// line need every field, else found on demand by their separators.
+enum Fields<'a> {
+    Split(Vec<&'a [u8]>),
+    Plain(&'a [u8], u8),
+}
+
+impl<'a> Fields<'a> {
+    fn of(rec: &'a [u8], separator: u8, split: bool) -> Fields<'a> {
+        let body = rec.strip_suffix(b"\n").unwrap_or(rec);
+        let body = body.strip_suffix(b"\r").unwrap_or(body);
+        if split {
+            Fields::Split(split_fields(body, separator))
+        } else {
+            Fields::Plain(body, separator)
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<&'a [u8]> {
+        match self {
+            Fields::Split(v) => v.get(i).copied(),
+            Fields::Plain(body, sep) => body.split(|b| b == sep).nth(i),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Fields::Split(v) => v.len(),
+            Fields::Plain(body, sep) => memchr::memchr_iter(*sep, body).count() + 1,
+        }
+    }
+
+    fn all_empty(&self) -> bool {
+        match self {
+            Fields::Split(v) => v.iter().all(|f| unquote(f).trim().is_empty()),
+            Fields::Plain(body, sep) => body.split(|b| b == sep).all(|f| unquote(f).trim().is_empty()),
+        }
+    }
 }
 
 /// A record's fields, split on the separator outside quotes (still quoted).
