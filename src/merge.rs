@@ -215,17 +215,24 @@ fn check_one_run(mut parts: Vec<Part>) -> Result<Vec<Part>> {
 
 /// The parts' rows in seeker order. A seeker's rows are all in one part and
 /// next to each other, in their order: take them whole from the part whose
-/// next seeker is the smallest.
+/// next seeker is the smallest (the parts' next seekers in a heap).
 pub(crate) fn by_seeker<R>(parts: Vec<Vec<R>>, seeker: impl Fn(&R) -> &str) -> Vec<R> {
+    use std::cmp::Reverse;
     let total = parts.iter().map(Vec::len).sum();
     let mut out = Vec::with_capacity(total);
     let mut parts: Vec<std::iter::Peekable<std::vec::IntoIter<R>>> =
         parts.into_iter().map(|p| p.into_iter().peekable()).collect();
-    loop {
-        let next = parts.iter_mut().enumerate().filter_map(|(i, p)| p.peek().map(|r| (seeker(r).to_string(), i))).min();
-        let Some((id, i)) = next else { break };
+    let mut heap: std::collections::BinaryHeap<Reverse<(String, usize)>> = parts
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(i, p)| p.peek().map(|r| Reverse((seeker(r).to_string(), i))))
+        .collect();
+    while let Some(Reverse((id, i))) = heap.pop() {
         while let Some(r) = parts[i].next_if(|r| seeker(r) == id) {
             out.push(r);
+        }
+        if let Some(r) = parts[i].peek() {
+            heap.push(Reverse((seeker(r).to_string(), i)));
         }
     }
     out

@@ -15,7 +15,8 @@
 //! The scratch folder is inside the run's staging folder: removed with it
 //! on failure, and by the next run after a kill.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -43,14 +44,26 @@ const MEMORY_PER_INPUT_BYTE: u64 = 5;
 /// for the merge's findings and notices and the previous night.
 const PARTITION_SHARE: (u64, u64) = (1, 2);
 
+/// The most input a partition is given, when a run is partitioned at all.
+const PARTITION_BYTES: u64 = 128_000_000;
+
+/// The merge's memory per byte of CSV input (findings, notices and changes
+/// held, entitlements streamed), measured: 1.69 GB peak for the 2.85 GB of
+/// the generated 10M month in 27 partitions.
+const MERGE_MEMORY_PER_INPUT_BYTE: (u64, u64) = (3, 5);
+
 /// How many partitions keep a run under `limit` bytes: 1 when the inputs
 /// fit (the in-memory run).
 pub(crate) fn partitions_for(opts: &RunOptions, limit: u64) -> Result<u32> {
     let inputs = opts.inputs.locate()?;
     let bytes: u64 = inputs.iter().map(|(_, p)| std::fs::metadata(p).map_or(0, |m| m.len())).sum();
     let budget = (limit * PARTITION_SHARE.0 / PARTITION_SHARE.1).max(1);
-    let n = (bytes * MEMORY_PER_INPUT_BYTE).div_ceil(budget).max(1);
+    let mut n = (bytes * MEMORY_PER_INPUT_BYTE).div_ceil(budget).max(1);
     if n > 1 {
+        // Smaller partitions cost less a seeker (the 10M month: 100 s in 27
+        // partitions, 112 – 117 s in 7): once partitioned, no more than
+        // PARTITION_BYTES of input each.
+        n = n.max(bytes.div_ceil(PARTITION_BYTES));
         if let Some((_, p)) =
             inputs.iter().find(|(_, p)| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")))
         {
@@ -61,6 +74,18 @@ pub(crate) fn partitions_for(opts: &RunOptions, limit: u64) -> Result<u32> {
                 bytes * MEMORY_PER_INPUT_BYTE / 1_000_000
             )));
         }
+    }
+    // The merge holds every finding, notice and change of the run (not the
+    // entitlements, which it streams): a limit below that cannot be kept.
+    let merge = bytes * MERGE_MEMORY_PER_INPUT_BYTE.0 / MERGE_MEMORY_PER_INPUT_BYTE.1;
+    if n > 1 && merge > limit {
+        return Err(Error::Usage(format!(
+            "--memory-limit {} MB is too small for these inputs ({} MB): merging their partitions holds every \
+             finding, notice and change, about {} MB; give at least that, or split the run with --shard",
+            limit / 1_000_000,
+            bytes / 1_000_000,
+            merge / 1_000_000
+        )));
     }
     u32::try_from(n).map_err(|_| Error::Usage("--memory-limit is far too small for these inputs".into()))
 }
@@ -240,19 +265,24 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
 
 /// entitlements.csv and .parquet from the partitions' sorted files, a
 /// seeker at a time: never more than two row groups in memory. A row group
-/// is encoded while the next one is merged.
+/// is encoded and formatted while the next one is merged.
 fn merge_entitlements(dir: &Path, parts: &[PathBuf], tag: &RuleSetTag) -> Result<[Written; 2]> {
-    let mut readers = parts.iter().map(|p| output::spill::Reader::open(p)).collect::<Result<Vec<_>>>()?;
-    let mut heads: Vec<Option<EntitlementRow>> = readers.iter_mut().map(|r| r.next_row()).collect::<Result<_>>()?;
+    let mut merger = Merger::open(parts)?;
     let mut csv = CsvStream::create(dir, "entitlements.csv", output::ENTITLEMENTS_HEADER)?;
     let mut parquet = EntitlementsParquet::new(dir, tag)?;
     let err = |e| Error::output(dir.join("entitlements.parquet"), e);
     let mut pending: Vec<EntitlementRow> = Vec::new();
     loop {
-        let (encoded, next) = rayon::join(
-            || (!pending.is_empty()).then(|| parquet.encode(pending.iter(), pending.len())),
-            || next_group(&mut readers, &mut heads, &mut csv),
+        let ((encoded, text), next) = rayon::join(
+            || {
+                rayon::join(
+                    || (!pending.is_empty()).then(|| parquet.encode(pending.iter(), pending.len())),
+                    || CsvStream::lines(&pending),
+                )
+            },
+            || merger.next_group(),
         );
+        csv.put_lines(&text, pending.len())?;
         if let Some(encoded) = encoded {
             let (rows, pages) = encoded.map_err(err)?;
             parquet.write(rows, &pages)?;
@@ -265,30 +295,43 @@ fn merge_entitlements(dir: &Path, parts: &[PathBuf], tag: &RuleSetTag) -> Result
     Ok([csv.finish()?, parquet.finish()?])
 }
 
-/// The next row group of entitlements in seeker order (empty at the end),
-/// written to the CSV on the way.
-fn next_group(
-    readers: &mut [output::spill::Reader],
-    heads: &mut [Option<EntitlementRow>],
-    csv: &mut CsvStream,
-) -> Result<Vec<EntitlementRow>> {
-    let mut group = Vec::with_capacity(ENTITLEMENTS_ROW_GROUP);
-    while group.len() < ENTITLEMENTS_ROW_GROUP {
-        let Some(i) = (0..heads.len())
-            .filter(|&i| heads[i].is_some())
-            .min_by(|&a, &b| heads[a].as_ref().map(|r| &r.seeker_id).cmp(&heads[b].as_ref().map(|r| &r.seeker_id)))
-        else {
-            break;
-        };
-        // A seeker's rows are all in one partition, next to each other; a
-        // seeker cut by the end of a row group is still the smallest head.
-        let seeker = heads[i].as_ref().map(|r| r.seeker_id.clone()).expect("a head");
-        while group.len() < ENTITLEMENTS_ROW_GROUP && heads[i].as_ref().is_some_and(|r| r.seeker_id == seeker) {
-            let row = heads[i].take().expect("a head");
-            heads[i] = readers[i].next_row()?;
-            csv.push(&row)?;
-            group.push(row);
-        }
+/// The partitions' spilled entitlements merged in seeker order: the
+/// partitions' next seekers in a heap.
+struct Merger {
+    readers: Vec<output::spill::Reader>,
+    heads: Vec<Option<EntitlementRow>>,
+    heap: BinaryHeap<Reverse<(crate::model::Id, usize)>>,
+}
+
+impl Merger {
+    fn open(parts: &[PathBuf]) -> Result<Merger> {
+        let mut readers = parts.iter().map(|p| output::spill::Reader::open(p)).collect::<Result<Vec<_>>>()?;
+        let heads: Vec<Option<EntitlementRow>> = readers.iter_mut().map(|r| r.next_row()).collect::<Result<_>>()?;
+        let heap = heads
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| h.as_ref().map(|r| Reverse((r.seeker_id.clone(), i))))
+            .collect();
+        Ok(Merger { readers, heads, heap })
     }
-    Ok(group)
+
+    /// The next row group (empty at the end). A seeker's rows are all in
+    /// one partition, next to each other; one cut by the end of a group is
+    /// taken up again by the next.
+    fn next_group(&mut self) -> Result<Vec<EntitlementRow>> {
+        let mut group = Vec::with_capacity(ENTITLEMENTS_ROW_GROUP);
+        while group.len() < ENTITLEMENTS_ROW_GROUP {
+            let Some(Reverse((seeker, i))) = self.heap.pop() else { break };
+            while group.len() < ENTITLEMENTS_ROW_GROUP && self.heads[i].as_ref().is_some_and(|r| r.seeker_id == seeker)
+            {
+                let row = self.heads[i].take().expect("a head");
+                self.heads[i] = self.readers[i].next_row()?;
+                group.push(row);
+            }
+            if let Some(r) = &self.heads[i] {
+                self.heap.push(Reverse((r.seeker_id.clone(), i)));
+            }
+        }
+        Ok(group)
+    }
 }

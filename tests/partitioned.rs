@@ -203,3 +203,16 @@ fn a_partitioned_run_killed_at_any_moment_leaves_the_previous_output_and_nothing
         names(tmp.path()).into_iter().filter(|n| n.starts_with(".out.") && !n.ends_with("lock")).collect();
     assert!(left.is_empty(), "left beside the output: {left:?}");
 }
+
+#[test]
+fn a_limit_the_merge_cannot_keep_is_refused_before_any_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // 1.3 MB of inputs: their findings, notices and changes need about 0.8 MB at the merge.
+    let o = run_input(&fixtures().join("months/2024-03-5k"), &out, "2024-06-30", &["--memory-limit", "256KiB"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is too small for these inputs"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--shard"), "{}", stderr(&o));
+    assert!(!out.exists());
+    assert!(names(tmp.path()).is_empty(), "{:?}", names(tmp.path()));
+}

@@ -733,27 +733,21 @@ fn write_csv_in_windows<R: CsvRow + Sync>(
     Ok(Written { file: file.to_string(), sha256: hex(&hasher.finalize()), rows: rows as u64 })
 }
 
-/// A CSV output written one row at a time (a partitioned run's merge):
+/// A CSV output written a batch of lines at a time (a partitioned run's merge):
 /// the same bytes [`write_csv`] writes for the same rows.
 pub(crate) struct CsvStream {
     path: std::path::PathBuf,
     file: std::io::BufWriter<fs::File>,
     hasher: Sha256,
     rows: u64,
-    line: String,
 }
 
 impl CsvStream {
     pub(crate) fn create(dir: &Path, file: &str, header: &[&str]) -> Result<Self, Error> {
         let path = dir.join(file);
         let f = fs::File::create(&path).map_err(|e| Error::output(&path, e))?;
-        let mut s = CsvStream {
-            path,
-            file: std::io::BufWriter::with_capacity(1 << 20, f),
-            hasher: Sha256::new(),
-            rows: 0,
-            line: String::new(),
-        };
+        let mut s =
+            CsvStream { path, file: std::io::BufWriter::with_capacity(1 << 20, f), hasher: Sha256::new(), rows: 0 };
         let head = format!("{}\n", header.join(","));
         s.put(head.as_bytes())?;
         Ok(s)
@@ -764,14 +758,20 @@ impl CsvStream {
         self.file.write_all(bytes).map_err(|e| Error::output(&self.path, e))
     }
 
-    pub(crate) fn push<R: CsvRow>(&mut self, r: &R) -> Result<(), Error> {
-        let mut line = std::mem::take(&mut self.line);
-        line.clear();
-        r.write(&mut CsvLine::new(&mut line));
-        line.push('\n');
-        self.put(line.as_bytes())?;
-        self.line = line;
-        self.rows += 1;
+    /// The lines of `rows`, formatted on any thread, for [`CsvStream::put_lines`].
+    pub(crate) fn lines<R: CsvRow>(rows: &[R]) -> String {
+        let mut s = String::new();
+        for r in rows {
+            r.write(&mut CsvLine::new(&mut s));
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Appends lines formatted by [`CsvStream::lines`] for `rows` rows.
+    pub(crate) fn put_lines(&mut self, text: &str, rows: usize) -> Result<(), Error> {
+        self.put(text.as_bytes())?;
+        self.rows += rows as u64;
         Ok(())
     }
 

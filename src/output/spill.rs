@@ -78,12 +78,14 @@ pub(crate) fn write<'a>(path: &Path, rows: impl Iterator<Item = &'a EntitlementR
 pub(crate) struct Reader {
     path: PathBuf,
     r: BufReader<File>,
+    /// An id's bytes before they become an [`Id`] (short ids are inline: no allocation a row).
+    text: Vec<u8>,
 }
 
 impl Reader {
     pub(crate) fn open(path: &Path) -> Result<Reader, Error> {
         let f = File::open(path).map_err(|e| Error::Unreadable { path: path.to_path_buf(), problem: e.to_string() })?;
-        Ok(Reader { path: path.to_path_buf(), r: BufReader::with_capacity(1 << 20, f) })
+        Ok(Reader { path: path.to_path_buf(), r: BufReader::with_capacity(1 << 20, f), text: Vec::new() })
     }
 
     fn bytes<const N: usize>(&mut self) -> Result<[u8; N], Error> {
@@ -110,9 +112,19 @@ impl Reader {
 
     fn id(&mut self) -> Result<Id, Error> {
         let n = u32::from_le_bytes(self.bytes()?) as usize;
-        let mut s = vec![0u8; n];
-        self.r.read_exact(&mut s).map_err(|e| self.damaged(e))?;
-        String::from_utf8(s).map(Id::from).map_err(|e| self.damaged(e))
+        self.id_of(n)
+    }
+
+    fn id_of(&mut self, n: usize) -> Result<Id, Error> {
+        self.text.resize(n, 0);
+        self.r.read_exact(&mut self.text).map_err(|e| Error::Unreadable {
+            path: self.path.clone(),
+            problem: format!("a partition's rows are damaged ({e})"),
+        })?;
+        match std::str::from_utf8(&self.text) {
+            Ok(s) => Ok(Id::from(s)),
+            Err(e) => Err(self.damaged(e)),
+        }
     }
 
     /// The next row, `None` at the end.
@@ -122,10 +134,7 @@ impl Reader {
             0 => return Ok(None),
             _ => self.r.read_exact(&mut len[1..]).map_err(|e| self.damaged(e))?,
         }
-        let n = u32::from_le_bytes(len) as usize;
-        let mut s = vec![0u8; n];
-        self.r.read_exact(&mut s).map_err(|e| self.damaged(e))?;
-        let seeker_id = String::from_utf8(s).map(Id::from).map_err(|e| self.damaged(e))?;
+        let seeker_id = self.id_of(u32::from_le_bytes(len) as usize)?;
         let agency_id = self.id()?;
         let right_id = self.id()?;
         let m = self.i64()?;
