@@ -32,6 +32,7 @@ use crate::output::manifest::PreviousRef;
 use crate::output::parquet::{EntitlementsParquet, RuleSetTag, ENTITLEMENTS_ROW_GROUP};
 use crate::output::{self, Chunked, CsvStream, EntitlementRow, FolderKind, Staging, Written};
 use crate::previous;
+use crate::rules::RuleSet;
 use crate::run::{self, Prepared, Rows, RunOptions, RunReport, Timings};
 use crate::validate::{self, InputStats, Reject, Window};
 
@@ -108,87 +109,23 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
             opts.max_withdrawal_rate
         )));
     }
-    let mut rules = run::load_rules(opts.rules.as_deref())?;
+    let rules = run::load_rules(opts.rules.as_deref())?;
     let previous = match &opts.previous {
         Some(dir) => Some(previous::check(dir, &rules.id, opts.as_of)?),
         None => None,
     };
-    let np = rules.notice_params(opts.as_of)?;
+    rules.notice_params(opts.as_of)?;
     let window = Window { first: Month::of(rules.in_force_from), selected: selected.clone() };
     let inputs = opts.inputs.locate()?;
-    // The files are independent: scattered side by side.
-    let mut scattered = inputs
-        .par_iter()
-        .map(|(k, p)| scatter(*k, p, opts.inputs.dialect, n, &scratch))
-        .collect::<Result<Vec<Scattered>>>()?;
-    // `duplicate_id` is about the whole file: the records that may repeat an
-    // id are validated together, and each partition told which rows repeat one.
-    for s in &mut scattered {
-        if let Some(r) = &s.repeats {
-            let v = validate::validate(std::slice::from_ref(&r.table), opts.as_of, 1.0, &window)?;
-            let lines = v.rejects.iter().filter(|r| r.code == validate::Code::DuplicateId).map(|r| r.line).collect();
-            s.mark_repeats(&lines);
-        }
-    }
+    let scattered = scatter_inputs(&inputs, opts, n, &scratch, &window)?;
     timings.lap("scatter", &mut t);
-
-    // Each partition: its rows, sorted by seeker, into the scratch folder.
-    let mut stats: BTreeMap<InputKind, InputStats> = BTreeMap::new();
-    let mut rejects: Vec<Vec<Reject>> = Vec::new();
-    let mut known: BTreeSet<Month> = BTreeSet::new();
-    let mut decisions_unmatched = 0;
-    let mut unknown_columns: BTreeMap<InputKind, Vec<String>> = BTreeMap::new();
-    let mut part_dirs: Vec<PathBuf> = Vec::new();
-    for k in 0..n as usize {
-        let tables = scattered
-            .iter()
-            .map(|s| {
-                ingest::read_part(
-                    s.kind,
-                    &s.path,
-                    &s.sha256,
-                    &s.parts[k],
-                    s.lines[k].clone(),
-                    s.duplicates[k].clone(),
-                    opts.inputs.dialect,
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
-        for t in &tables {
-            unknown_columns.entry(t.kind).or_insert_with(|| t.unknown_columns.clone());
-        }
-        // The threshold is the whole file's: checked once every partition is read.
-        let mut v = validate::validate(&tables, opts.as_of, 1.0, &window)?;
-        for (kind, s) in &v.stats {
-            let sum = stats.entry(*kind).or_default();
-            sum.rows_read += s.rows_read;
-            sum.rejected += s.rejected;
-            sum.not_yet_known += s.not_yet_known;
-            sum.ignored += s.ignored;
-            sum.empty_lines.extend(&s.empty_lines);
-        }
-        rejects.push(std::mem::take(&mut v.rejects));
-        run::sort_records(&mut v);
-        let params = run::resolve_params(&v, &rules)?;
-        known.extend(params.keys().copied());
-        let (decisions, decision_records) = run::counting_decisions(std::mem::take(&mut v.decisions));
-        let p = Prepared { rules, tables, validated: v, params, as_of: opts.as_of, decisions, decision_records };
-        let r = run::reconcile_all(&p, selected.as_deref(), None)?;
-        decisions_unmatched += run::unmatched_decisions(&p, r.findings.iter().flatten());
-        let dir = scratch.join(format!("part-{k}"));
-        std::fs::create_dir(&dir).map_err(|e| Error::output(&dir, e))?;
-        output::write_csv(&dir, "findings.csv", output::FINDINGS_HEADER, &Chunked(r.findings).parts())?;
-        output::spill::write(&dir.join("entitlements.bin"), r.entitlements.iter().flatten())?;
-        output::write_csv(&dir, "notices.csv", output::NOTICES_HEADER, &Chunked(r.candidates).parts())?;
-        part_dirs.push(dir);
-        rules = p.rules;
-    }
+    let mut p = reconcile_partitions(&scattered, opts, &scratch, &window, selected.as_deref(), rules)?;
     timings.lap("partitions", &mut t);
 
     // What is about the whole.
     let files: Vec<(InputKind, &Path)> = inputs.iter().map(|(k, p)| (*k, p.as_path())).collect();
     for s in &scattered {
-        let sum = stats.entry(s.kind).or_default();
+        let sum = p.stats.entry(s.kind).or_default();
         sum.empty_lines.extend(&s.empty_lines);
         sum.empty_lines.sort_unstable();
     }
@@ -196,28 +133,159 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
         .iter()
         .map(|(_, p)| p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default())
         .collect();
-    let rejects = by_file_and_line(rejects, &names);
-    validate::check_reject_rates(&files, &stats, &rejects, opts.max_reject_rate)?;
-    let known: Vec<Month> = known.into_iter().collect();
+    let rejects = by_file_and_line(std::mem::take(&mut p.rejects), &names);
+    validate::check_reject_rates(&files, &p.stats, &rejects, opts.max_reject_rate)?;
+    let known: Vec<Month> = p.known.iter().copied().collect();
     if !opts.allow_empty {
-        run::check_not_empty(&files, &stats, &known, opts.as_of, selected.as_deref())?;
+        run::check_not_empty(&files, &p.stats, &known, opts.as_of, selected.as_deref())?;
     }
     let months = selected.unwrap_or(known);
     let previous = previous.map(previous::Checked::read).transpose()?;
-    if let Some(prev) = &previous {
-        nights::check_window(prev, &months)?;
+    let rows = merge_night(&p, previous.as_ref(), &months, opts)?;
+    timings.lap("nights", &mut t);
+
+    let tag = RuleSetTag { label: p.rules.label(), sha256: p.rules.sha256.clone() };
+    let spilled: Vec<PathBuf> = p.dirs.iter().map(|d| d.join("entitlements.bin")).collect();
+    let entitlements = merge_entitlements(&staging.dir, &spilled, &tag)?;
+    timings.lap("entitlements", &mut t);
+    let inputs_ref = scattered.iter().map(|s| run::input_ref(s.kind, &s.path, &s.sha256, &p.stats[&s.kind])).collect();
+    let previous_ref =
+        previous.map(|p| PreviousRef { path: p.dir.display().to_string(), manifest_sha256: p.manifest_sha256 });
+    let head = run::manifest_head(&p.rules, opts, &months, previous_ref, p.decisions_unmatched, None, inputs_ref);
+    // The output folder holds the outputs only.
+    std::fs::remove_dir_all(&scratch).map_err(|e| Error::output(&scratch, e))?;
+    let manifest = run::write_folder(&staging.dir, &rows, &rejects, &tag, head, Some(&entitlements))?;
+    staging.commit()?;
+    timings.lap("write", &mut t);
+
+    let warnings = inputs
+        .iter()
+        .flat_map(|(kind, path)| {
+            let unknown = p.unknown_columns.get(kind).map_or(&[][..], Vec::as_slice);
+            run::input_warnings(path, unknown, &p.stats[kind].empty_lines)
+        })
+        .collect();
+    Ok(RunReport { manifest, warnings, timings, computed: None, partitions: n })
+}
+
+/// Every CSV input split by seeker, side by side (the files are
+/// independent), with the rows that repeat an id of the whole file marked:
+/// the records that may repeat one are validated together.
+fn scatter_inputs(
+    inputs: &[(InputKind, PathBuf)],
+    opts: &RunOptions,
+    n: u32,
+    scratch: &Path,
+    window: &Window,
+) -> Result<Vec<Scattered>> {
+    let mut scattered = inputs
+        .par_iter()
+        .map(|(k, p)| scatter(*k, p, opts.inputs.dialect, n, scratch))
+        .collect::<Result<Vec<Scattered>>>()?;
+    for s in &mut scattered {
+        if let Some(r) = &s.repeats {
+            let v = validate::validate(std::slice::from_ref(&r.table), opts.as_of, 1.0, window)?;
+            let lines = v.rejects.iter().filter(|r| r.code == validate::Code::DuplicateId).map(|r| r.line).collect();
+            s.mark_repeats(&lines);
+        }
     }
-    let read_all = |file: &str| part_dirs.iter().map(|d| d.join(file)).collect::<Vec<_>>();
-    let findings = by_seeker(
-        read_all("findings.csv").iter().map(|p| output::read::findings(p)).collect::<Result<Vec<_>>>()?,
-        |r| &r.seeker_id,
-    );
-    let candidates =
-        by_seeker(read_all("notices.csv").iter().map(|p| output::read::notices(p)).collect::<Result<Vec<_>>>()?, |r| {
-            &r.seeker_id
-        });
-    let night = nights::compare(findings.iter(), candidates.into_iter(), previous.as_ref(), &months, opts.as_of, &np);
-    let standing = previous.as_ref().map_or(0, nights::standing_notices);
+    Ok(scattered)
+}
+
+/// What the partitions left for the merge.
+struct Partitions {
+    rules: RuleSet,
+    /// Each input's counts, summed over the partitions.
+    stats: BTreeMap<InputKind, InputStats>,
+    /// Each partition's rejects, in file and line order.
+    rejects: Vec<Vec<Reject>>,
+    /// The months the records name.
+    known: BTreeSet<Month>,
+    decisions_unmatched: u64,
+    unknown_columns: BTreeMap<InputKind, Vec<String>>,
+    /// Each partition's folder: findings.csv, notices.csv (tonight's
+    /// candidates) and entitlements.bin, sorted by seeker.
+    dirs: Vec<PathBuf>,
+}
+
+/// Each partition in turn: ingest, validate (the reject threshold is the
+/// whole file's, checked after), recompute and settle; its rows into the
+/// scratch folder.
+fn reconcile_partitions(
+    scattered: &[Scattered],
+    opts: &RunOptions,
+    scratch: &Path,
+    window: &Window,
+    selected: Option<&[Month]>,
+    rules: RuleSet,
+) -> Result<Partitions> {
+    let mut out = Partitions {
+        rules,
+        stats: BTreeMap::new(),
+        rejects: Vec::new(),
+        known: BTreeSet::new(),
+        decisions_unmatched: 0,
+        unknown_columns: BTreeMap::new(),
+        dirs: Vec::new(),
+    };
+    let n = scattered.first().map_or(0, |s| s.parts.len());
+    for k in 0..n {
+        let tables = scattered
+            .iter()
+            .map(|s| {
+                let (lines, duplicates) = (s.lines[k].clone(), s.duplicates[k].clone());
+                ingest::read_part(s.kind, &s.path, &s.sha256, &s.parts[k], lines, duplicates, opts.inputs.dialect)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for t in &tables {
+            out.unknown_columns.entry(t.kind).or_insert_with(|| t.unknown_columns.clone());
+        }
+        let mut v = validate::validate(&tables, opts.as_of, 1.0, window)?;
+        for (kind, s) in &v.stats {
+            let sum = out.stats.entry(*kind).or_default();
+            sum.rows_read += s.rows_read;
+            sum.rejected += s.rejected;
+            sum.not_yet_known += s.not_yet_known;
+            sum.ignored += s.ignored;
+            sum.empty_lines.extend(&s.empty_lines);
+        }
+        out.rejects.push(std::mem::take(&mut v.rejects));
+        run::sort_records(&mut v);
+        let params = run::resolve_params(&v, &out.rules)?;
+        out.known.extend(params.keys().copied());
+        let (decisions, decision_records) = run::counting_decisions(std::mem::take(&mut v.decisions));
+        let p =
+            Prepared { rules: out.rules, tables, validated: v, params, as_of: opts.as_of, decisions, decision_records };
+        let r = run::reconcile_all(&p, selected, None)?;
+        out.decisions_unmatched += run::unmatched_decisions(&p, r.findings.iter().flatten());
+        let dir = scratch.join(format!("part-{k}"));
+        std::fs::create_dir(&dir).map_err(|e| Error::output(&dir, e))?;
+        output::write_csv(&dir, "findings.csv", output::FINDINGS_HEADER, &Chunked(r.findings).parts())?;
+        output::spill::write(&dir.join("entitlements.bin"), r.entitlements.iter().flatten())?;
+        output::write_csv(&dir, "notices.csv", output::NOTICES_HEADER, &Chunked(r.candidates).parts())?;
+        out.dirs.push(dir);
+        out.rules = p.rules;
+    }
+    Ok(out)
+}
+
+/// The partitions' findings and tonight's notices merged in seeker order,
+/// then compared with the previous night (nights.md §8.1–§8.4) and totalled
+/// by agency: every row but the entitlements.
+fn merge_night(
+    p: &Partitions,
+    previous: Option<&previous::Previous>,
+    months: &[Month],
+    opts: &RunOptions,
+) -> Result<Rows> {
+    if let Some(prev) = previous {
+        nights::check_window(prev, months)?;
+    }
+    let findings = by_seeker(read_parts(&p.dirs, "findings.csv", output::read::findings)?, |r| &r.seeker_id);
+    let candidates = by_seeker(read_parts(&p.dirs, "notices.csv", output::read::notices)?, |r| &r.seeker_id);
+    let np = p.rules.notice_params(opts.as_of)?;
+    let night = nights::compare(findings.iter(), candidates.into_iter(), previous, months, opts.as_of, &np);
+    let standing = previous.map_or(0, nights::standing_notices);
     nights::guard_withdrawals(&night.notices, standing, opts.max_withdrawal_rate)?;
     let mut rows = Rows {
         findings: Chunked(vec![findings]),
@@ -228,39 +296,12 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
     };
     rows.agencies = output::rows::agencies(rows.findings.iter(), rows.notices.iter())?.into();
     output::rows::check_totals(&rows)?;
+    Ok(rows)
+}
 
-    timings.lap("nights", &mut t);
-    let tag = RuleSetTag { label: rules.label(), sha256: rules.sha256.clone() };
-    let entitlements = merge_entitlements(&staging.dir, &read_all("entitlements.bin"), &tag)?;
-    timings.lap("entitlements", &mut t);
-    let inputs_ref = scattered.iter().map(|s| run::input_ref(s.kind, &s.path, &s.sha256, &stats[&s.kind])).collect();
-    let previous_ref =
-        previous.map(|p| PreviousRef { path: p.dir.display().to_string(), manifest_sha256: p.manifest_sha256 });
-    let head = run::manifest_head(&rules, opts, &months, previous_ref, decisions_unmatched, None, inputs_ref);
-    // The output folder holds the outputs only.
-    std::fs::remove_dir_all(&scratch).map_err(|e| Error::output(&scratch, e))?;
-    let manifest = run::write_folder(&staging.dir, &rows, &rejects, &tag, head, Some(&entitlements))?;
-    staging.commit()?;
-    timings.lap("write", &mut t);
-
-    let mut warnings: Vec<String> = Vec::new();
-    for (kind, path) in &inputs {
-        if let Some(cols) = unknown_columns.get(kind).filter(|c| !c.is_empty()) {
-            warnings.push(format!("{}: ignoring unknown columns: {}", path.display(), cols.join(", ")));
-        }
-        let empty = &stats[kind].empty_lines;
-        if !empty.is_empty() {
-            let shown: Vec<String> = empty.iter().take(10).map(u64::to_string).collect();
-            let more = if empty.len() > 10 { format!(" and {} more", empty.len() - 10) } else { String::new() };
-            warnings.push(format!(
-                "{}: ignoring {} line(s) without any value: {}{more}",
-                path.display(),
-                empty.len(),
-                shown.join(", ")
-            ));
-        }
-    }
-    Ok(RunReport { manifest, warnings, timings, computed: None, partitions: n })
+/// One output file of every partition, read back.
+fn read_parts<R>(dirs: &[PathBuf], file: &str, read: fn(&Path) -> Result<Vec<R>>) -> Result<Vec<Vec<R>>> {
+    dirs.iter().map(|d| read(&d.join(file))).collect()
 }
 
 /// entitlements.csv and .parquet from the partitions' sorted files, a

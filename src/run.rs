@@ -968,27 +968,33 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         p.finish();
     }
     c.timings.lap("write", &mut t);
-    let mut warnings: Vec<String> = c
+    let warnings = c
         .tables
         .iter()
-        .filter(|t| !t.unknown_columns.is_empty())
-        .map(|t| format!("{}: ignoring unknown columns: {}", t.path.display(), t.unknown_columns.join(", ")))
+        .flat_map(|t| input_warnings(&t.path, &t.unknown_columns, &c.validated.stats[&t.kind].empty_lines))
         .collect();
-    for t in &c.tables {
-        let empty = &c.validated.stats[&t.kind].empty_lines;
-        if !empty.is_empty() {
-            let shown: Vec<String> = empty.iter().take(10).map(u64::to_string).collect();
-            let more = if empty.len() > 10 { format!(" and {} more", empty.len() - 10) } else { String::new() };
-            warnings.push(format!(
-                "{}: ignoring {} line(s) without any value: {}{more}",
-                t.path.display(),
-                empty.len(),
-                shown.join(", ")
-            ));
-        }
-    }
     let timings = std::mem::take(&mut c.timings);
     Ok(RunReport { manifest, warnings, timings, computed: Some(c), partitions: 1 })
+}
+
+/// What is worth a line on stderr about one input: columns indus does not
+/// know, and lines without any value (the first ten named).
+pub(crate) fn input_warnings(path: &Path, unknown_columns: &[String], empty_lines: &[u64]) -> Vec<String> {
+    let mut warnings = Vec::new();
+    if !unknown_columns.is_empty() {
+        warnings.push(format!("{}: ignoring unknown columns: {}", path.display(), unknown_columns.join(", ")));
+    }
+    if !empty_lines.is_empty() {
+        let shown: Vec<String> = empty_lines.iter().take(10).map(u64::to_string).collect();
+        let more = if empty_lines.len() > 10 { format!(" and {} more", empty_lines.len() - 10) } else { String::new() };
+        warnings.push(format!(
+            "{}: ignoring {} line(s) without any value: {}{more}",
+            path.display(),
+            empty_lines.len(),
+            shown.join(", ")
+        ));
+    }
+    warnings
 }
 
 /// The short summary printed on stdout after a run.
@@ -1032,4 +1038,23 @@ pub fn summary(m: &Manifest) -> String {
     }
     s += &format!("rejects: {}\n", m.totals.rejects);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_limits_read_as_the_operator_writes_them() {
+        assert_eq!(parse_size("2GiB"), Ok(2 * 1024 * 1024 * 1024));
+        assert_eq!(parse_size("512MiB"), Ok(536_870_912));
+        assert_eq!(parse_size("4G"), Ok(4_294_967_296));
+        assert_eq!(parse_size("1.5g"), Ok(1_610_612_736));
+        assert_eq!(parse_size("4GB"), Ok(4_000_000_000));
+        assert_eq!(parse_size(" 64 KiB "), Ok(65_536));
+        assert_eq!(parse_size("1000000"), Ok(1_000_000));
+        for bad in ["", "GiB", "2 parsecs", "-1G", "0", "0.1"] {
+            assert!(parse_size(bad).is_err(), "`{bad}` is not a size");
+        }
+    }
 }
