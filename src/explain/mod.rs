@@ -374,7 +374,6 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month, previous: Option<&Previ
         Error::Usage(format!("seeker {seeker} has no record for {month} (months in the input: {})", have.join(", ")))
     })?;
     let file = |k: InputKind| p.tables.iter().find(|t| t.kind == k).map(|t| t.file_name.clone()).unwrap_or_default();
-    let params = &p.params[&month];
     let rules = &p.rules;
 
     let mut x = Explanation {
@@ -391,71 +390,15 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month, previous: Option<&Previ
         agency_id: m.agency_id.as_deref().unwrap_or_default().to_string(),
         right_id: m.right_id.as_deref().unwrap_or_default().to_string(),
         records: records(m, &recs, &file),
-        rejects: p
-            .validated
-            .rejects
-            .iter()
-            .filter(|r| r.seeker_id == seeker && r.month.is_none_or(|rm| rm == month))
-            .map(|r| RejectUse {
-                file: r.file.clone(),
-                line: r.line,
-                record_id: r.record_id.clone(),
-                column: r.column.clone(),
-                code: r.code.as_str(),
-                message: r.message.clone(),
-            })
-            .collect(),
-        ambiguities: m
-            .ambiguities
-            .iter()
-            .map(|a| match a {
-                Ambiguity::SeveralRights(ids) => format!("several rights cover the month: {}", ids.join(", ")),
-                Ambiguity::SeveralDeclarations(ids) => {
-                    format!("several declarations for the month: {}", ids.join(", "))
-                }
-                Ambiguity::ForeignRight { payment_id, right_id } => {
-                    format!("payment {payment_id} names right {right_id}, which is not one of this seeker's")
-                }
-            })
-            .collect(),
+        rejects: rejects_of(p, seeker, month),
+        ambiguities: ambiguity_texts(m),
         held: m.held,
         parameters: Vec::new(),
         allowance: None,
         degressivity: None,
         window: None,
-        earnings: EarningsUse {
-            basis: m.basis.as_str(),
-            declared: None,
-            declared_hours: None,
-            declares_no_work: None,
-            attested: None,
-            payslips: Vec::new(),
-            conserved_payslips: Vec::new(),
-        },
-        paid: PaidUse {
-            rows: m
-                .payments
-                .iter()
-                .map(|&(i, dup)| {
-                    let r = &recs.payments[i];
-                    PaymentUse {
-                        payment_id: r.payment_id.to_string(),
-                        kind: r.kind.as_str(),
-                        days: r.days,
-                        daily_rate: money(r.daily_rate),
-                        amount: money(r.amount),
-                        paid_on: r.paid_on.to_string(),
-                        duplicate_of: dup.map(|j| recs.payments[j].payment_id.to_string()),
-                    }
-                })
-                .collect(),
-            total: money(m.paid),
-            duplicates: money(m.duplicates),
-            f1: money(m.f1),
-            paid_rate: None,
-            paid_rate_from: None,
-            paid_rate_correct: None,
-        },
+        earnings: earnings_use(m, &recs),
+        paid: paid_use(m, &recs),
         steps: Vec::new(),
         waterfall: [
             ("f0", m.paid),
@@ -481,11 +424,92 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month, previous: Option<&Previ
             .collect(),
     };
 
+    computation(&mut x, p, m, &recs, month);
+
+    x.causes = cause_uses(m);
+
+    x.findings = finding_uses(p, m, &recs, seeker, month, &label);
+    since_previous(&mut x, p, &result, seeker, month, previous)?;
+    Ok(x)
+}
+
+/// The seeker's rejects that touch the month (a reject of every month too).
+fn rejects_of(p: &Prepared, seeker: &str, month: Month) -> Vec<RejectUse> {
+    p.validated
+        .rejects
+        .iter()
+        .filter(|r| r.seeker_id == seeker && r.month.is_none_or(|rm| rm == month))
+        .map(|r| RejectUse {
+            file: r.file.clone(),
+            line: r.line,
+            record_id: r.record_id.clone(),
+            column: r.column.clone(),
+            code: r.code.as_str(),
+            message: r.message.clone(),
+        })
+        .collect()
+}
+
+/// Why the month is ambiguous (rules.md §3.0), in words.
+fn ambiguity_texts(m: &MonthOutcome) -> Vec<String> {
+    m.ambiguities
+        .iter()
+        .map(|a| match a {
+            Ambiguity::SeveralRights(ids) => format!("several rights cover the month: {}", ids.join(", ")),
+            Ambiguity::SeveralDeclarations(ids) => {
+                format!("several declarations for the month: {}", ids.join(", "))
+            }
+            Ambiguity::ForeignRight { payment_id, right_id } => {
+                format!("payment {payment_id} names right {right_id}, which is not one of this seeker's")
+            }
+        })
+        .collect()
+}
+
+/// What the ledger shows for the month (rules.md §4); the paid rate is set with the computation.
+fn paid_use(m: &MonthOutcome, recs: &SeekerRecords) -> PaidUse {
+    PaidUse {
+        rows: m
+            .payments
+            .iter()
+            .map(|&(i, dup)| {
+                let r = &recs.payments[i];
+                PaymentUse {
+                    payment_id: r.payment_id.to_string(),
+                    kind: r.kind.as_str(),
+                    days: r.days,
+                    daily_rate: money(r.daily_rate),
+                    amount: money(r.amount),
+                    paid_on: r.paid_on.to_string(),
+                    duplicate_of: dup.map(|j| recs.payments[j].payment_id.to_string()),
+                }
+            })
+            .collect(),
+        total: money(m.paid),
+        duplicates: money(m.duplicates),
+        f1: money(m.f1),
+        paid_rate: None,
+        paid_rate_from: None,
+        paid_rate_correct: None,
+    }
+}
+
+/// The earnings of the month (rules.md §3 step 3): declared, attested, and the payslips used.
+fn earnings_use(m: &MonthOutcome, recs: &SeekerRecords) -> EarningsUse {
+    let mut e = EarningsUse {
+        basis: m.basis.as_str(),
+        declared: None,
+        declared_hours: None,
+        declares_no_work: None,
+        attested: None,
+        payslips: Vec::new(),
+        conserved_payslips: Vec::new(),
+    };
     for s in m.payslips.iter().map(|&i| &recs.payslips[i]) {
-        let list = if s.conserved { &mut x.earnings.conserved_payslips } else { &mut x.earnings.payslips };
+        let list = if s.conserved { &mut e.conserved_payslips } else { &mut e.payslips };
         list.push(s.attestation_id.to_string());
     }
-    x.earnings.attested = m
+    e.attested = m
         .payslips
         .iter()
         .map(|&i| &recs.payslips[i])
@@ -494,11 +518,18 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month, previous: Option<&Previ
         .map(money);
     if let Some(&di) = m.declarations.last() {
         let d = &recs.declarations[di];
-        x.earnings.declared = Some(money(d.gross_earnings));
-        x.earnings.declared_hours = Some(d.hours_worked.to_string());
-        x.earnings.declares_no_work = Some(d.declares_no_work());
+        e.declared = Some(money(d.gross_earnings));
+        e.declared_hours = Some(d.hours_worked.to_string());
+        e.declares_no_work = Some(d.declares_no_work());
     }
+    e
+}
 
+/// The parameters in force (rules.md §7) and, when the month was computed,
+/// the allowance (§2), degressivity, payable window (§3 steps 1–2), paid
+/// rate (§4) and the four steps of the waterfall (§5).
+fn computation(x: &mut Explanation, p: &Prepared, m: &MonthOutcome, recs: &SeekerRecords, month: Month) {
+    let (rules, params) = (&p.rules, &p.params[&month]);
     let day1 = month.first_day();
     let mut parameters = vec![
         param(&rules.sjr_rate_with_fixed, day1),
@@ -581,8 +612,10 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month, previous: Option<&Previ
     parameters.push(param(&rules.formal_notice_after_days, p.as_of));
     parameters.push(param(&rules.write_off_below, p.as_of));
     x.parameters = parameters.into_iter().flatten().collect();
+}
 
-    // Every cause of the waterfall, including those that came to zero.
+/// Every cause of the waterfall (rules.md §5), including those that came to zero.
+fn cause_uses(m: &MonthOutcome) -> Vec<CauseUse> {
     let f = |c: Cause| m.findings.iter().find(|f| f.cause == c).map(|f| f.amount).unwrap_or(Decimal::ZERO);
     let causes: &[Cause] = match m.entitlement {
         Entitlement::NoActiveRight => &[Cause::DuplicatePayment, Cause::NoActiveRight],
@@ -595,13 +628,26 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month, previous: Option<&Previ
             earnings_cause(m),
         ],
     };
-    x.causes = causes.iter().map(|&c| CauseUse { cause: c, formula: formula(c), amount: money(f(c)) }).collect();
+    causes.iter().map(|&c| CauseUse { cause: c, formula: formula(c), amount: money(f(c)) }).collect()
+}
 
-    let evidence = m.evidence(&recs);
+/// The month's findings (rules.md §6): status and why, prescription,
+/// evidence, and the agent's decision that counts (nights.md §8.2).
+fn finding_uses(
+    p: &Prepared,
+    m: &MonthOutcome,
+    recs: &SeekerRecords,
+    seeker: &str,
+    month: Month,
+    label: &str,
+) -> Vec<FindingUse> {
+    let ctx = p.context();
+    let params = &p.params[&month];
+    let file = |k: InputKind| p.tables.iter().find(|t| t.kind == k).map(|t| t.file_name.clone()).unwrap_or_default();
+    let evidence = m.evidence(recs);
     let decisions = ctx.decisions_of(seeker);
     let decisions_file = file(InputKind::Decisions);
-    x.findings = m
-        .findings
+    m.findings
         .iter()
         .map(|fd| {
             let reason = (fd.status != Status::WrittenOff)
@@ -622,7 +668,7 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month, previous: Option<&Previ
                 None => evidence.clone(),
             };
             FindingUse {
-                finding_id: finding_id(seeker, month, fd.cause.as_str(), &label),
+                finding_id: finding_id(seeker, month, fd.cause.as_str(), label),
                 cause: fd.cause,
                 amount: money(fd.amount),
                 status: fd.status,
@@ -648,7 +694,20 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month, previous: Option<&Previ
                 }),
             }
         })
-        .collect();
+        .collect()
+}
+
+/// The notice as the run writes it, and the month's changes since the
+/// previous night (nights.md §8.3–§8.4).
+fn since_previous(
+    x: &mut Explanation,
+    p: &Prepared,
+    result: &crate::run::SeekerResult,
+    seeker: &str,
+    month: Month,
+    previous: Option<&Previous>,
+) -> Result<()> {
+    let rules = &p.rules;
     let np = rules.notice_params(p.as_of)?;
     // The notice as the run writes it: compared with the previous night's
     // over the run's months (every month the input names).
@@ -693,7 +752,7 @@ pub fn explain(p: &Prepared, seeker: &str, month: Month, previous: Option<&Previ
         previous_net: n.previous_net.map(money),
         previous_formal_notice_on: n.previous_formal_notice_on.map(|d| d.to_string()),
     });
-    Ok(x)
+    Ok(())
 }
 
 fn allowance_use(sjr: Decimal, a: &crate::recompute::Allowance, p: &crate::rules::MonthParams) -> AllowanceUse {
