@@ -70,9 +70,9 @@ pub(crate) fn partitions_for(opts: &RunOptions, limit: u64) -> Result<u32> {
         {
             return Err(Error::Usage(format!(
                 "{} is Parquet: a run partitioned to stay under --memory-limit reads CSV inputs \
-                 (the inputs need about {} MB at once); export CSV, raise --memory-limit, or split the run with --shard",
+                 (the inputs need about {} at once); export CSV, raise --memory-limit, or split the run with --shard",
                 p.display(),
-                bytes * MEMORY_PER_INPUT_BYTE / 1_000_000
+                size_text(bytes * MEMORY_PER_INPUT_BYTE)
             )));
         }
     }
@@ -81,14 +81,23 @@ pub(crate) fn partitions_for(opts: &RunOptions, limit: u64) -> Result<u32> {
     let merge = bytes * MERGE_MEMORY_PER_INPUT_BYTE.0 / MERGE_MEMORY_PER_INPUT_BYTE.1;
     if n > 1 && merge > limit {
         return Err(Error::Usage(format!(
-            "--memory-limit {} MB is too small for these inputs ({} MB): merging their partitions holds every \
-             finding, notice and change, about {} MB; give at least that, or split the run with --shard",
-            limit / 1_000_000,
-            bytes / 1_000_000,
-            merge / 1_000_000
+            "--memory-limit {} is too small for these inputs ({}): merging their partitions holds every \
+             finding, notice and change, about {}; give at least that, or split the run with --shard",
+            size_text(limit),
+            size_text(bytes),
+            size_text(merge)
         )));
     }
     u32::try_from(n).map_err(|_| Error::Usage("--memory-limit is far too small for these inputs".into()))
+}
+
+/// A size in the units a person reads: 524 KB, 1.3 MB, 2.9 GB.
+fn size_text(bytes: u64) -> String {
+    match bytes {
+        b if b < 1_000_000 => format!("{} KB", b.div_ceil(1_000)),
+        b if b < 1_000_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b => format!("{:.1} GB", b as f64 / 1e9),
+    }
 }
 
 /// `indus run` in `n` partitions: the same folder as [`run::run`], never
