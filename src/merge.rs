@@ -9,11 +9,7 @@
 //! own writer ([`crate::run::write_folder`]).
 
 use std::collections::BTreeMap;
-use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
-
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::nights;
@@ -21,7 +17,6 @@ use crate::output::manifest::{Manifest, ShardRef};
 use crate::output::parquet::RuleSetTag;
 use crate::output::{self, Chunked, FolderKind, Staging};
 use crate::run::{self, Rows};
-use crate::util::hex;
 use crate::validate::Reject;
 
 /// What `indus merge` is asked to do.
@@ -115,7 +110,7 @@ fn read_part(dir: &Path) -> Result<Part> {
             .iter()
             .find(|o| o.file == file)
             .ok_or_else(|| Error::Parts(format!("{}: its manifest.json lists no {file}", dir.display())))?;
-        let sha = sha256_of(&dir.join(file))
+        let sha = crate::util::sha256_file(&dir.join(file))
             .map_err(|e| Error::Unreadable { path: dir.join(file), problem: e.to_string() })?;
         if sha != listed.sha256 {
             return Err(Error::Parts(format!(
@@ -126,19 +121,6 @@ fn read_part(dir: &Path) -> Result<Part> {
         }
     }
     Ok(Part { dir: dir.to_path_buf(), manifest, shard })
-}
-
-fn sha256_of(path: &Path) -> std::io::Result<String> {
-    let mut f = fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut block = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut block)?;
-        if n == 0 {
-            return Ok(hex(&hasher.finalize()));
-        }
-        hasher.update(&block[..n]);
-    }
 }
 
 /// The parts must be the N shards of one run, each once: the same inputs

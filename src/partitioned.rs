@@ -126,9 +126,9 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
     rules.notice_params(opts.as_of)?;
     let window = Window { first: Month::of(rules.in_force_from), selected: selected.clone() };
     let inputs = opts.inputs.locate()?;
-    let scattered = scatter_inputs(&inputs, opts, n, &scratch, &window)?;
+    let mut scattered = scatter_inputs(&inputs, opts, n, &scratch, &window)?;
     timings.lap("scatter", &mut t);
-    let mut p = reconcile_partitions(&scattered, opts, &scratch, &window, selected.as_deref(), rules)?;
+    let mut p = reconcile_partitions(&mut scattered, opts, &scratch, &window, selected.as_deref(), rules)?;
     timings.lap("partitions", &mut t);
 
     // What is about the whole.
@@ -221,7 +221,7 @@ struct Partitions {
 /// whole file's, checked after), recompute and settle; its rows into the
 /// scratch folder.
 fn reconcile_partitions(
-    scattered: &[Scattered],
+    scattered: &mut [Scattered],
     opts: &RunOptions,
     scratch: &Path,
     window: &Window,
@@ -240,9 +240,10 @@ fn reconcile_partitions(
     let n = scattered.first().map_or(0, |s| s.parts.len());
     for k in 0..n {
         let tables = scattered
-            .iter()
+            .iter_mut()
             .map(|s| {
-                let (lines, duplicates) = (s.lines[k].clone(), s.duplicates[k].clone());
+                // Each partition is read once: its line map moves into its table.
+                let (lines, duplicates) = (std::mem::take(&mut s.lines[k]), std::mem::take(&mut s.duplicates[k]));
                 ingest::read_part(s.kind, &s.path, &s.sha256, &s.parts[k], lines, duplicates, opts.inputs.dialect)
             })
             .collect::<Result<Vec<_>>>()?;

@@ -9,14 +9,12 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::ingest::{DialectChoice, InputKind};
 use crate::output::manifest::Manifest;
 use crate::rules::RuleSet;
 use crate::run::{compute, write_outputs, InputOptions, RunOptions};
-use crate::util::hex;
 
 pub struct ReplayOptions {
     pub manifest: PathBuf,
@@ -24,16 +22,6 @@ pub struct ReplayOptions {
     pub input: Option<PathBuf>,
     /// The previous night's folder, when not at the recorded path (an auditor's copy).
     pub previous: Option<PathBuf>,
-}
-
-/// The SHA-256 of a regular file; a device or FIFO (`/dev/zero`) is refused
-/// rather than read forever.
-fn sha256_of(path: &Path) -> std::io::Result<String> {
-    let meta = fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    Ok(hex(&Sha256::digest(fs::read(path)?)))
 }
 
 pub(crate) fn read_manifest(path: &Path) -> Result<Manifest> {
@@ -72,7 +60,7 @@ pub fn replay(opts: &ReplayOptions) -> Result<String> {
             Some(dir) => dir.join(recorded.file_name().unwrap_or_default()),
             None => recorded,
         };
-        match sha256_of(&path) {
+        match crate::util::sha256_file(&path) {
             Ok(h) if h == i.sha256 => {}
             Ok(h) => changed.push(format!("{}: SHA-256 is {h}, the manifest says {}", path.display(), i.sha256)),
             Err(e) => changed.push(format!("{}: {e}", path.display())),
@@ -92,7 +80,7 @@ pub fn replay(opts: &ReplayOptions) -> Result<String> {
     }
     let rules_path = (!m.rule_set.path.is_empty()).then(|| PathBuf::from(&m.rule_set.path));
     let rules_sha = match &rules_path {
-        Some(p) => sha256_of(p).map_err(|e| format!("{}: {e}", p.display())),
+        Some(p) => crate::util::sha256_file(p).map_err(|e| format!("{}: {e}", p.display())),
         None => Ok(RuleSet::default_rules().sha256),
     };
     match rules_sha {
@@ -112,7 +100,7 @@ pub fn replay(opts: &ReplayOptions) -> Result<String> {
         None => None,
         Some(p) => {
             let dir = opts.previous.clone().unwrap_or_else(|| PathBuf::from(&p.path));
-            match sha256_of(&dir.join("manifest.json")) {
+            match crate::util::sha256_file(&dir.join("manifest.json")) {
                 Ok(h) if h == p.manifest_sha256 => {}
                 Ok(h) => changed.push(format!(
                     "previous run {}: manifest.json SHA-256 is {h}, the manifest says {}",
@@ -169,7 +157,7 @@ pub fn replay(opts: &ReplayOptions) -> Result<String> {
     for again in &recomputed.outputs {
         let listed = m.outputs.iter().find(|o| o.file == again.file);
         let on_disk = run_dir.join(&again.file);
-        let disk_sha = sha256_of(&on_disk).ok();
+        let disk_sha = crate::util::sha256_file(&on_disk).ok();
         let same = listed.is_some_and(|o| o.sha256 == again.sha256 && o.rows == again.rows)
             && disk_sha.as_deref() == Some(again.sha256.as_str());
         if same {

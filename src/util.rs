@@ -10,3 +10,23 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     }
     s
 }
+
+/// The SHA-256 of a regular file, read in 64 KB blocks; a device or FIFO
+/// (`/dev/zero`) is refused rather than read forever.
+pub(crate) fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    let mut f = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut block = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut block)?;
+        if n == 0 {
+            return Ok(hex(&hasher.finalize()));
+        }
+        hasher.update(&block[..n]);
+    }
+}

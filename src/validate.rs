@@ -632,14 +632,21 @@ fn validate_table<T: Send + Sync>(
     // Exports usually list records by id: strictly increasing ids cannot
     // repeat, and the search for repeated ids below is skipped. A row without
     // an id cannot repeat one: it is compared with nothing.
-    let increasing = (1..t.rows).into_par_iter().all(|i| {
-        let Some(b) = t.cell(ID_COLUMN, i) else { return true };
-        (0..i).rev().find_map(|j| t.cell(ID_COLUMN, j)).is_none_or(|a| a < b)
-    });
-    let duplicate = match &t.known_duplicates {
-        Some(known) => known.clone(),
-        None if increasing => Vec::new(),
-        None => repeated_ids(t, &rows),
+    let increasing = || {
+        (1..t.rows).into_par_iter().all(|i| {
+            let Some(b) = t.cell(ID_COLUMN, i) else { return true };
+            (0..i).rev().find_map(|j| t.cell(ID_COLUMN, j)).is_none_or(|a| a < b)
+        })
+    };
+    // A partition of a file is told its repeats (found over the whole file).
+    let found;
+    let duplicate: &[bool] = match &t.known_duplicates {
+        Some(known) => known,
+        None if increasing() => &[],
+        None => {
+            found = repeated_ids(t, &rows);
+            &found
+        }
     };
     let id_column = t.kind.columns()[0].name;
     // filter_map + collect reuses the rows' allocation for the records.

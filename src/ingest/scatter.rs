@@ -272,10 +272,9 @@ impl<'a> Fields<'a> {
     }
 }
 
-/// A record's fields, split on the separator outside quotes (still quoted).
+/// A record's fields (without its line break), split on the separator
+/// outside quotes (still quoted).
 fn split_fields(rec: &[u8], separator: u8) -> Vec<&[u8]> {
-    let rec = rec.strip_suffix(b"\n").unwrap_or(rec);
-    let rec = rec.strip_suffix(b"\r").unwrap_or(rec);
     let mut fields = Vec::new();
     let mut quoted = false;
     let mut start = 0;

@@ -690,51 +690,22 @@ fn write_csv_in_windows<R: CsvRow + Sync>(
     chunk_rows: usize,
     window_chunks: usize,
 ) -> Result<Written, Error> {
-    let path = dir.join(file);
-    let mut hasher = Sha256::new();
-    let mut f =
-        std::io::BufWriter::with_capacity(1 << 20, fs::File::create(&path).map_err(|e| Error::output(&path, e))?);
-    let mut put = |text: &str| {
-        hasher.update(text.as_bytes());
-        f.write_all(text.as_bytes()).map_err(|e| Error::output(&path, e))
-    };
-    put(&format!(
-        "{}
-",
-        header.join(",")
-    ))?;
+    let mut out = CsvStream::create(dir, file, header)?;
     // Rows are formatted in parallel a window of chunks at a time, then
     // hashed and written in order: the text of a million rows is never all
     // in memory, and each window reuses the memory the last one freed.
     let chunks: Vec<&[R]> = parts.iter().flat_map(|p| p.chunks(chunk_rows)).collect();
     for window in chunks.chunks(window_chunks) {
-        let texts: Vec<String> = window
-            .par_iter()
-            .map(|chunk| {
-                let mut s = String::new();
-                for (i, r) in chunk.iter().enumerate() {
-                    r.write(&mut CsvLine::new(&mut s));
-                    s.push('\n');
-                    if i == 0 {
-                        // Rows of a file are of a size: one sizes the chunk.
-                        s.reserve(s.len() * chunk.len() * 9 / 8);
-                    }
-                }
-                s
-            })
-            .collect();
-        for text in &texts {
-            put(text)?;
+        let texts: Vec<String> = window.par_iter().map(|chunk| CsvStream::lines(chunk)).collect();
+        for (text, chunk) in texts.iter().zip(window) {
+            out.put_lines(text, chunk.len())?;
         }
     }
-    let f = f.into_inner().map_err(|e| Error::output(&path, e.error()))?;
-    f.sync_all().map_err(|e| Error::output(&path, e))?;
-    let rows: usize = parts.iter().map(|p| p.len()).sum();
-    Ok(Written { file: file.to_string(), sha256: hex(&hasher.finalize()), rows: rows as u64 })
+    out.finish()
 }
 
-/// A CSV output written a batch of lines at a time (a partitioned run's merge):
-/// the same bytes [`write_csv`] writes for the same rows.
+/// A CSV output written a batch of lines at a time: [`write_csv`]'s, and a
+/// partitioned run's merge, which has its rows a row group at a time.
 pub(crate) struct CsvStream {
     path: std::path::PathBuf,
     file: std::io::BufWriter<fs::File>,
@@ -761,9 +732,13 @@ impl CsvStream {
     /// The lines of `rows`, formatted on any thread, for [`CsvStream::put_lines`].
     pub(crate) fn lines<R: CsvRow>(rows: &[R]) -> String {
         let mut s = String::new();
-        for r in rows {
+        for (i, r) in rows.iter().enumerate() {
             r.write(&mut CsvLine::new(&mut s));
             s.push('\n');
+            if i == 0 {
+                // Rows of a file are of a size: one sizes the text.
+                s.reserve(s.len() * rows.len() * 9 / 8);
+            }
         }
         s
     }

@@ -20,7 +20,7 @@ use crate::status::{Action, Channel};
 use crate::validate::{Code, Reject};
 
 /// One record of an output file, with what an error needs to name it.
-pub(crate) struct Record<'a> {
+struct Record<'a> {
     path: &'a Path,
     header: &'static [&'static str],
     fields: &'a csv::StringRecord,
@@ -94,57 +94,31 @@ impl<'a> Record<'a> {
     }
 }
 
-/// The records of an output file one at a time, made into rows by `row`.
-pub(crate) struct RowReader<F> {
-    path: std::path::PathBuf,
-    header: &'static [&'static str],
-    reader: csv::Reader<std::fs::File>,
-    fields: csv::StringRecord,
-    row: F,
-}
-
-impl<R, F: Fn(&Record) -> Result<R, Error>> RowReader<F> {
-    /// Opens `path`, whose header must be `header`.
-    fn open(path: &Path, header: &'static [&'static str], row: F) -> Result<Self, Error> {
-        let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
-        let mut reader = csv::ReaderBuilder::new().from_path(path).map_err(|e| unreadable(e.to_string()))?;
-        let found: Vec<String> =
-            reader.headers().map_err(|e| unreadable(e.to_string()))?.iter().map(str::to_string).collect();
-        if found != header {
-            return Err(unreadable(format!("its header is not that of an indus output ({})", header.join(","))));
-        }
-        Ok(RowReader { path: path.to_path_buf(), header, reader, fields: csv::StringRecord::new(), row })
-    }
-
-    /// The next row, `None` at the end of the file.
-    pub(crate) fn next_row(&mut self) -> Result<Option<R>, Error> {
-        let unreadable = |problem: String| Error::Unreadable { path: self.path.clone(), problem };
-        if !self.reader.read_record(&mut self.fields).map_err(|e| unreadable(e.to_string()))? {
-            return Ok(None);
-        }
-        let line = self.fields.position().map_or(0, |p| p.line());
-        if self.fields.len() != self.header.len() {
-            return Err(unreadable(format!(
-                "line {line} has {} fields where the header has {}",
-                self.fields.len(),
-                self.header.len()
-            )));
-        }
-        let record = Record { path: &self.path, header: self.header, fields: &self.fields, line };
-        (self.row)(&record).map(Some)
-    }
-}
-
 /// Every record of `path`, whose header must be `header`, made into rows by `row`.
 fn read<R>(
     path: &Path,
     header: &'static [&'static str],
     row: impl Fn(&Record) -> Result<R, Error>,
 ) -> Result<Vec<R>, Error> {
-    let mut reader = RowReader::open(path, header, row)?;
+    let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
+    let mut reader = csv::ReaderBuilder::new().from_path(path).map_err(|e| unreadable(e.to_string()))?;
+    let found: Vec<String> =
+        reader.headers().map_err(|e| unreadable(e.to_string()))?.iter().map(str::to_string).collect();
+    if found != header {
+        return Err(unreadable(format!("its header is not that of an indus output ({})", header.join(","))));
+    }
     let mut rows = Vec::new();
-    while let Some(r) = reader.next_row()? {
-        rows.push(r);
+    let mut fields = csv::StringRecord::new();
+    while reader.read_record(&mut fields).map_err(|e| unreadable(e.to_string()))? {
+        let line = fields.position().map_or(0, |p| p.line());
+        if fields.len() != header.len() {
+            return Err(unreadable(format!(
+                "line {line} has {} fields where the header has {}",
+                fields.len(),
+                header.len()
+            )));
+        }
+        rows.push(row(&Record { path, header, fields: &fields, line })?);
     }
     Ok(rows)
 }
