@@ -18,7 +18,7 @@ pub enum Error {
     #[error("{path}: missing required column `{column}` (the header has: {found})")]
     MissingColumn { path: PathBuf, column: String, found: String },
 
-    #[error("{path}: {rejected} of {read} records rejected ({rate:.2} %), over the limit of {max_rate:.2} %; by code: {by_code}\nfirst rejects:\n{first}", rate = rate * 100.0, max_rate = max_rate * 100.0, first = first.join("\n"))]
+    #[error("{path}: {rejected} of {read} records rejected ({rate:.2} %), over the limit of {max_rate:.2} %; by code: {by_code}\nfirst rejects:\n{first}", rate = rate * 100.0, max_rate = max_rate * 100.0, first = first_rejects(rejects))]
     TooManyRejects {
         path: PathBuf,
         rejected: u64,
@@ -26,8 +26,8 @@ pub enum Error {
         rate: f64,
         max_rate: f64,
         by_code: String,
-        /// The first rejects, one line each (file, line, id, column, code, message).
-        first: Vec<String>,
+        /// The file's rejects (the message shows the first 20, one line each).
+        rejects: Vec<crate::validate::Reject>,
     },
 
     #[error(transparent)]
@@ -89,3 +89,15 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The first 20 rejects of a file, one line each (file, line, id, column, code, message).
+fn first_rejects(rejects: &[crate::validate::Reject]) -> String {
+    let lines: Vec<String> = rejects
+        .iter()
+        .take(20)
+        .map(|r| {
+            format!("  {} line {} {} [{}] {}: {}", r.file, r.line, r.record_id, r.column, r.code.as_str(), r.message)
+        })
+        .collect();
+    lines.join("\n")
+}

@@ -35,3 +35,4 @@ pub(crate) mod util;
 pub mod validate;
 
 pub use error::{Error, Result};
+pub use output::frames;

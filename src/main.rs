@@ -193,6 +193,7 @@ impl InputArgs {
                 DialectArg::Intl => DialectChoice::Intl,
                 DialectArg::Fr => DialectChoice::Fr,
             },
+            tables: Vec::new(),
         }
     }
 }

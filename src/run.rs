@@ -42,6 +42,10 @@ pub struct InputOptions {
     /// `--decisions`: the agents' decisions, if not `decisions.csv` in `input`.
     pub decisions: Option<PathBuf>,
     pub dialect: DialectChoice,
+    /// Inputs given as tables rather than files (the Python module): when
+    /// there are some, no file is looked for. Each kind at most once; the
+    /// four required kinds must be there.
+    pub tables: Vec<(InputKind, polars::prelude::DataFrame)>,
 }
 
 impl InputOptions {
@@ -268,11 +272,31 @@ pub(crate) fn load_rules(path: Option<&Path>) -> Result<RuleSet> {
 /// Reads the four inputs and the decisions when there are some (in
 /// parallel: each is one file read and one parse).
 pub fn read_inputs(opts: &InputOptions) -> Result<Vec<RawTable>> {
+    if !opts.tables.is_empty() {
+        return tables_given(&opts.tables);
+    }
     let paths = opts.locate()?;
     // All four are read; the first failure in file order is the one reported (whatever thread finished first).
     let tables: Vec<Result<RawTable>> =
         paths.par_iter().map(|(k, p)| ingest::read_table(*k, p, opts.dialect)).collect();
     tables.into_iter().collect()
+}
+
+/// [`read_inputs`] of inputs given as tables, in data.md's order.
+fn tables_given(given: &[(InputKind, polars::prelude::DataFrame)]) -> Result<Vec<RawTable>> {
+    let mut kinds = Vec::new();
+    for k in InputKind::ALL {
+        let of_kind: Vec<_> = given.iter().filter(|(g, _)| *g == k).collect();
+        match of_kind.len() {
+            0 if k.required() => {
+                return Err(Error::Usage(format!("no `{}` table among the inputs given: the four of data.md are needed (rights, declarations, attestations, ledger)", k.name())))
+            }
+            0 => {}
+            1 => kinds.push(of_kind[0]),
+            _ => return Err(Error::Usage(format!("the `{}` table is given twice", k.name()))),
+        }
+    }
+    kinds.par_iter().map(|(k, df)| ingest::table_from_frame(*k, df)).collect()
 }
 
 /// One seeker's slices of the validated records (sorted by seeker, then id).
@@ -529,8 +553,10 @@ pub struct Computed {
     pub timings: Timings,
 }
 
-/// Ingest, validate, reconcile and settle: everything but writing.
-pub(crate) fn compute(opts: &RunOptions) -> Result<Computed> {
+/// Ingest, validate, reconcile and settle: everything but writing (the
+/// Python module keeps the result in memory, and writes it on demand with
+/// [`write_run`]).
+pub fn compute(opts: &RunOptions) -> Result<Computed> {
     let mut timings = Timings::default();
     let progress = crate::progress::Progress::new(opts.progress);
     progress.stage("reading the inputs");
@@ -968,13 +994,26 @@ pub fn run(opts: &RunOptions) -> Result<RunReport> {
         p.finish();
     }
     c.timings.lap("write", &mut t);
-    let warnings = c
-        .tables
-        .iter()
-        .flat_map(|t| input_warnings(&t.path, &t.unknown_columns, &c.validated.stats[&t.kind].empty_lines))
-        .collect();
+    let warnings = warnings_of(&c);
     let timings = std::mem::take(&mut c.timings);
     Ok(RunReport { manifest, warnings, timings, computed: Some(c), partitions: 1 })
+}
+
+/// Writes a computed run into `opts.out` as `indus run` does: a staging
+/// folder renamed into place once every file and the manifest are written.
+pub fn write_run(c: &Computed, opts: &RunOptions) -> Result<Manifest> {
+    check_out_holds_no_input(opts)?;
+    let staging = Staging::new(&opts.out, output::FolderKind::Run)?;
+    let manifest = write_outputs(c, opts, &staging.dir)?;
+    staging.commit()?;
+    Ok(manifest)
+}
+
+/// A computed run's warnings about its inputs (see [`input_warnings`]).
+pub fn warnings_of(c: &Computed) -> Vec<String> {
+    (c.tables.iter())
+        .flat_map(|t| input_warnings(&t.path, &t.unknown_columns, &c.validated.stats[&t.kind].empty_lines))
+        .collect()
 }
 
 /// What is worth a line on stderr about one input: columns indus does not

@@ -894,21 +894,7 @@ pub(crate) fn check_reject_rates(
                 rate,
                 max_rate: max_reject_rate,
                 by_code: by_code.iter().map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join(", "),
-                first: mine
-                    .into_iter()
-                    .take(20)
-                    .map(|r| {
-                        format!(
-                            "  {} line {} {} [{}] {}: {}",
-                            r.file,
-                            r.line,
-                            r.record_id,
-                            r.column,
-                            r.code.as_str(),
-                            r.message
-                        )
-                    })
-                    .collect(),
+                rejects: mine.into_iter().cloned().collect(),
             });
         }
     }

@@ -508,6 +508,50 @@ pub fn table_from_bytes(kind: InputKind, path: &Path, bytes: &[u8], choice: Dial
     // Hashing the file for the manifest overlaps with parsing it.
     let (sha256, parsed) = rayon::join(|| hex(&Sha256::digest(bytes)), || parse(bytes, is_parquet, choice));
     let (df, dialect, bad_records) = parsed.map_err(unreadable)?;
+    let lines = match dialect {
+        Some(d) => physical_lines(bytes, if d == Dialect::Fr { b';' } else { b',' }, df.height()),
+        None => None,
+    };
+    let mut t = text_table(kind, path, &df, is_parquet)?;
+    t.sha256 = sha256;
+    t.dialect = dialect;
+    t.bad_records = bad_records;
+    t.lines = lines;
+    Ok(t)
+}
+
+/// An input given as a table rather than a file (the Python module's
+/// `indus.run(input={...})`): read as a Parquet file's columns are, its
+/// rows numbered from 1, under the name `table:KIND`. Its SHA-256 is the
+/// digest of its text, column by column in data.md's order (name, then each
+/// cell with 0x1F before it, 0x1E for an empty one), so that the manifest
+/// still pins what was read.
+pub fn table_from_frame(kind: InputKind, df: &DataFrame) -> Result<RawTable, Error> {
+    let path = PathBuf::from(format!("table:{}", kind.name()));
+    let mut t = text_table(kind, &path, df, true)?;
+    let mut h = Sha256::new();
+    for (c, col) in kind.columns().iter().zip(&t.columns) {
+        let Some(col) = col else { continue };
+        h.update(c.name.as_bytes());
+        for row in 0..t.rows {
+            match col.get(row) {
+                Some(v) => {
+                    h.update([0x1f]);
+                    h.update(v.as_bytes());
+                }
+                None => h.update([0x1e]),
+            }
+        }
+    }
+    t.sha256 = hex(&h.finalize());
+    Ok(t)
+}
+
+/// A parsed file's (or a given table's) columns as text, in data.md's
+/// order, checking the header; typed columns (Parquet, Arrow) are checked
+/// for types that cannot carry what data.md asks.
+fn text_table(kind: InputKind, path: &Path, df: &DataFrame, typed: bool) -> Result<RawTable, Error> {
+    let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     let mut columns = Vec::new();
     for &schema::Column { name, presence, .. } in kind.columns() {
@@ -515,7 +559,7 @@ pub fn table_from_bytes(kind: InputKind, path: &Path, bytes: &[u8], choice: Dial
         match df.column(name) {
             Ok(c) => {
                 let column_problem = |what: String| unreadable(format!("column `{name}` {what}"));
-                if is_parquet {
+                if typed {
                     check_parquet_type(kind, name, c.dtype()).map_err(column_problem)?;
                 }
                 let s = c
@@ -540,22 +584,18 @@ pub fn table_from_bytes(kind: InputKind, path: &Path, bytes: &[u8], choice: Dial
     let mut present = columns.iter().flatten().map(|c| &c.starts);
     let first = present.next().cloned();
     let uniform_starts = first.filter(|f| present.all(|s| s == f));
-    let lines = match dialect {
-        Some(d) => physical_lines(bytes, if d == Dialect::Fr { b';' } else { b',' }, df.height()),
-        None => None,
-    };
     Ok(RawTable {
         kind,
         file_name: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
         path: path.to_path_buf(),
-        sha256,
-        dialect,
+        sha256: String::new(),
+        dialect: None,
         rows: df.height(),
         columns,
         unknown_columns,
-        bad_records,
+        bad_records: Vec::new(),
         uniform_starts,
-        lines,
+        lines: None,
         known_duplicates: None,
     })
 }

@@ -4,6 +4,7 @@
 //! everything is written.
 
 pub mod folder;
+pub mod frames;
 pub mod manifest;
 pub mod parquet;
 pub(crate) mod read;

@@ -21,20 +21,20 @@ use crate::error::Error;
 use crate::model::Month;
 use crate::util::hex;
 
-fn money_col(name: &str, values: impl Iterator<Item = Option<Decimal>>) -> PolarsResult<Column> {
+pub(crate) fn money_col(name: &str, values: impl Iterator<Item = Option<Decimal>>) -> PolarsResult<Column> {
     let ca: Int128Chunked = values.map(|v| v.map(|d| fixed_units(d, 2))).collect();
     // No second pass checking that 18 digits hold every amount: the run
     // stops on a figure of 10^16 € or more (`run::process_seeker`).
     Ok(ca.with_name(name.into()).into_decimal_unchecked(18, 2).into_series().into())
 }
 
-fn date_col(name: &str, values: impl Iterator<Item = Option<NaiveDate>>) -> PolarsResult<Column> {
+pub(crate) fn date_col(name: &str, values: impl Iterator<Item = Option<NaiveDate>>) -> PolarsResult<Column> {
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("valid");
     let ca: Int32Chunked = values.map(|v| v.map(|d| (d - epoch).num_days() as i32)).collect();
     Ok(ca.with_name(name.into()).into_date().into_series().into())
 }
 
-fn str_col<'a>(name: &str, values: impl Iterator<Item = &'a str>) -> Column {
+pub(crate) fn str_col<'a>(name: &str, values: impl Iterator<Item = &'a str>) -> Column {
     let v: Vec<&str> = values.collect();
     Column::new(name.into(), v)
 }
@@ -93,45 +93,56 @@ fn write(dir: &Path, file: &str, mut df: DataFrame, tag: &RuleSetTag) -> Result<
 
 pub(crate) fn write_findings(dir: &Path, rows: &Chunked<FindingRow>, tag: &RuleSetTag) -> Result<Written, Error> {
     let path = dir.join("findings.parquet");
-    let build = || -> PolarsResult<DataFrame> {
-        DataFrame::new_infer_height(vec![
-            str_col("finding_id", rows.iter().map(|r| r.finding_id.as_str())),
-            str_col("seeker_id", rows.iter().map(|r| r.seeker_id.as_str())),
-            str_col("agency_id", rows.iter().map(|r| r.agency_id.as_str())),
-            str_col("right_id", rows.iter().map(|r| r.right_id.as_str())),
-            month_col(rows.iter().map(|r| r.month)),
-            str_col("cause", rows.iter().map(|r| r.cause.as_str())),
-            money_col("amount", rows.iter().map(|r| Some(r.amount)))?,
-            str_col("status", rows.iter().map(|r| r.status.as_str())),
-            str_col("basis", rows.iter().map(|r| r.basis)),
-            date_col("time_barred_on", rows.iter().map(|r| r.time_barred_on))?,
-            str_col("evidence", rows.iter().map(|r| r.evidence.as_str())),
-            str_col("rule_set", rows.iter().map(|r| r.rule_set.as_str())),
-        ])
-    };
-    write(dir, "findings.parquet", build().map_err(|e| Error::output(&path, e))?, tag)
+    write(dir, "findings.parquet", findings_frame(rows).map_err(|e| Error::output(&path, e))?, tag)
+}
+
+/// The findings as typed columns: findings.parquet's, and the Python module's frame.
+pub(crate) fn findings_frame(rows: &Chunked<FindingRow>) -> PolarsResult<DataFrame> {
+    DataFrame::new_infer_height(vec![
+        str_col("finding_id", rows.iter().map(|r| r.finding_id.as_str())),
+        str_col("seeker_id", rows.iter().map(|r| r.seeker_id.as_str())),
+        str_col("agency_id", rows.iter().map(|r| r.agency_id.as_str())),
+        str_col("right_id", rows.iter().map(|r| r.right_id.as_str())),
+        month_col(rows.iter().map(|r| r.month)),
+        str_col("cause", rows.iter().map(|r| r.cause.as_str())),
+        money_col("amount", rows.iter().map(|r| Some(r.amount)))?,
+        str_col("status", rows.iter().map(|r| r.status.as_str())),
+        str_col("basis", rows.iter().map(|r| r.basis)),
+        date_col("time_barred_on", rows.iter().map(|r| r.time_barred_on))?,
+        str_col("evidence", rows.iter().map(|r| r.evidence.as_str())),
+        str_col("rule_set", rows.iter().map(|r| r.rule_set.as_str())),
+    ])
 }
 
 /// changes.parquet: the twin of changes.csv (nights.md §8.3), empty
 /// previous or current sides as nulls.
 pub(crate) fn write_changes(dir: &Path, rows: &[ChangeRow], tag: &RuleSetTag) -> Result<Written, Error> {
     let path = dir.join("changes.parquet");
+    write(dir, "changes.parquet", changes_frame(rows).map_err(|e| Error::output(&path, e))?, tag)
+}
+
+/// The changes as typed columns: changes.parquet's, and the Python module's frame.
+pub(crate) fn changes_frame(rows: &[ChangeRow]) -> PolarsResult<DataFrame> {
     let opt_str = |name: &str, values: Vec<Option<&str>>| Column::new(name.into(), values);
-    let build = || -> PolarsResult<DataFrame> {
-        DataFrame::new_infer_height(vec![
-            str_col("seeker_id", rows.iter().map(|r| r.seeker_id.as_str())),
-            month_col(rows.iter().map(|r| r.month)),
-            str_col("cause", rows.iter().map(|r| r.cause.as_str())),
-            str_col("change", rows.iter().map(|r| r.change.as_str())),
-            money_col("previous_amount", rows.iter().map(|r| r.previous.map(|p| p.0)))?,
-            opt_str("previous_status", rows.iter().map(|r| r.previous.map(|p| p.1.as_str())).collect()),
-            money_col("amount", rows.iter().map(|r| r.current.map(|p| p.0)))?,
-            opt_str("status", rows.iter().map(|r| r.current.map(|p| p.1.as_str())).collect()),
-            str_col("evidence_added", rows.iter().map(|r| r.evidence_added.as_str())),
-            str_col("evidence_removed", rows.iter().map(|r| r.evidence_removed.as_str())),
-        ])
-    };
-    write(dir, "changes.parquet", build().map_err(|e| Error::output(&path, e))?, tag)
+    DataFrame::new_infer_height(vec![
+        str_col("seeker_id", rows.iter().map(|r| r.seeker_id.as_str())),
+        month_col(rows.iter().map(|r| r.month)),
+        str_col("cause", rows.iter().map(|r| r.cause.as_str())),
+        str_col("change", rows.iter().map(|r| r.change.as_str())),
+        money_col("previous_amount", rows.iter().map(|r| r.previous.map(|p| p.0)))?,
+        opt_str("previous_status", rows.iter().map(|r| r.previous.map(|p| p.1.as_str())).collect()),
+        money_col("amount", rows.iter().map(|r| r.current.map(|p| p.0)))?,
+        opt_str("status", rows.iter().map(|r| r.current.map(|p| p.1.as_str())).collect()),
+        str_col("evidence_added", rows.iter().map(|r| r.evidence_added.as_str())),
+        str_col("evidence_removed", rows.iter().map(|r| r.evidence_removed.as_str())),
+    ])
+}
+
+/// The entitlements as typed columns (entitlements.parquet's), in one frame.
+pub(crate) fn entitlements_frame(rows: &Chunked<EntitlementRow>) -> PolarsResult<DataFrame> {
+    let mut cols = EntitlementColumns::new(rows.len());
+    rows.iter().for_each(|r| cols.push(r));
+    cols.finish()
 }
 
 /// Rows of `entitlements.parquet` a row group holds. The groups are built,
