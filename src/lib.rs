@@ -12,6 +12,7 @@
 //! The definition of correct is `docs/spec/`: comments citing `rules.md §N`,
 //! `data.md` or `nights.md §8.N` mean those files.
 
+pub mod bucket;
 pub mod error;
 pub mod explain;
 pub mod generate;

@@ -128,53 +128,91 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
     let inputs = opts.inputs.locate()?;
     let mut scattered = scatter_inputs(&inputs, opts, n, &scratch, &window)?;
     timings.lap("scatter", &mut t);
-    let mut p = reconcile_partitions(&mut scattered, opts, &scratch, &window, selected.as_deref(), rules)?;
+    let p = reconcile_partitions(&mut scattered, opts, &scratch, &window, selected.as_deref(), rules)?;
     timings.lap("partitions", &mut t);
 
-    // What is about the whole.
-    let files: Vec<(InputKind, &Path)> = inputs.iter().map(|(k, p)| (*k, p.as_path())).collect();
-    for s in &scattered {
-        let sum = p.stats.entry(s.kind).or_default();
-        sum.empty_lines.extend(&s.empty_lines);
+    let files: Vec<FileFacts> = scattered
+        .iter()
+        .map(|s| FileFacts {
+            kind: s.kind,
+            path: s.path.clone(),
+            sha256: s.sha256.clone(),
+            empty_lines: s.empty_lines.clone(),
+        })
+        .collect();
+    let (manifest, warnings) = finish(&staging, p, &files, opts, previous, &mut timings, &mut t)?;
+    staging.commit()?;
+    timings.lap("write", &mut t);
+    Ok(RunReport { manifest, warnings, timings, computed: None, partitions: n })
+}
+
+/// What the merge needs of an input file once its records are in partitions.
+#[derive(Clone, Debug)]
+pub struct FileFacts {
+    pub kind: InputKind,
+    pub path: PathBuf,
+    pub sha256: String,
+    /// Lines without any value (ignored, named in a warning).
+    pub empty_lines: Vec<u64>,
+}
+
+/// What is about the whole, once every partition is reconciled into its
+/// folder: the reject threshold, the empty-run check, the months, the
+/// previous night; then the merged folder, written into `staging` (not
+/// committed) and the warnings about the inputs.
+pub(crate) fn finish(
+    staging: &Staging,
+    mut p: Partitions,
+    files: &[FileFacts],
+    opts: &RunOptions,
+    previous: Option<previous::Checked>,
+    timings: &mut Timings,
+    t: &mut Instant,
+) -> Result<(crate::output::manifest::Manifest, Vec<String>)> {
+    let selected = run::parse_months(opts.months.as_deref())?;
+    let paths: Vec<(InputKind, &Path)> = files.iter().map(|f| (f.kind, f.path.as_path())).collect();
+    for f in files {
+        let sum = p.stats.entry(f.kind).or_default();
+        sum.empty_lines.extend(&f.empty_lines);
         sum.empty_lines.sort_unstable();
     }
-    let names: Vec<String> = inputs
+    let names: Vec<String> = files
         .iter()
-        .map(|(_, p)| p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default())
+        .map(|f| f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
         .collect();
     let rejects = by_file_and_line(std::mem::take(&mut p.rejects), &names);
-    validate::check_reject_rates(&files, &p.stats, &rejects, opts.max_reject_rate)?;
+    validate::check_reject_rates(&paths, &p.stats, &rejects, opts.max_reject_rate)?;
     let known: Vec<Month> = p.known.iter().copied().collect();
     if !opts.allow_empty {
-        run::check_not_empty(&files, &p.stats, &known, opts.as_of, selected.as_deref())?;
+        run::check_not_empty(&paths, &p.stats, &known, opts.as_of, selected.as_deref())?;
     }
     let months = selected.unwrap_or(known);
     let previous = previous.map(previous::Checked::read).transpose()?;
     let rows = merge_night(&p, previous.as_ref(), &months, opts)?;
-    timings.lap("nights", &mut t);
+    timings.lap("nights", t);
 
     let tag = RuleSetTag { label: p.rules.label(), sha256: p.rules.sha256.clone() };
     let spilled: Vec<PathBuf> = p.dirs.iter().map(|d| d.join("entitlements.bin")).collect();
     let entitlements = merge_entitlements(&staging.dir, &spilled, &tag)?;
-    timings.lap("entitlements", &mut t);
-    let inputs_ref = scattered.iter().map(|s| run::input_ref(s.kind, &s.path, &s.sha256, &p.stats[&s.kind])).collect();
+    timings.lap("entitlements", t);
+    let inputs_ref = files.iter().map(|f| run::input_ref(f.kind, &f.path, &f.sha256, &p.stats[&f.kind])).collect();
     let previous_ref =
         previous.map(|p| PreviousRef { path: p.dir.display().to_string(), manifest_sha256: p.manifest_sha256 });
     let head = run::manifest_head(&p.rules, opts, &months, previous_ref, p.decisions_unmatched, None, inputs_ref);
     // The output folder holds the outputs only.
-    std::fs::remove_dir_all(&scratch).map_err(|e| Error::output(&scratch, e))?;
+    let scratch = staging.dir.join(".partitions");
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch).map_err(|e| Error::output(&scratch, e))?;
+    }
     let manifest = run::write_folder(&staging.dir, &rows, &rejects, &tag, head, Some(&entitlements))?;
-    staging.commit()?;
-    timings.lap("write", &mut t);
-
-    let warnings = inputs
+    let warnings = files
         .iter()
-        .flat_map(|(kind, path)| {
-            let unknown = p.unknown_columns.get(kind).map_or(&[][..], Vec::as_slice);
-            run::input_warnings(path, unknown, &p.stats[kind].empty_lines)
+        .flat_map(|f| {
+            let unknown = p.unknown_columns.get(&f.kind).map_or(&[][..], Vec::as_slice);
+            run::input_warnings(&f.path, unknown, &p.stats[&f.kind].empty_lines)
         })
         .collect();
-    Ok(RunReport { manifest, warnings, timings, computed: None, partitions: n })
+    Ok((manifest, warnings))
 }
 
 /// Every CSV input split by seeker, side by side (the files are
@@ -202,19 +240,33 @@ fn scatter_inputs(
 }
 
 /// What the partitions left for the merge.
-struct Partitions {
-    rules: RuleSet,
+pub(crate) struct Partitions {
+    pub rules: RuleSet,
     /// Each input's counts, summed over the partitions.
-    stats: BTreeMap<InputKind, InputStats>,
+    pub stats: BTreeMap<InputKind, InputStats>,
     /// Each partition's rejects, in file and line order.
-    rejects: Vec<Vec<Reject>>,
+    pub rejects: Vec<Vec<Reject>>,
     /// The months the records name.
-    known: BTreeSet<Month>,
-    decisions_unmatched: u64,
-    unknown_columns: BTreeMap<InputKind, Vec<String>>,
+    pub known: BTreeSet<Month>,
+    pub decisions_unmatched: u64,
+    pub unknown_columns: BTreeMap<InputKind, Vec<String>>,
     /// Each partition's folder: findings.csv, notices.csv (tonight's
     /// candidates) and entitlements.bin, sorted by seeker.
-    dirs: Vec<PathBuf>,
+    pub dirs: Vec<PathBuf>,
+}
+
+impl Partitions {
+    pub(crate) fn new(rules: RuleSet) -> Self {
+        Partitions {
+            rules,
+            stats: BTreeMap::new(),
+            rejects: Vec::new(),
+            known: BTreeSet::new(),
+            decisions_unmatched: 0,
+            unknown_columns: BTreeMap::new(),
+            dirs: Vec::new(),
+        }
+    }
 }
 
 /// Each partition in turn: ingest, validate (the reject threshold is the
@@ -228,15 +280,7 @@ fn reconcile_partitions(
     selected: Option<&[Month]>,
     rules: RuleSet,
 ) -> Result<Partitions> {
-    let mut out = Partitions {
-        rules,
-        stats: BTreeMap::new(),
-        rejects: Vec::new(),
-        known: BTreeSet::new(),
-        decisions_unmatched: 0,
-        unknown_columns: BTreeMap::new(),
-        dirs: Vec::new(),
-    };
+    let mut out = Partitions::new(rules);
     let n = scattered.first().map_or(0, |s| s.parts.len());
     for k in 0..n {
         let tables = scattered
@@ -247,36 +291,51 @@ fn reconcile_partitions(
                 ingest::read_part(s.kind, &s.path, &s.sha256, &s.parts[k], lines, duplicates, opts.inputs.dialect)
             })
             .collect::<Result<Vec<_>>>()?;
-        for t in &tables {
-            out.unknown_columns.entry(t.kind).or_insert_with(|| t.unknown_columns.clone());
-        }
-        let mut v = validate::validate(&tables, opts.as_of, 1.0, window)?;
-        for (kind, s) in &v.stats {
-            let sum = out.stats.entry(*kind).or_default();
-            sum.rows_read += s.rows_read;
-            sum.rejected += s.rejected;
-            sum.not_yet_known += s.not_yet_known;
-            sum.ignored += s.ignored;
-            sum.empty_lines.extend(&s.empty_lines);
-        }
-        out.rejects.push(std::mem::take(&mut v.rejects));
-        run::sort_records(&mut v);
-        let params = run::resolve_params(&v, &out.rules)?;
-        out.known.extend(params.keys().copied());
-        let (decisions, decision_records) = run::counting_decisions(std::mem::take(&mut v.decisions));
-        let p =
-            Prepared { rules: out.rules, tables, validated: v, params, as_of: opts.as_of, decisions, decision_records };
-        let r = run::reconcile_all(&p, selected, None)?;
-        out.decisions_unmatched += run::unmatched_decisions(&p, r.findings.iter().flatten());
-        let dir = scratch.join(format!("part-{k}"));
-        std::fs::create_dir(&dir).map_err(|e| Error::output(&dir, e))?;
-        output::write_csv(&dir, "findings.csv", output::FINDINGS_HEADER, &Chunked(r.findings).parts())?;
-        output::spill::write(&dir.join("entitlements.bin"), r.entitlements.iter().flatten())?;
-        output::write_csv(&dir, "notices.csv", output::NOTICES_HEADER, &Chunked(r.candidates).parts())?;
-        out.dirs.push(dir);
-        out.rules = p.rules;
+        reconcile_partition(tables, opts, window, selected, &scratch.join(format!("part-{k}")), &mut out)?;
     }
     Ok(out)
+}
+
+/// One partition's tables: validated (the reject threshold is the whole
+/// file's, checked by [`finish`]), recomputed and settled, its rows sorted
+/// by seeker into `dir` (findings.csv, tonight's candidate notices.csv,
+/// entitlements.bin), its counts and rejects added to `out`.
+pub(crate) fn reconcile_partition(
+    tables: Vec<ingest::RawTable>,
+    opts: &RunOptions,
+    window: &Window,
+    selected: Option<&[Month]>,
+    dir: &Path,
+    out: &mut Partitions,
+) -> Result<()> {
+    for t in &tables {
+        out.unknown_columns.entry(t.kind).or_insert_with(|| t.unknown_columns.clone());
+    }
+    let mut v = validate::validate(&tables, opts.as_of, 1.0, window)?;
+    for (kind, s) in &v.stats {
+        let sum = out.stats.entry(*kind).or_default();
+        sum.rows_read += s.rows_read;
+        sum.rejected += s.rejected;
+        sum.not_yet_known += s.not_yet_known;
+        sum.ignored += s.ignored;
+        sum.empty_lines.extend(&s.empty_lines);
+    }
+    out.rejects.push(std::mem::take(&mut v.rejects));
+    run::sort_records(&mut v);
+    let params = run::resolve_params(&v, &out.rules)?;
+    out.known.extend(params.keys().copied());
+    // A run's `Prepared` owns its rule set (a few dated tables: cloned per partition).
+    let rules = out.rules.clone();
+    let (decisions, decision_records) = run::counting_decisions(std::mem::take(&mut v.decisions));
+    let p = Prepared { rules, tables, validated: v, params, as_of: opts.as_of, decisions, decision_records };
+    let r = run::reconcile_all(&p, selected, None)?;
+    out.decisions_unmatched += run::unmatched_decisions(&p, r.findings.iter().flatten());
+    std::fs::create_dir(dir).map_err(|e| Error::output(dir, e))?;
+    output::write_csv(dir, "findings.csv", output::FINDINGS_HEADER, &Chunked(r.findings).parts())?;
+    output::spill::write(&dir.join("entitlements.bin"), r.entitlements.iter().flatten())?;
+    output::write_csv(dir, "notices.csv", output::NOTICES_HEADER, &Chunked(r.candidates).parts())?;
+    out.dirs.push(dir.to_path_buf());
+    Ok(())
 }
 
 /// The partitions' findings and tonight's notices merged in seeker order,

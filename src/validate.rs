@@ -113,7 +113,7 @@ pub struct Reject {
 }
 
 /// What validation made of one input file.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InputStats {
     pub rows_read: u64,
     /// Records rejected (a record with several problems counts once).

@@ -614,7 +614,20 @@ pub(crate) fn read_part(
 ) -> Result<RawTable, Error> {
     let bytes =
         std::fs::read(part).map_err(|e| Error::Unreadable { path: part.to_path_buf(), problem: e.to_string() })?;
-    let mut t = table_from_bytes(kind, original, &bytes, choice)?;
+    read_part_bytes(kind, original, sha256, &bytes, lines, duplicates, choice)
+}
+
+/// [`read_part`] of a partition's bytes (a bucket of a cluster run arrives in memory).
+pub(crate) fn read_part_bytes(
+    kind: InputKind,
+    original: &Path,
+    sha256: &str,
+    bytes: &[u8],
+    lines: Vec<u64>,
+    duplicates: Vec<bool>,
+    choice: DialectChoice,
+) -> Result<RawTable, Error> {
+    let mut t = table_from_bytes(kind, original, bytes, choice)?;
     if t.rows != lines.len() {
         return Err(Error::Unreadable {
             path: original.to_path_buf(),

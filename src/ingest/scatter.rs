@@ -68,15 +68,6 @@ pub(crate) fn scatter(
     n: u32,
     scratch: &Path,
 ) -> Result<Scattered, Error> {
-    let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
-    let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(unreadable(
-            "not a regular file (an input is an exported file, not a device, pipe or folder)".into(),
-        ));
-    }
-    let mut file = File::open(path).map_err(|e| unreadable(e.to_string()))?;
-    let mut hasher = Sha256::new();
     let parts: Vec<PathBuf> = (0..n).map(|k| scratch.join(format!("{}-{k}.csv", kind.name()))).collect();
     let mut writers = parts
         .iter()
@@ -86,6 +77,73 @@ pub(crate) fn scatter(
     let mut lines: Vec<Vec<u64>> = vec![Vec::new(); n as usize];
     let mut empty_lines = Vec::new();
     let mut keys: Vec<IdKey> = Vec::new();
+    let write_err = |e: std::io::Error| Error::output(scratch, e);
+    let write_line = |w: &mut BufWriter<File>, rec: &[u8]| -> Result<(), Error> {
+        w.write_all(rec).map_err(write_err)?;
+        if !rec.ends_with(b"\n") {
+            w.write_all(b"\n").map_err(write_err)?;
+        }
+        Ok(())
+    };
+    let (sha256, mut file) = split(kind, path, choice, n, |piece| {
+        match piece {
+            Piece::Header(rec) => {
+                for w in &mut writers {
+                    write_line(w, rec)?;
+                }
+            }
+            Piece::Empty(line) => empty_lines.push(line),
+            Piece::Record { part, rec, line, id_hash, start } => {
+                write_line(&mut writers[part as usize], rec)?;
+                let row = lines[part as usize].len() as u32;
+                lines[part as usize].push(line);
+                if let Some(hash) = id_hash {
+                    keys.push(IdKey { hash, start, len: rec.len() as u32, line, part, row });
+                }
+            }
+        }
+        Ok(())
+    })?;
+    for w in &mut writers {
+        w.flush().map_err(write_err)?;
+    }
+    drop(writers);
+    let duplicates = lines.iter().map(|l| vec![false; l.len()]).collect();
+    let repeats = repeat_candidates(kind, path, choice, &mut file, keys, scratch)?;
+    Ok(Scattered { kind, path: path.to_path_buf(), sha256, parts, lines, duplicates, repeats, empty_lines })
+}
+
+/// What [`split`] finds in a file, in file order.
+pub(crate) enum Piece<'a> {
+    /// The header line, as it is in the file.
+    Header(&'a [u8]),
+    /// A line (or lines, for a quoted line break) without any value.
+    Empty(u64),
+    /// A record as it is in the file (its line break included, except maybe
+    /// the last): the partition of its seeker (0 when none can be read), its
+    /// first physical line, the hash of its id (`None`: no id) and its offset.
+    Record { part: u32, rec: &'a [u8], line: u64, id_hash: Option<u64>, start: u64 },
+}
+
+/// Reads a CSV input once, without holding it, and hands each header,
+/// record and empty line to `on`; the file's SHA-256 and the file, for a
+/// second look at some records.
+pub(crate) fn split(
+    kind: InputKind,
+    path: &Path,
+    choice: DialectChoice,
+    n: u32,
+    mut on: impl FnMut(Piece<'_>) -> Result<(), Error>,
+) -> Result<(String, File), Error> {
+    let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
+    let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(unreadable(
+            "not a regular file (an input is an exported file, not a device, pipe or folder)".into(),
+        ));
+    }
+    let mut file = File::open(path).map_err(|e| unreadable(e.to_string()))?;
+    let mut hasher = Sha256::new();
     let id_hasher = foldhash::fast::FixedState::with_seed(0x1d05);
 
     // The reading state: a buffer of bytes not yet split into records.
@@ -95,7 +153,6 @@ pub(crate) fn scatter(
     let mut line: u64 = 1; // physical line of buf[0]
     let mut header: Option<Header> = None;
     let mut eof = false;
-    let write_err = |e: std::io::Error| Error::output(scratch, e);
     loop {
         // Split every complete record in the buffer.
         let mut at = 0;
@@ -109,14 +166,8 @@ pub(crate) fn scatter(
             }
             match &header {
                 None => {
-                    let h = Header::read(kind, rec, choice);
-                    for w in &mut writers {
-                        w.write_all(rec).map_err(write_err)?;
-                        if !rec.ends_with(b"\n") {
-                            w.write_all(b"\n").map_err(write_err)?;
-                        }
-                    }
-                    header = Some(h);
+                    header = Some(Header::read(kind, rec, choice));
+                    on(Piece::Header(rec))?;
                 }
                 Some(h) => {
                     // Cheap first: only separators, blanks and quotes can make a line without any value.
@@ -124,30 +175,15 @@ pub(crate) fn scatter(
                     let fields = Fields::of(rec, h.separator, quoted || maybe_empty);
                     let text = |i: Option<usize>| i.and_then(|i| fields.get(i)).map(unquote).unwrap_or_default();
                     if maybe_empty && fields.len() <= h.fields && fields.all_empty() {
-                        empty_lines.push(rec_line);
+                        on(Piece::Empty(rec_line))?;
                     } else {
                         let seeker = text(h.seeker);
                         let seeker = seeker.trim();
-                        let k = if seeker.is_empty() { 0 } else { partition_of(seeker, n) };
-                        let w = &mut writers[k as usize];
-                        w.write_all(rec).map_err(write_err)?;
-                        if !rec.ends_with(b"\n") {
-                            w.write_all(b"\n").map_err(write_err)?;
-                        }
-                        let row = lines[k as usize].len() as u32;
-                        lines[k as usize].push(rec_line);
+                        let part = if seeker.is_empty() { 0 } else { partition_of(seeker, n) };
                         let id = text(h.id);
                         let id = id.trim();
-                        if !id.is_empty() {
-                            keys.push(IdKey {
-                                hash: std::hash::BuildHasher::hash_one(&id_hasher, id),
-                                start: consumed + at as u64,
-                                len: rec.len() as u32,
-                                line: rec_line,
-                                part: k,
-                                row,
-                            });
-                        }
+                        let id_hash = (!id.is_empty()).then(|| std::hash::BuildHasher::hash_one(&id_hasher, id));
+                        on(Piece::Record { part, rec, line: rec_line, id_hash, start: consumed + at as u64 })?;
                     }
                 }
             }
@@ -170,14 +206,7 @@ pub(crate) fn scatter(
     if header.is_none() {
         return Err(unreadable("empty file: no header line".into()));
     }
-    for w in &mut writers {
-        w.flush().map_err(write_err)?;
-    }
-    drop(writers);
-    let sha256 = hex(&hasher.finalize());
-    let duplicates = lines.iter().map(|l| vec![false; l.len()]).collect();
-    let repeats = repeat_candidates(kind, path, choice, &mut file, keys, scratch)?;
-    Ok(Scattered { kind, path: path.to_path_buf(), sha256, parts, lines, duplicates, repeats, empty_lines })
+    Ok((hex(&hasher.finalize()), file))
 }
 
 /// What the header line says: the separator, how many fields, and where the id and the seeker are.

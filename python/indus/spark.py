@@ -1,0 +1,205 @@
+"""indus on a Spark cluster: Spark moves the records, the engine reconciles them.
+
+``indus.spark.run`` gives the run folder ``indus run`` writes on the same
+inputs, byte for byte, whatever the number of buckets:
+
+1. **scan** (one task a file): the engine reads each CSV input once and
+   hands Spark every record as it is in the file, with its physical line,
+   its bucket (``pmod(xxhash64(seeker_id), buckets)``, Spark's own hash, so
+   the bucket is the one ``indus run --shard`` gives) and its id's hash.
+   Spark's CSV reader is not used: it neither numbers lines nor rejects one
+   bad record the way data.md asks, and rejects must name file and line.
+2. **duplicates**: ``duplicate_id`` is about a whole file, so Spark finds the
+   ids whose hash repeats in a file; the engine says which of those records
+   repeat an earlier id (a few records, on the driver).
+3. **buckets**: ``groupBy("bucket").applyInArrow``: each group is exactly one
+   bucket, every record of its seekers, which the engine reconciles as one
+   partition of ``indus run --memory-limit`` (a ``mapInArrow`` over a
+   repartitioned union would hand a task several buckets mixed, to be sorted
+   apart again). Its part (findings, candidate notices, entitlements,
+   rejects, counts) comes back to the driver as files in Arrow rows.
+4. **merge** (driver): the engine merges the parts by seeker, checks the
+   whole (reject rates, the previous night, its withdrawal guard) and
+   writes the folder atomically.
+
+Partitioning, scheduling, retries and data movement are Spark's. The input
+files must be readable at the same path by every executor (a shared file
+system), as they are for ``indus run --shard`` on several machines; only the
+driver writes ``out_dir``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import tempfile
+from typing import Any, Iterator, Optional, Union
+
+import pyarrow as pa
+
+from . import IndusError, _date, _native, _path
+
+__all__ = ["run", "SCAN_SCHEMA", "PART_SCHEMA"]
+
+#: A scanned record (bucket -1: an input's facts as JSON; -2: an error).
+SCAN_SCHEMA = "kind string, bucket int, line long, id_hash long, text binary"
+_SCAN_ARROW = pa.schema(
+    [("kind", pa.string()), ("bucket", pa.int32()), ("line", pa.int64()), ("id_hash", pa.int64()), ("text", pa.binary())]
+)
+#: A file of a bucket's part (file "error": the bucket failed, content its message).
+PART_SCHEMA = "bucket int, file string, content binary"
+_PART_ARROW = pa.schema([("bucket", pa.int32()), ("file", pa.string()), ("content", pa.binary())])
+
+_FACTS, _ERROR = -1, -2
+
+
+def _scan_task(dialect: str, buckets: int):
+    def scan(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        for b in batches:
+            for kind, path in zip(b.column("kind").to_pylist(), b.column("path").to_pylist()):
+                try:
+                    frame, facts = _native.scan(kind, path, dialect, buckets)
+                except _native.NativeError as e:
+                    row = {"kind": [kind], "bucket": [_ERROR], "line": [0], "id_hash": [None]}
+                    yield pa.RecordBatch.from_pydict({**row, "text": [e.args[0].encode()]}, schema=_SCAN_ARROW)
+                    continue
+                table = pa.table(frame).cast(_SCAN_ARROW)
+                yield from table.to_batches(max_chunksize=1 << 16)
+                row = {"kind": [kind], "bucket": [_FACTS], "line": [0], "id_hash": [None]}
+                yield pa.RecordBatch.from_pydict({**row, "text": [facts.encode()]}, schema=_SCAN_ARROW)
+
+    return scan
+
+
+def _bucket_task(facts: str, repeats: str, options: str):
+    def reconcile(table: pa.Table) -> pa.Table:
+        bucket = table.column("bucket")[0].as_py()
+        with tempfile.TemporaryDirectory(prefix="indus-bucket-") as tmp:
+            part = os.path.join(tmp, "part")
+            try:
+                _native.reconcile_bucket(table.select(["kind", "line", "text"]), facts, repeats, options, part)
+            except _native.NativeError as e:
+                return pa.table({"bucket": [bucket], "file": ["error"], "content": [e.args[0].encode()]}, schema=_PART_ARROW)
+            names = sorted(os.listdir(part))
+            contents = []
+            for name in names:
+                with open(os.path.join(part, name), "rb") as f:
+                    contents.append(f.read())
+        return pa.table({"bucket": [bucket] * len(names), "file": names, "content": contents}, schema=_PART_ARROW)
+
+    return reconcile
+
+
+def run(
+    spark: Any,
+    input_dir: Union[str, "os.PathLike[str]"],
+    out_dir: Union[str, "os.PathLike[str]"],
+    as_of: Union[str, _dt.date],
+    rules: Optional[Union[str, "os.PathLike[str]"]] = None,
+    previous: Optional[Union[str, "os.PathLike[str]"]] = None,
+    months: Optional[str] = None,
+    *,
+    buckets: Optional[int] = None,
+    dialect: str = "auto",
+    max_reject_rate: float = 0.01,
+    max_withdrawal_rate: float = _native.DEFAULT_MAX_WITHDRAWAL_RATE,
+    allow_empty: bool = False,
+) -> dict[str, Any]:
+    """Runs ``indus run --input INPUT_DIR --out OUT_DIR --as-of AS_OF`` on Spark.
+
+    Args:
+        spark: a SparkSession (its executors run this package's Python).
+        input_dir: the folder of CSV inputs, readable by every executor.
+        out_dir: the run folder to write (on the driver), replaced atomically.
+        as_of, rules, previous, months, dialect, max_reject_rate,
+        max_withdrawal_rate, allow_empty: as ``indus.run`` and the CLI.
+        buckets: how many buckets of seekers (default: twice the default
+            parallelism). An executor holds one bucket's records at a time:
+            about 5 bytes of memory per byte of input, so a 300 MB month in
+            8 buckets needs about 200 MB per task. The outputs do not depend on it.
+
+    Returns:
+        the manifest, as a dict.
+
+    Raises:
+        IndusError: with the CLI's message, as ``indus.run`` does.
+    """
+    input_dir, out_dir = os.fspath(input_dir), os.fspath(out_dir)
+    n = int(buckets or 2 * spark.sparkContext.defaultParallelism)
+    options = json.dumps(
+        {
+            "input": input_dir,
+            "as_of": _date(as_of),
+            "rules": _path(rules),
+            "previous": _path(previous),
+            "months": months,
+            "dialect": dialect,
+            "max_reject_rate": float(max_reject_rate),
+            "max_withdrawal_rate": float(max_withdrawal_rate),
+            "allow_empty": bool(allow_empty),
+        }
+    )
+    try:
+        files = _native.locate(input_dir)
+    except _native.NativeError as e:
+        raise IndusError(*e.args[:2]) from None
+
+    # 1. Scan: one task a file.
+    paths = spark.createDataFrame(spark.sparkContext.parallelize(files, len(files)), "kind string, path string")
+    scanned = paths.mapInArrow(_scan_task(dialect, n), SCAN_SCHEMA).persist()
+    try:
+        meta = {(r["kind"], r["bucket"]): r["text"] for r in scanned.where("bucket < 0").collect()}
+        for kind, _ in files:  # the first failing file, in the CLI's order
+            if (kind, _ERROR) in meta:
+                raise IndusError(bytes(meta[(kind, _ERROR)]).decode(), 2)
+        facts = [json.loads(bytes(meta[(kind, _FACTS)])) for kind, _ in files]
+        records = scanned.where("bucket >= 0")
+
+        # 2. Ids repeated within a file.
+        repeated = (
+            records.where("id_hash is not null").groupBy("kind", "id_hash").count().where("count > 1").drop("count")
+        )
+        candidates = records.join(repeated, ["kind", "id_hash"], "left_semi").select("kind", "line", "text").collect()
+        repeats: dict[str, list[int]] = {}
+        for f in facts:
+            mine = [(r["line"], bytes(r["text"])) for r in candidates if r["kind"] == f["kind"]]
+            if mine:
+                try:
+                    repeats[f["kind"]] = _native.duplicate_lines(
+                        json.dumps(f), [m[0] for m in mine], [m[1] for m in mine], options
+                    )
+                except _native.NativeError as e:
+                    raise IndusError(*e.args[:2]) from None
+
+        # 3. Buckets; 4. merge.
+        parts = (
+            records.select("bucket", "kind", "line", "text")
+            .groupBy("bucket")
+            .applyInArrow(_bucket_task(json.dumps(facts), json.dumps(repeats), options), PART_SCHEMA)
+        )
+        parent = os.path.dirname(os.path.abspath(out_dir))
+        os.makedirs(parent, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=parent, prefix=".indus-spark-") as tmp:
+            dirs: dict[int, str] = {}
+            errors: dict[int, str] = {}
+            for row in parts.toLocalIterator():
+                if row["file"] == "error":
+                    errors[row["bucket"]] = bytes(row["content"]).decode()
+                    continue
+                d = dirs.setdefault(row["bucket"], os.path.join(tmp, f"part-{row['bucket']}"))
+                os.makedirs(d, exist_ok=True)
+                with open(os.path.join(d, row["file"]), "wb") as f:
+                    f.write(row["content"])
+            if errors:
+                raise IndusError(errors[min(errors)], 2)
+            try:
+                manifest = _native.merge_buckets(json.dumps(facts), [dirs[b] for b in sorted(dirs)], options, out_dir)
+            except _native.NativeError as e:
+                message, exit_code, rejects = e.args
+                from . import _frame
+
+                raise IndusError(message, exit_code, None if rejects is None else _frame(rejects)) from None
+    finally:
+        scanned.unpersist()
+    return json.loads(manifest)
