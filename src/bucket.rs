@@ -99,8 +99,9 @@ pub struct BucketInput {
 
 impl BucketInput {
     /// The records as a table that speaks for the whole file (its path,
-    /// SHA-256 and lines), `repeats` the lines that repeat an earlier id.
-    fn table(mut self, choice: DialectChoice, repeats: &HashSet<u64>) -> Result<RawTable> {
+    /// SHA-256 and lines), `repeats` the lines that repeat an earlier id
+    /// (`None`: validation finds them among these records).
+    fn table(mut self, choice: DialectChoice, repeats: Option<&HashSet<u64>>) -> Result<RawTable> {
         self.records.sort_unstable_by_key(|r| r.0);
         let mut bytes = self.header;
         if !bytes.ends_with(b"\n") {
@@ -113,9 +114,13 @@ impl BucketInput {
             }
         }
         let lines: Vec<u64> = self.records.iter().map(|r| r.0).collect();
-        let duplicates = lines.iter().map(|l| repeats.contains(l)).collect();
+        let duplicates = lines.iter().map(|l| repeats.is_some_and(|r| r.contains(l))).collect();
         let f = &self.facts;
-        ingest::read_part_bytes(f.kind, &f.path, &f.sha256, &bytes, lines, duplicates, choice)
+        let mut t = ingest::read_part_bytes(f.kind, &f.path, &f.sha256, &bytes, lines, duplicates, choice)?;
+        if repeats.is_none() {
+            t.known_duplicates = None;
+        }
+        Ok(t)
     }
 }
 
@@ -129,7 +134,7 @@ fn window(opts: &RunOptions, rules: &crate::rules::RuleSet) -> Result<Window> {
 /// counted).
 pub fn duplicate_lines(candidates: BucketInput, opts: &RunOptions) -> Result<Vec<u64>> {
     let rules = run::load_rules(opts.rules.as_deref())?;
-    let t = candidates.table(opts.inputs.dialect, &HashSet::new())?;
+    let t = candidates.table(opts.inputs.dialect, None)?;
     let v = validate::validate(std::slice::from_ref(&t), opts.as_of, 1.0, &window(opts, &rules)?)?;
     Ok(v.rejects.iter().filter(|r| r.code == validate::Code::DuplicateId).map(|r| r.line).collect())
 }
@@ -161,7 +166,7 @@ pub fn reconcile(
         .into_iter()
         .map(|i| {
             let r = repeats.get(&i.facts.kind).unwrap_or(&none);
-            i.table(opts.inputs.dialect, r)
+            i.table(opts.inputs.dialect, Some(r))
         })
         .collect::<Result<Vec<_>>>()?;
     let mut p = Partitions::new(rules);
