@@ -1,0 +1,128 @@
+//! The cluster contract of `indus::bucket` (what `indus.spark` calls), with
+//! this test playing the cluster: scan each input, find the ids whose hash
+//! repeats, bring each bucket its records, reconcile the buckets, merge.
+//! The folder must be `indus run`'s, byte for byte, whatever the buckets.
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use common::*;
+use indus::bucket::{self, BucketInput, Scan};
+use indus::ingest::{DialectChoice, InputKind};
+use indus::run::{InputOptions, RunOptions};
+
+fn options(input: &Path, out: &Path, as_of: &str) -> RunOptions {
+    RunOptions {
+        inputs: InputOptions { input: Some(input.to_path_buf()), ..Default::default() },
+        out: out.to_path_buf(),
+        as_of: as_of.parse().unwrap(),
+        rules: None,
+        months: None,
+        max_reject_rate: 0.01,
+        previous: None,
+        max_withdrawal_rate: indus::run::DEFAULT_MAX_WITHDRAWAL_RATE,
+        allow_empty: false,
+        progress: false,
+        shard: None,
+        memory_limit: None,
+    }
+}
+
+/// The whole contract, as a cluster would run it.
+fn cluster_run(opts: &RunOptions, buckets: u32, scratch: &Path) -> indus::Result<()> {
+    let files = opts.inputs.locate()?;
+    let scans: Vec<Scan> =
+        files.iter().map(|(k, p)| bucket::scan(*k, p, DialectChoice::Auto, buckets)).collect::<indus::Result<_>>()?;
+    // Ids whose hash repeats in a file: their records, validated together.
+    let mut repeats: BTreeMap<InputKind, HashSet<u64>> = BTreeMap::new();
+    for s in &scans {
+        let mut count: HashMap<u64, u32> = HashMap::new();
+        for r in &s.records {
+            if let Some(h) = r.id_hash {
+                *count.entry(h).or_default() += 1;
+            }
+        }
+        let candidates: Vec<(u64, Vec<u8>)> = (s.records.iter())
+            .filter(|r| r.id_hash.is_some_and(|h| count[&h] > 1))
+            .map(|r| (r.line, s.text[r.text.clone()].to_vec()))
+            .collect();
+        let input = BucketInput { facts: s.facts.clone(), header: s.header.clone(), records: candidates };
+        repeats.insert(s.facts.kind, bucket::duplicate_lines(input, opts)?.into_iter().collect());
+    }
+    // Each bucket with its records (in reverse line order: the cluster keeps no order).
+    let mut dirs = Vec::new();
+    for b in 0..buckets {
+        let inputs: Vec<BucketInput> = scans
+            .iter()
+            .map(|s| BucketInput {
+                facts: s.facts.clone(),
+                header: s.header.clone(),
+                records: (s.records.iter().rev())
+                    .filter(|r| r.bucket == b)
+                    .map(|r| (r.line, s.text[r.text.clone()].to_vec()))
+                    .collect(),
+            })
+            .collect();
+        if inputs.iter().all(|i| i.records.is_empty()) {
+            continue; // no group for a bucket without records
+        }
+        let dir = scratch.join(format!("part-{b}"));
+        bucket::reconcile(inputs, &repeats, opts, &dir)?;
+        dirs.push(dir);
+    }
+    dirs.reverse(); // the merge takes the parts in any order
+    let facts: Vec<_> = scans.iter().map(|s| s.facts.clone()).collect();
+    bucket::merge(&facts, &dirs, opts)?;
+    Ok(())
+}
+
+fn append(path: &Path, lines: &str) {
+    let mut text = std::fs::read_to_string(path).unwrap();
+    text.push_str(lines);
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn buckets_give_the_run_folder_with_ids_repeated_across_buckets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    generate(&input, &["--seekers", "1500", "--months", "2024-02..2024-03", "--seed", "21", "--bad-rate", "0.004"]);
+    // Two declarations repeating the ids of others' (so in other buckets), a
+    // line without any value, a field too many.
+    let decl = input.join("declarations.csv");
+    let first: Vec<String> =
+        std::fs::read_to_string(&decl).unwrap().lines().skip(1).take(3).map(String::from).collect();
+    let repeat = |line: &str, seeker: &str| {
+        let mut f: Vec<&str> = line.split(',').collect();
+        f[1] = seeker;
+        f.join(",")
+    };
+    append(
+        &decl,
+        &format!("{}\n{}\n,,,,,,,\n{},extra\n", repeat(&first[0], "S-X1"), repeat(&first[1], "S-X2"), first[2]),
+    );
+    let whole = tmp.path().join("whole");
+    run_ok(&input, &whole, "2024-06-30", &["-q"]);
+    let rejects = project(&read_csv(&whole.join("rejects.csv")), &["code"]);
+    assert!(rejects.iter().filter(|c| *c == "duplicate_id").count() >= 2, "{rejects:?}");
+    for buckets in [1, 4, 7] {
+        let out = tmp.path().join(format!("b{buckets}"));
+        let scratch: PathBuf = tmp.path().join(format!("scratch{buckets}"));
+        std::fs::create_dir(&scratch).unwrap();
+        cluster_run(&options(&input, &out, "2024-06-30"), buckets, &scratch).unwrap();
+        assert_same_folder(&whole, &out);
+    }
+}
+
+#[test]
+fn a_parquet_input_is_refused_by_the_scan_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    generate(&input, &["--seekers", "50", "--months", "2024-03", "--seed", "5", "--format", "parquet"]);
+    let path = input.join("rights.parquet");
+    let e = bucket::scan(InputKind::Rights, &path, DialectChoice::Auto, 4).err().expect("refused");
+    let text = e.to_string();
+    assert!(text.contains("rights.parquet") && text.contains("a cluster run reads CSV inputs"), "{text}");
+}
