@@ -3,10 +3,9 @@
 //!
 //! ```text
 //! scan        each CSV input read once (one task a file): every record as it
-//!             is in the file, with its physical line, its bucket
-//!             (partition::partition_of of its seeker) and its id's hash
-//! duplicates  the records whose id hash repeats in a file (the cluster finds
-//!             them) validated together: which lines repeat an earlier id
+//!             is in the file, with its physical line and its bucket
+//!             (partition::partition_of of its seeker); and, the task seeing
+//!             the whole file, the lines that repeat an earlier id
 //! bucket      a bucket's records, per input in line order: validated,
 //!             recomputed and settled into a part (findings, candidate notices,
 //!             entitlements, rejects, counts), as a `--memory-limit` partition is
@@ -18,7 +17,7 @@
 //! brought by the cluster instead of scattered from the files here, so the
 //! outputs are those of `indus run` whatever the number of buckets.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -44,6 +43,9 @@ pub struct Scan {
     pub records: Vec<Scanned>,
     /// The records' bytes, one after the other.
     pub text: Vec<u8>,
+    /// The lines that repeat an id of an earlier line (data.md
+    /// `duplicate_id` is about the whole file, which only the scan sees).
+    pub repeats: Vec<u64>,
 }
 
 /// A record of a [`Scan`].
@@ -58,7 +60,8 @@ pub struct Scanned {
 }
 
 /// Reads a CSV input once, every record into its bucket (of `buckets`).
-pub fn scan(kind: InputKind, path: &Path, choice: DialectChoice, buckets: u32) -> Result<Scan> {
+pub fn scan(kind: InputKind, path: &Path, opts: &RunOptions, buckets: u32) -> Result<Scan> {
+    let choice = opts.inputs.dialect;
     if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
         return Err(Error::Unreadable {
             path: path.to_path_buf(),
@@ -86,7 +89,23 @@ pub fn scan(kind: InputKind, path: &Path, choice: DialectChoice, buckets: u32) -
         }
         Ok(())
     })?;
-    Ok(Scan { facts: FileFacts { kind, path: path.to_path_buf(), sha256, empty_lines }, header, records, text })
+    let facts = FileFacts { kind, path: path.to_path_buf(), sha256, empty_lines };
+    // The records whose id hash is another's (true repeats, and the rare
+    // collisions) are validated together: validation says which repeat.
+    let mut count: HashMap<u64, u32> = HashMap::new();
+    for h in records.iter().filter_map(|r| r.id_hash) {
+        *count.entry(h).or_default() += 1;
+    }
+    let candidates: Vec<(u64, Vec<u8>)> = (records.iter())
+        .filter(|r| r.id_hash.is_some_and(|h| count[&h] > 1))
+        .map(|r| (r.line, text[r.text.clone()].to_vec()))
+        .collect();
+    let repeats = if candidates.is_empty() {
+        Vec::new()
+    } else {
+        duplicate_lines(BucketInput { facts: facts.clone(), header: header.clone(), records: candidates }, opts)?
+    };
+    Ok(Scan { facts, header, records, text, repeats })
 }
 
 /// Some records of one input, as the cluster brings them to a bucket.
@@ -132,7 +151,7 @@ fn window(opts: &RunOptions, rules: &crate::rules::RuleSet) -> Result<Window> {
 /// repeat the id of an earlier line (data.md `duplicate_id`, by
 /// validation's own rule: ids compared as text, records not yet known not
 /// counted).
-pub fn duplicate_lines(candidates: BucketInput, opts: &RunOptions) -> Result<Vec<u64>> {
+fn duplicate_lines(candidates: BucketInput, opts: &RunOptions) -> Result<Vec<u64>> {
     let rules = run::load_rules(opts.rules.as_deref())?;
     let t = candidates.table(opts.inputs.dialect, None)?;
     let v = validate::validate(std::slice::from_ref(&t), opts.as_of, 1.0, &window(opts, &rules)?)?;

@@ -1,16 +1,16 @@
 //! The cluster contract of `indus::bucket` (what `indus.spark` calls), with
-//! this test playing the cluster: scan each input, find the ids whose hash
-//! repeats, bring each bucket its records, reconcile the buckets, merge.
+//! this test playing the cluster: scan each input (which finds the ids it
+//! repeats), bring each bucket its records, reconcile the buckets, merge.
 //! The folder must be `indus run`'s, byte for byte, whatever the buckets.
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use common::*;
 use indus::bucket::{self, BucketInput, Scan};
-use indus::ingest::{DialectChoice, InputKind};
+use indus::ingest::InputKind;
 use indus::run::{InputOptions, RunOptions};
 
 fn options(input: &Path, out: &Path, as_of: &str) -> RunOptions {
@@ -34,23 +34,9 @@ fn options(input: &Path, out: &Path, as_of: &str) -> RunOptions {
 fn cluster_run(opts: &RunOptions, buckets: u32, scratch: &Path) -> indus::Result<()> {
     let files = opts.inputs.locate()?;
     let scans: Vec<Scan> =
-        files.iter().map(|(k, p)| bucket::scan(*k, p, DialectChoice::Auto, buckets)).collect::<indus::Result<_>>()?;
-    // Ids whose hash repeats in a file: their records, validated together.
-    let mut repeats: BTreeMap<InputKind, HashSet<u64>> = BTreeMap::new();
-    for s in &scans {
-        let mut count: HashMap<u64, u32> = HashMap::new();
-        for r in &s.records {
-            if let Some(h) = r.id_hash {
-                *count.entry(h).or_default() += 1;
-            }
-        }
-        let candidates: Vec<(u64, Vec<u8>)> = (s.records.iter())
-            .filter(|r| r.id_hash.is_some_and(|h| count[&h] > 1))
-            .map(|r| (r.line, s.text[r.text.clone()].to_vec()))
-            .collect();
-        let input = BucketInput { facts: s.facts.clone(), header: s.header.clone(), records: candidates };
-        repeats.insert(s.facts.kind, bucket::duplicate_lines(input, opts)?.into_iter().collect());
-    }
+        files.iter().map(|(k, p)| bucket::scan(*k, p, opts, buckets)).collect::<indus::Result<_>>()?;
+    let repeats: BTreeMap<InputKind, HashSet<u64>> =
+        scans.iter().map(|s| (s.facts.kind, s.repeats.iter().copied().collect())).collect();
     // Each bucket with its records (in reverse line order: the cluster keeps no order).
     let mut dirs = Vec::new();
     for b in 0..buckets {
@@ -122,7 +108,8 @@ fn a_parquet_input_is_refused_by_the_scan_naming_it() {
     let input = tmp.path().join("in");
     generate(&input, &["--seekers", "50", "--months", "2024-03", "--seed", "5", "--format", "parquet"]);
     let path = input.join("rights.parquet");
-    let e = bucket::scan(InputKind::Rights, &path, DialectChoice::Auto, 4).err().expect("refused");
+    let opts = options(&input, &tmp.path().join("out"), "2024-06-30");
+    let e = bucket::scan(InputKind::Rights, &path, &opts, 4).err().expect("refused");
     let text = e.to_string();
     assert!(text.contains("rights.parquet") && text.contains("a cluster run reads CSV inputs"), "{text}");
 }
