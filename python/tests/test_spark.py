@@ -99,3 +99,11 @@ def test_rejects_over_the_threshold_fail_as_the_cli_fails(spark, tmp):
     assert e.value.rejects is not None and len(e.value.rejects) > 10
     assert not (tmp / "spark").exists()
     assert [p.name for p in tmp.iterdir() if "indus-spark" in p.name] == []
+
+
+def test_a_french_export_on_spark_is_the_cli_folder(spark, tmp):
+    case = MONTH_5K.parent.parent / "cases" / "16-french-export"
+    cli_run(tmp / "cli", "--input", str(case), "--as-of", "2024-04-15")
+    indus.spark.run(spark, case, tmp / "spark", "2024-04-15", buckets=2)
+    assert_same_folder(tmp / "cli", tmp / "spark")
+    assert json.loads((tmp / "spark" / "manifest.json").read_text())["totals"]["findings"] == 1  # 273.60 €, as case 02 (its README)
