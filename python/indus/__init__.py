@@ -16,11 +16,12 @@ import datetime as _dt
 import json
 import os
 import tempfile
-from typing import Any, Mapping, Optional, Union
-
-import polars as pl
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
 from . import _native
+
+if TYPE_CHECKING:  # polars is imported when a frame is first asked for
+    import polars as pl
 
 __all__ = ["run", "explain", "Run", "IndusError", "OUTPUTS", "INPUTS"]
 
@@ -42,15 +43,19 @@ class IndusError(Exception):
             polars DataFrame (the columns of rejects.csv); ``None`` otherwise.
     """
 
-    def __init__(self, message: str, exit_code: int = 2, rejects: Optional[pl.DataFrame] = None):
+    def __init__(self, message: str, exit_code: int = 2, rejects: Optional["pl.DataFrame"] = None):
         super().__init__(message)
         self.message = message
         self.exit_code = exit_code
         self.rejects = rejects
 
 
-def _frame(native_frame: Any) -> pl.DataFrame:
-    # polars reads the Arrow C stream without copying the values through Python.
+def _frame(native_frame: Any) -> "pl.DataFrame":
+    # polars reads the Arrow C stream without copying the values through
+    # Python. Imported here, not with the package: a run that is only written
+    # does not load it (its allocator and 0.2 s of start-up).
+    import polars as pl
+
     return pl.DataFrame(native_frame)
 
 
@@ -97,19 +102,19 @@ class Run:
         findings, entitlements, notices, changes, agencies, rejects.
     """
 
-    findings: pl.DataFrame
-    entitlements: pl.DataFrame
-    notices: pl.DataFrame
-    changes: pl.DataFrame
-    agencies: pl.DataFrame
-    rejects: pl.DataFrame
+    findings: "pl.DataFrame"
+    entitlements: "pl.DataFrame"
+    notices: "pl.DataFrame"
+    changes: "pl.DataFrame"
+    agencies: "pl.DataFrame"
+    rejects: "pl.DataFrame"
 
     def __init__(self, native: Any):
         self._native = native
-        self._frames: Optional[dict[str, pl.DataFrame]] = None
+        self._frames: Optional[dict[str, "pl.DataFrame"]] = None
         self._manifest: Optional[dict[str, Any]] = None
 
-    def __getattr__(self, name: str) -> pl.DataFrame:
+    def __getattr__(self, name: str) -> "pl.DataFrame":
         if name in OUTPUTS:
             if self._frames is None:
                 self._frames = {n: _frame(f) for n, f in self._native.frames()}

@@ -190,15 +190,33 @@ fn parse_date(py: Python<'_>, s: &str) -> PyResult<NaiveDate> {
 /// A computed run, kept in memory: its frames on demand, its folder on `write`.
 #[pyclass(module = "indus._native", frozen)]
 struct Run {
-    computed: Computed,
+    /// Always `Some` until dropped.
+    computed: Option<Computed>,
     opts: RunOptions,
+}
+
+impl Run {
+    fn computed(&self) -> &Computed {
+        self.computed.as_ref().expect("a run's result is there until it is dropped")
+    }
+}
+
+impl Drop for Run {
+    /// A million seekers' records take half a second to free one by one
+    /// (the CLI leaves them to the kernel at exit): freed on a thread of
+    /// their own, so that dropping a run (or leaving Python) does not wait.
+    fn drop(&mut self) {
+        if let Some(c) = self.computed.take() {
+            std::thread::spawn(move || drop(c));
+        }
+    }
 }
 
 #[pymethods]
 impl Run {
     /// Every output as (name, Frame), in the folder's order.
     fn frames(&self, py: Python<'_>) -> PyResult<Vec<(String, Py<Frame>)>> {
-        let frames = indus::frames::output_frames(&self.computed).map_err(|e| usage(py, e.to_string()))?;
+        let frames = indus::frames::output_frames(self.computed()).map_err(|e| usage(py, e.to_string()))?;
         frames.into_iter().map(|(name, df)| Ok((name.to_string(), Py::new(py, Frame { df })?))).collect()
     }
 
@@ -206,13 +224,13 @@ impl Run {
     fn write(&self, py: Python<'_>, out: PathBuf) -> PyResult<String> {
         let mut opts = self.opts.clone();
         opts.out = out;
-        let computed = &self.computed;
+        let computed = self.computed();
         let m = py.detach(|| indus::run::write_run(computed, &opts)).map_err(|e| to_py(py, e))?;
         Ok(serde_json::to_string_pretty(&m).expect("a manifest serializes") + "\n")
     }
 
     fn warnings(&self) -> Vec<String> {
-        indus::run::warnings_of(&self.computed)
+        indus::run::warnings_of(self.computed())
     }
 }
 
@@ -247,7 +265,7 @@ fn run(
         memory_limit: None,
     };
     let computed = py.detach(|| indus::run::compute(&opts)).map_err(|e| to_py(py, e))?;
-    Ok(Run { computed, opts })
+    Ok(Run { computed: Some(computed), opts })
 }
 
 #[allow(clippy::too_many_arguments)]
