@@ -50,6 +50,9 @@ PART_SCHEMA = "bucket int, file string, content binary"
 _PART_ARROW = pa.schema([("bucket", pa.int32()), ("file", pa.string()), ("content", pa.binary())])
 
 _FACTS, _ERROR = -1, -2
+#: The buckets' parts reach the driver in this many groups (at most): about
+#: 1/8 of the run's outputs in the driver's memory at a time, for 8 small jobs.
+_FETCH_GROUPS = 8
 
 
 def _scan_task(options: str, buckets: int):
@@ -166,22 +169,29 @@ def run(
             .applyInArrow(_bucket_task(json.dumps(facts), options), PART_SCHEMA)
             .persist()
         )
-        # Every bucket reconciled at once (toLocalIterator alone would run one
-        # partition's job after the other); the driver then fetches one at a time.
+        # Every bucket reconciled at once, then fetched as Arrow in a few
+        # groups: the parts of a group at a time on the driver (toLocalIterator
+        # pickled them row by row: 8.5 s of the 1M month, Arrow takes 3.4 s).
         parts.count()
         parent = os.path.dirname(os.path.abspath(out_dir))
         os.makedirs(parent, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=parent, prefix=".indus-spark-") as tmp:
             dirs: dict[int, str] = {}
             errors: dict[int, str] = {}
-            for row in parts.toLocalIterator():
-                if row["file"] == "error":
-                    errors[row["bucket"]] = bytes(row["content"]).decode()
-                    continue
-                d = dirs.setdefault(row["bucket"], os.path.join(tmp, f"part-{row['bucket']}"))
-                os.makedirs(d, exist_ok=True)
-                with open(os.path.join(d, row["file"]), "wb") as f:
-                    f.write(row["content"])
+            groups = min(n, _FETCH_GROUPS)
+            for g in range(groups):
+                table = parts.where(f"pmod(bucket, {groups}) = {g}").toArrow()
+                for bucket, file, content in zip(
+                    table.column("bucket").to_pylist(), table.column("file").to_pylist(), table.column("content")
+                ):
+                    if file == "error":
+                        errors[bucket] = content.as_py().decode()
+                        continue
+                    d = dirs.setdefault(bucket, os.path.join(tmp, f"part-{bucket}"))
+                    os.makedirs(d, exist_ok=True)
+                    with open(os.path.join(d, file), "wb") as f:
+                        f.write(content.as_buffer())
+                del table
             if errors:
                 raise IndusError(errors[min(errors)], 2)
             try:
