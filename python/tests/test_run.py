@@ -30,6 +30,15 @@ def test_5k_month_writes_the_cli_folder_byte_for_byte(tmp):
     assert r.manifest["totals"]["findings"] == 1161
 
 
+def test_a_months_selection_and_a_rule_set_file_are_the_clis(tmp):
+    rules = FIXTURES.parent / "src" / "rules" / "fr-are.toml"
+    args = ["--input", str(MONTH_5K), "--as-of", "2024-04-15", "--months", "2024-03", "--rules", str(rules)]
+    cli_run(tmp / "cli", *args)
+    indus.run(MONTH_5K, "2024-04-15", rules=rules, months="2024-03").write(tmp / "py")
+    assert_same_folder(tmp / "cli", tmp / "py")
+    assert json.loads((tmp / "py" / "manifest.json").read_text())["months_selected"] == "2024-03"
+
+
 def test_a_night_with_previous_and_decisions_matches_the_cli(tmp):
     case = NIGHTS / "05-contest-upheld"
     cli_run(tmp / "n1", "--input", str(case / "night1"), "--as-of", "2024-04-15")
