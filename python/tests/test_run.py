@@ -108,6 +108,18 @@ def test_tables_in_polars_and_pyarrow_give_the_folders_findings(tmp):
     assert m["inputs"][0]["rows_read"] == 5018
 
 
+def test_pandas_tables_are_read_too():
+    import pandas as pd
+
+    case = CASES / "02-underdeclared"
+    tables = {
+        k: pd.read_csv(case / f"{k}.csv", dtype=str, keep_default_na=False)
+        for k in ("rights", "declarations", "attestations", "ledger")
+    }
+    r = indus.run(tables, "2024-04-15")
+    assert r.findings.select("seeker_id", "amount").rows() == [("S02", Decimal("273.60"))]
+
+
 def test_a_bad_table_record_is_rejected_naming_the_table_and_row():
     tables = {
         k: pl.read_csv(CASES / "02-underdeclared" / f"{k}.csv", infer_schema_length=0)
