@@ -28,7 +28,7 @@ use crate::ingest::{self, InputKind};
 use crate::merge::{by_file_and_line, by_seeker};
 use crate::model::Month;
 use crate::nights;
-use crate::output::manifest::PreviousRef;
+use crate::output::manifest::{PreviousRef, ShardRef};
 use crate::output::parquet::{EntitlementsParquet, RuleSetTag, ENTITLEMENTS_ROW_GROUP};
 use crate::output::{self, Chunked, CsvStream, EntitlementRow, FolderKind, Staging, Written};
 use crate::previous;
@@ -180,15 +180,25 @@ pub(crate) fn finish(
         .iter()
         .map(|f| f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
         .collect();
-    let rejects = by_file_and_line(std::mem::take(&mut p.rejects), &names);
+    let mut rejects = by_file_and_line(std::mem::take(&mut p.rejects), &names);
+    // The threshold is the whole file's; a shard then keeps its own rejects.
     validate::check_reject_rates(&paths, &p.stats, &rejects, opts.max_reject_rate)?;
+    if let Some(shard) = opts.shard {
+        rejects.retain(|r| shard.holds(&r.seeker_id));
+    }
     let known: Vec<Month> = p.known.iter().copied().collect();
     if !opts.allow_empty {
         run::check_not_empty(&paths, &p.stats, &known, opts.as_of, selected.as_deref())?;
     }
     let months = selected.unwrap_or(known);
-    let previous = previous.map(previous::Checked::read).transpose()?;
+    let mut previous = previous.map(previous::Checked::read).transpose()?;
+    if let (Some(shard), Some(prev)) = (opts.shard, previous.as_mut()) {
+        prev.keep_shard(shard);
+    }
     let rows = merge_night(&p, previous.as_ref(), &months, opts)?;
+    // A shard sees a part of the withdrawals: `indus merge` guards the whole.
+    let standing = previous.as_ref().map_or(0, nights::standing_notices);
+    let shard = opts.shard.map(|s| ShardRef { index: s.index, count: s.count, previous_notices_standing: standing });
     timings.lap("nights", t);
 
     let tag = RuleSetTag { label: p.rules.label(), sha256: p.rules.sha256.clone() };
@@ -198,7 +208,7 @@ pub(crate) fn finish(
     let inputs_ref = files.iter().map(|f| run::input_ref(f.kind, &f.path, &f.sha256, &p.stats[&f.kind])).collect();
     let previous_ref =
         previous.map(|p| PreviousRef { path: p.dir.display().to_string(), manifest_sha256: p.manifest_sha256 });
-    let head = run::manifest_head(&p.rules, opts, &months, previous_ref, p.decisions_unmatched, None, inputs_ref);
+    let head = run::manifest_head(&p.rules, opts, &months, previous_ref, p.decisions_unmatched, shard, inputs_ref);
     // The output folder holds the outputs only.
     let scratch = staging.dir.join(".partitions");
     if scratch.exists() {
@@ -327,7 +337,10 @@ pub(crate) fn reconcile_partition(
     // A run's `Prepared` owns its rule set (a few dated tables: cloned per partition).
     let rules = out.rules.clone();
     let (decisions, decision_records) = run::counting_decisions(std::mem::take(&mut v.decisions));
-    let p = Prepared { rules, tables, validated: v, params, as_of: opts.as_of, decisions, decision_records };
+    let mut p = Prepared { rules, tables, validated: v, params, as_of: opts.as_of, decisions, decision_records };
+    if let Some(shard) = opts.shard {
+        run::keep_shard(&mut p, shard);
+    }
     let r = run::reconcile_all(&p, selected, None)?;
     out.decisions_unmatched += run::unmatched_decisions(&p, r.findings.iter().flatten());
     std::fs::create_dir(dir).map_err(|e| Error::output(dir, e))?;
@@ -354,8 +367,10 @@ fn merge_night(
     let candidates = by_seeker(read_parts(&p.dirs, "notices.csv", output::read::notices)?, |r| &r.seeker_id);
     let np = p.rules.notice_params(opts.as_of)?;
     let night = nights::compare(findings.iter(), candidates.into_iter(), previous, months, opts.as_of, &np);
-    let standing = previous.map_or(0, nights::standing_notices);
-    nights::guard_withdrawals(&night.notices, standing, opts.max_withdrawal_rate)?;
+    if opts.shard.is_none() {
+        let standing = previous.map_or(0, nights::standing_notices);
+        nights::guard_withdrawals(&night.notices, standing, opts.max_withdrawal_rate)?;
+    }
     let mut rows = Rows {
         findings: Chunked(vec![findings]),
         entitlements: Chunked::default(),

@@ -726,7 +726,7 @@ pub(crate) fn reconcile_all(
 /// Keeps the records, rejects, holds and decisions of one shard's seekers
 /// (a reject whose seeker cannot be read is shard 0's): validation saw every
 /// record, so duplicate ids and the reject threshold are the whole file's.
-fn keep_shard(p: &mut Prepared, shard: Shard) {
+pub(crate) fn keep_shard(p: &mut Prepared, shard: Shard) {
     let v = &mut p.validated;
     v.rights.retain(|r| shard.holds(&r.seeker_id));
     v.declarations.retain(|r| shard.holds(&r.seeker_id));
@@ -977,12 +977,10 @@ pub(crate) fn check_out_holds_no_input(opts: &RunOptions) -> Result<()> {
 pub fn run(opts: &RunOptions) -> Result<RunReport> {
     // An output folder that may not be replaced is refused before any work;
     // a failed run removes the staging folder (Staging's Drop).
-    if opts.shard.is_none() {
-        let limit = opts.memory_limit.unwrap_or_else(default_memory_limit);
-        let n = crate::partitioned::partitions_for(opts, limit)?;
-        if n > 1 {
-            return crate::partitioned::run_partitioned(opts, n);
-        }
+    let limit = opts.memory_limit.unwrap_or_else(default_memory_limit);
+    let n = crate::partitioned::partitions_for(opts, limit)?;
+    if n > 1 {
+        return crate::partitioned::run_partitioned(opts, n);
     }
     check_out_holds_no_input(opts)?;
     let staging = Staging::new(&opts.out, output::FolderKind::Run)?;

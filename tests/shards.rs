@@ -25,6 +25,22 @@ fn run_shards(input: &Path, dir: &Path, as_of: &str, n: u32, extra: &[&str]) -> 
         .collect()
 }
 
+/// [`run_shards`] under `--memory-limit LIMIT`, each shard saying it was
+/// reconciled in partitions.
+fn run_shards_partitioned(input: &Path, dir: &Path, as_of: &str, n: u32, limit: &str, extra: &[&str]) -> Vec<PathBuf> {
+    (0..n)
+        .map(|i| {
+            let part = dir.join(format!("part-{i}"));
+            let shard = format!("{i}/{n}");
+            let mut args = extra.to_vec();
+            args.extend(["--shard", &shard, "--memory-limit", limit]);
+            let o = run_ok(input, &part, as_of, &args);
+            assert!(stderr(&o).contains("partitions of seekers"), "shard {shard} in memory: {}", stderr(&o));
+            part
+        })
+        .collect()
+}
+
 fn merge(parts: &[&Path], out: &Path) -> Output {
     let mut args: Vec<&str> = vec!["merge", "-q", "--out", out.to_str().unwrap()];
     args.extend(parts.iter().map(|p| p.to_str().unwrap()));
@@ -93,6 +109,37 @@ fn a_night_with_previous_and_decisions_splits_into_shards_too() {
     let merged = tmp.path().join("merged");
     merge_ok(&parts, &merged);
     assert_same_folder(&whole, &merged);
+}
+
+/// A shard too big for its memory limit is reconciled in partitions, and
+/// its part folder is the in-memory shard's, byte for byte: the merge of
+/// such parts is the run. With bad records (repeated ids, the threshold's
+/// counts are the whole file's) and with a previous night and decisions.
+#[test]
+fn shards_under_a_memory_limit_write_the_parts_of_shards_in_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    generate(&input, &["--seekers", "1500", "--months", "2024-01..2024-03", "--seed", "13", "--bad-rate", "0.004"]);
+    let in_memory = run_shards(&input, &tmp.path().join("mem"), "2024-06-30", 3, &[]);
+    let limited = run_shards_partitioned(&input, &tmp.path().join("lim"), "2024-06-30", 3, "1MiB", &[]);
+    for (m, l) in in_memory.iter().zip(&limited) {
+        assert_same_folder(m, l);
+    }
+    let whole = tmp.path().join("whole");
+    run_ok(&input, &whole, "2024-06-30", &["-q"]);
+    let merged = tmp.path().join("merged");
+    merge_ok(&limited, &merged);
+    assert_same_folder(&whole, &merged);
+
+    let (chain, as_ofs) = generate_two_nights(tmp.path(), "1200");
+    let night1 = tmp.path().join("night1");
+    run_ok(&chain.join("night1"), &night1, &as_ofs[0], &["-q"]);
+    let prev = ["--previous", night1.to_str().unwrap()];
+    let mem = run_shards(&chain.join("night2"), &tmp.path().join("nmem"), &as_ofs[1], 2, &prev);
+    let lim = run_shards_partitioned(&chain.join("night2"), &tmp.path().join("nlim"), &as_ofs[1], 2, "1MiB", &prev);
+    for (m, l) in mem.iter().zip(&lim) {
+        assert_same_folder(m, l);
+    }
 }
 
 /// Three runs' worth of parts for the refusals: the 4 shards of one night,
