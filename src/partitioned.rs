@@ -70,19 +70,22 @@ pub(crate) fn partitions_for(opts: &RunOptions, limit: u64) -> Result<u32> {
         {
             return Err(Error::Usage(format!(
                 "{} is Parquet: a run partitioned to stay under --memory-limit reads CSV inputs \
-                 (the inputs need about {} at once); export CSV, raise --memory-limit, or split the run with --shard",
+                 (the inputs need about {} at once, also for a shard, which reads every record); \
+                 export CSV or raise --memory-limit",
                 p.display(),
                 size_text(bytes * MEMORY_PER_INPUT_BYTE)
             )));
         }
     }
     // The merge holds every finding, notice and change of the run (not the
-    // entitlements, which it streams): a limit below that cannot be kept.
-    let merge = bytes * MERGE_MEMORY_PER_INPUT_BYTE.0 / MERGE_MEMORY_PER_INPUT_BYTE.1;
+    // entitlements, which it streams), a shard's share for a shard: a limit
+    // below that cannot be kept.
+    let shards = opts.shard.map_or(1, |s| u64::from(s.count));
+    let merge = bytes * MERGE_MEMORY_PER_INPUT_BYTE.0 / MERGE_MEMORY_PER_INPUT_BYTE.1 / shards;
     if n > 1 && merge > limit {
         return Err(Error::Usage(format!(
             "--memory-limit {} is too small for these inputs ({}): merging their partitions holds every \
-             finding, notice and change, about {}; give at least that, or split the run with --shard",
+             finding, notice and change, about {}; give at least that, or split the run with (more) --shard",
             size_text(limit),
             size_text(bytes),
             size_text(merge)

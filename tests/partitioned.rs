@@ -219,6 +219,15 @@ fn a_limit_the_merge_cannot_keep_is_refused_before_any_work() {
     assert!(stderr(&o).contains("--shard"), "{}", stderr(&o));
     assert!(!out.exists());
     assert!(names(tmp.path()).is_empty(), "{:?}", names(tmp.path()));
+    // A shard of 4 merges a quarter of them: 890,377 / 4 = 222,594 bytes fit
+    // in 262,144. It runs in partitions and writes the in-memory shard's part.
+    let input = fixtures().join("months/2024-03-5k");
+    let part = tmp.path().join("part");
+    let n = run_partitioned(&input, &part, "2024-06-30", "256KiB", &["--shard", "1/4"]);
+    assert!(n > 1, "{n}");
+    let mem = tmp.path().join("mem");
+    run_ok(&input, &mem, "2024-06-30", &["--shard", "1/4", "-q"]);
+    assert_same_folder(&mem, &part);
 }
 
 #[test]
