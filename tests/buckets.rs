@@ -64,31 +64,12 @@ fn cluster_run(opts: &RunOptions, buckets: u32, scratch: &Path) -> indus::Result
     Ok(())
 }
 
-fn append(path: &Path, lines: &str) {
-    let mut text = std::fs::read_to_string(path).unwrap();
-    text.push_str(lines);
-    std::fs::write(path, text).unwrap();
-}
-
 #[test]
 fn buckets_give_the_run_folder_with_ids_repeated_across_buckets() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
     generate(&input, &["--seekers", "1500", "--months", "2024-02..2024-03", "--seed", "21", "--bad-rate", "0.004"]);
-    // Two declarations repeating the ids of others' (so in other buckets), a
-    // line without any value, a field too many.
-    let decl = input.join("declarations.csv");
-    let first: Vec<String> =
-        std::fs::read_to_string(&decl).unwrap().lines().skip(1).take(3).map(String::from).collect();
-    let repeat = |line: &str, seeker: &str| {
-        let mut f: Vec<&str> = line.split(',').collect();
-        f[1] = seeker;
-        f.join(",")
-    };
-    append(
-        &decl,
-        &format!("{}\n{}\n,,,,,,,\n{},extra\n", repeat(&first[0], "S-X1"), repeat(&first[1], "S-X2"), first[2]),
-    );
+    add_records_the_generator_does_not_write(&input);
     let whole = tmp.path().join("whole");
     run_ok(&input, &whole, "2024-06-30", &["-q"]);
     let rejects = project(&read_csv(&whole.join("rejects.csv")), &["code"]);

@@ -43,42 +43,12 @@ fn the_5k_month_in_partitions_is_the_in_memory_run_byte_for_byte() {
     assert_eq!(names(tmp.path()), [".part.indus-lock", ".whole.indus-lock", "part", "whole"]);
 }
 
-/// Appends lines to an input file (its header stays the first line).
-fn append(path: &Path, lines: &str) {
-    let mut text = std::fs::read_to_string(path).unwrap();
-    text.push_str(lines);
-    std::fs::write(path, text).unwrap();
-}
-
 #[test]
 fn months_with_bad_records_of_every_kind_give_the_same_rejects_at_the_same_lines() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
     generate(&input, &["--seekers", "3000", "--months", "2024-01..2024-03", "--seed", "13", "--bad-rate", "0.006"]);
-    // What the generator does not write: a record with a field too many, a
-    // quoted line break, lines without any value, and ids repeated by other
-    // seekers (so, across partitions).
-    let decl = input.join("declarations.csv");
-    let first: Vec<String> =
-        std::fs::read_to_string(&decl).unwrap().lines().skip(1).take(3).map(String::from).collect();
-    let repeat = |line: &str, seeker: &str| {
-        let mut f: Vec<&str> = line.split(',').collect();
-        f[1] = seeker;
-        f.join(",")
-    };
-    append(
-        &decl,
-        &format!(
-            "{}\n{}\n,,,,,,,\n\n{},extra\n",
-            repeat(&first[0], "S-OTHER-1"),
-            repeat(&first[1], "S-OTHER-2"),
-            first[2]
-        ),
-    );
-    append(
-        &input.join("rights.csv"),
-        "R-QUOTED,S-QUOTED,\"AG\nENCY\",2023-01-01,2023-02-01,,50.00,730,0,40,2023-01-20\n",
-    );
+    add_records_the_generator_does_not_write(&input);
     let whole = tmp.path().join("whole");
     run_ok(&input, &whole, "2024-06-30", &["-q"]);
     let codes = project(&read_csv(&whole.join("rejects.csv")), &["code"]);

@@ -126,3 +126,38 @@ pub fn run_input(input: &Path, out: &Path, as_of: &str, extra: &[&str]) -> Outpu
     args.extend_from_slice(extra);
     indus(&args)
 }
+
+/// Appends lines to an input file (its header stays the first line).
+pub fn append(path: &Path, lines: &str) {
+    let mut text = std::fs::read_to_string(path).unwrap();
+    text.push_str(lines);
+    std::fs::write(path, text).unwrap();
+}
+
+/// Adds to a generated input folder what the generator does not write:
+/// two declarations repeating the ids of others' (so, in other partitions,
+/// shards or buckets), a line without any value and an empty line, a record
+/// with a field too many, and a right with a quoted line break.
+pub fn add_records_the_generator_does_not_write(input: &Path) {
+    let decl = input.join("declarations.csv");
+    let first: Vec<String> =
+        std::fs::read_to_string(&decl).unwrap().lines().skip(1).take(3).map(String::from).collect();
+    let repeat = |line: &str, seeker: &str| {
+        let mut f: Vec<&str> = line.split(',').collect();
+        f[1] = seeker;
+        f.join(",")
+    };
+    append(
+        &decl,
+        &format!(
+            "{}\n{}\n,,,,,,,\n\n{},extra\n",
+            repeat(&first[0], "S-OTHER-1"),
+            repeat(&first[1], "S-OTHER-2"),
+            first[2]
+        ),
+    );
+    append(
+        &input.join("rights.csv"),
+        "R-QUOTED,S-QUOTED,\"AG\nENCY\",2023-01-01,2023-02-01,,50.00,730,0,40,2023-01-20\n",
+    );
+}
