@@ -1,0 +1,168 @@
+//! The cluster run's steps, as `indus.spark` calls them (see
+//! `indus::bucket`): locate, scan, reconcile a bucket, merge the buckets.
+//! Options and facts travel as JSON: the driver hands them to every task.
+
+use std::path::PathBuf;
+
+use indus::ingest::InputKind;
+use indus::run::{InputOptions, RunOptions};
+use polars::prelude::*;
+use pyo3::prelude::*;
+
+use crate::arrow::{import_frame, Frame};
+use crate::{input_options, parse_date, to_py, usage};
+
+/// The options a cluster run's steps share, as `indus/spark.py` sends them.
+#[derive(serde::Deserialize)]
+struct ClusterOptions {
+    input: Option<PathBuf>,
+    as_of: String,
+    rules: Option<PathBuf>,
+    previous: Option<PathBuf>,
+    months: Option<String>,
+    dialect: String,
+    max_reject_rate: f64,
+    max_withdrawal_rate: f64,
+    allow_empty: bool,
+}
+
+fn cluster_options(py: Python<'_>, json: &str, out: PathBuf) -> PyResult<RunOptions> {
+    let o: ClusterOptions = serde_json::from_str(json).map_err(|e| usage(py, format!("indus.spark options: {e}")))?;
+    Ok(RunOptions {
+        inputs: input_options(py, o.input, None, &o.dialect)?,
+        out,
+        as_of: parse_date(py, &o.as_of)?,
+        rules: o.rules,
+        months: o.months,
+        max_reject_rate: o.max_reject_rate,
+        previous: o.previous,
+        max_withdrawal_rate: o.max_withdrawal_rate,
+        allow_empty: o.allow_empty,
+        progress: false,
+        shard: None,
+        memory_limit: None,
+    })
+}
+
+/// An input's facts and header line, as the scan hands them to the driver.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Facts {
+    kind: String,
+    path: PathBuf,
+    sha256: String,
+    empty_lines: Vec<u64>,
+    header: String,
+    /// The lines that repeat an earlier id of the file.
+    repeats: Vec<u64>,
+}
+
+impl Facts {
+    fn to_lib(&self, py: Python<'_>) -> PyResult<indus::bucket::FileFacts> {
+        let kind = InputKind::parse(&self.kind).ok_or_else(|| usage(py, format!("`{}` is not an input", self.kind)))?;
+        Ok(indus::bucket::FileFacts {
+            kind,
+            path: self.path.clone(),
+            sha256: self.sha256.clone(),
+            empty_lines: self.empty_lines.clone(),
+        })
+    }
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(py: Python<'_>, what: &str, json: &str) -> PyResult<T> {
+    serde_json::from_str(json).map_err(|e| usage(py, format!("indus.spark {what}: {e}")))
+}
+
+/// The inputs of a folder: (kind, path) of each, as `indus run --input` finds them.
+#[pyfunction]
+pub(crate) fn locate(py: Python<'_>, input: PathBuf) -> PyResult<Vec<(String, String)>> {
+    let opts = InputOptions { input: Some(input), ..Default::default() };
+    let found = opts.locate().map_err(|e| to_py(py, e))?;
+    Ok(found.into_iter().map(|(k, p)| (k.name().to_string(), p.display().to_string())).collect())
+}
+
+/// Reads one CSV input: (its records as a Frame of kind, bucket, line and
+/// text; its facts as JSON, the lines that repeat an earlier id included).
+#[pyfunction]
+pub(crate) fn scan(
+    py: Python<'_>,
+    kind: &str,
+    path: PathBuf,
+    options: &str,
+    buckets: u32,
+) -> PyResult<(Frame, String)> {
+    let k = InputKind::parse(kind).ok_or_else(|| usage(py, format!("`{kind}` is not an input")))?;
+    let opts = cluster_options(py, options, PathBuf::new())?;
+    let s = py.detach(|| indus::bucket::scan(k, &path, &opts, buckets)).map_err(|e| to_py(py, e))?;
+    let n = s.records.len();
+    let build = || -> PolarsResult<DataFrame> {
+        let text: BinaryChunked = s.records.iter().map(|r| Some(&s.text[r.text.clone()])).collect();
+        DataFrame::new_infer_height(vec![
+            Column::new_scalar("kind".into(), Scalar::from(PlSmallStr::from(kind)), n),
+            Column::new("bucket".into(), s.records.iter().map(|r| r.bucket as i32).collect::<Vec<i32>>()),
+            Column::new("line".into(), s.records.iter().map(|r| r.line as i64).collect::<Vec<i64>>()),
+            text.with_name("text".into()).into_column(),
+        ])
+    };
+    let df = build().map_err(|e| usage(py, e.to_string()))?;
+    let facts = Facts {
+        kind: kind.to_string(),
+        path: s.facts.path.clone(),
+        sha256: s.facts.sha256.clone(),
+        empty_lines: s.facts.empty_lines.clone(),
+        header: String::from_utf8_lossy(&s.header).into_owned(),
+        repeats: s.repeats.clone(),
+    };
+    Ok((Frame { df }, serde_json::to_string(&facts).expect("facts serialize")))
+}
+
+/// Reconciles one bucket (`records`: a table of kind, line and text) into `dir`.
+#[pyfunction]
+pub(crate) fn reconcile_bucket(
+    py: Python<'_>,
+    records: &Bound<'_, PyAny>,
+    facts: &str,
+    options: &str,
+    dir: PathBuf,
+) -> PyResult<()> {
+    let facts: Vec<Facts> = parse_json(py, "facts", facts)?;
+    let opts = cluster_options(py, options, PathBuf::new())?;
+    let df = import_frame(records, "bucket")?;
+    let col = |name: &str| df.column(name).map_err(|e| usage(py, e.to_string()));
+    let (kinds, lines, texts) = (col("kind")?, col("line")?, col("text")?);
+    let bad = |e: PolarsError| usage(py, format!("a bucket's records: {e}"));
+    let (kinds, lines, texts) = (kinds.str().map_err(bad)?, lines.i64().map_err(bad)?, texts.binary().map_err(bad)?);
+    let mut inputs: Vec<indus::bucket::BucketInput> = Vec::new();
+    for f in &facts {
+        inputs.push(indus::bucket::BucketInput {
+            facts: f.to_lib(py)?,
+            header: f.header.clone().into_bytes(),
+            records: Vec::new(),
+        });
+    }
+    for ((k, l), t) in kinds.iter().zip(lines.iter()).zip(texts.iter()) {
+        let (Some(k), Some(l), Some(t)) = (k, l, t) else { continue };
+        let i = facts.iter().position(|f| f.kind == k).ok_or_else(|| usage(py, format!("`{k}` has no scan")))?;
+        inputs[i].records.push((l as u64, t.to_vec()));
+    }
+    let mut by_kind = std::collections::BTreeMap::new();
+    for (f, i) in facts.iter().zip(&inputs) {
+        by_kind.insert(i.facts.kind, f.repeats.iter().copied().collect());
+    }
+    py.detach(|| indus::bucket::reconcile(inputs, &by_kind, &opts, &dir)).map_err(|e| to_py(py, e))
+}
+
+/// Merges the buckets' folders into `out`; returns the manifest as JSON.
+#[pyfunction]
+pub(crate) fn merge_buckets(
+    py: Python<'_>,
+    facts: &str,
+    dirs: Vec<PathBuf>,
+    options: &str,
+    out: PathBuf,
+) -> PyResult<String> {
+    let facts: Vec<Facts> = parse_json(py, "facts", facts)?;
+    let files = facts.iter().map(|f| f.to_lib(py)).collect::<PyResult<Vec<_>>>()?;
+    let opts = cluster_options(py, options, out)?;
+    let m = py.detach(|| indus::bucket::merge(&files, &dirs, &opts)).map_err(|e| to_py(py, e))?;
+    Ok(serde_json::to_string_pretty(&m).expect("a manifest serializes") + "\n")
+}

@@ -1,0 +1,124 @@
+//! `indus.run` and `indus.explain`: a run computed and kept in memory, its
+//! frames and its folder on demand; one seeker-month's explanation.
+
+use std::path::PathBuf;
+
+use indus::run::{Computed, RunOptions};
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::arrow::Frame;
+use crate::{input_options, parse_date, to_py, usage};
+
+/// A computed run, kept in memory: its frames on demand, its folder on `write`.
+#[pyclass(module = "indus._native", frozen)]
+pub(crate) struct Run {
+    /// Always `Some` until dropped.
+    computed: Option<Computed>,
+    opts: RunOptions,
+}
+
+impl Run {
+    fn computed(&self) -> &Computed {
+        self.computed.as_ref().expect("a run's result is there until it is dropped")
+    }
+}
+
+impl Drop for Run {
+    /// A million seekers' records take half a second to free one by one
+    /// (the CLI leaves them to the kernel at exit): freed on a thread of
+    /// their own, so that dropping a run (or leaving Python) does not wait.
+    fn drop(&mut self) {
+        if let Some(c) = self.computed.take() {
+            std::thread::spawn(move || drop(c));
+        }
+    }
+}
+
+#[pymethods]
+impl Run {
+    /// Every output as (name, Frame), in the folder's order.
+    fn frames(&self, py: Python<'_>) -> PyResult<Vec<(String, Py<Frame>)>> {
+        let frames = indus::frames::output_frames(self.computed()).map_err(|e| usage(py, e.to_string()))?;
+        frames.into_iter().map(|(name, df)| Ok((name.to_string(), Py::new(py, Frame { df })?))).collect()
+    }
+
+    /// Writes the run folder `indus run --out DIR` writes; returns the manifest as JSON.
+    fn write(&self, py: Python<'_>, out: PathBuf) -> PyResult<String> {
+        let mut opts = self.opts.clone();
+        opts.out = out;
+        let computed = self.computed();
+        let m = py.detach(|| indus::run::write_run(computed, &opts)).map_err(|e| to_py(py, e))?;
+        Ok(serde_json::to_string_pretty(&m).expect("a manifest serializes") + "\n")
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        indus::run::warnings_of(self.computed())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+#[pyfunction]
+#[pyo3(signature = (input, tables, as_of, rules, previous, months, dialect, max_reject_rate, max_withdrawal_rate, allow_empty))]
+pub(crate) fn run(
+    py: Python<'_>,
+    input: Option<PathBuf>,
+    tables: Option<Bound<'_, PyDict>>,
+    as_of: &str,
+    rules: Option<PathBuf>,
+    previous: Option<PathBuf>,
+    months: Option<String>,
+    dialect: &str,
+    max_reject_rate: f64,
+    max_withdrawal_rate: f64,
+    allow_empty: bool,
+) -> PyResult<Run> {
+    let opts = RunOptions {
+        inputs: input_options(py, input, tables.as_ref(), dialect)?,
+        out: PathBuf::new(),
+        as_of: parse_date(py, as_of)?,
+        rules,
+        months,
+        max_reject_rate,
+        previous,
+        max_withdrawal_rate,
+        allow_empty,
+        progress: false,
+        shard: None,
+        memory_limit: None,
+    };
+    let computed = py.detach(|| indus::run::compute(&opts)).map_err(|e| to_py(py, e))?;
+    Ok(Run { computed: Some(computed), opts })
+}
+
+#[allow(clippy::too_many_arguments)]
+#[pyfunction]
+#[pyo3(signature = (input, tables, seeker, month, as_of, rules, previous, dialect))]
+pub(crate) fn explain(
+    py: Python<'_>,
+    input: Option<PathBuf>,
+    tables: Option<Bound<'_, PyDict>>,
+    seeker: &str,
+    month: &str,
+    as_of: &str,
+    rules: Option<PathBuf>,
+    previous: Option<PathBuf>,
+    dialect: &str,
+) -> PyResult<String> {
+    let inputs = input_options(py, input, tables.as_ref(), dialect)?;
+    let as_of = parse_date(py, as_of)?;
+    let month = indus::model::Month::parse(month)
+        .ok_or_else(|| usage(py, format!("month `{month}` is not a month (YYYY-MM)")))?;
+    let x = py
+        .detach(|| -> indus::Result<indus::explain::Explanation> {
+            // As `indus explain`: a reject rate never stops an explanation.
+            let p = indus::run::prepare(&inputs, as_of, rules.as_deref(), 1.0, None, &mut Default::default())?;
+            let previous = match &previous {
+                Some(dir) => Some(indus::previous::load(dir, &p.rules.id, as_of)?),
+                None => None,
+            };
+            indus::explain::explain(&p, seeker, month, previous.as_ref())
+        })
+        .map_err(|e| to_py(py, e))?;
+    Ok(serde_json::to_string_pretty(&x).expect("an explanation serializes"))
+}
