@@ -3,7 +3,7 @@
 //! the in-memory run's, byte for byte (every file, manifest included).
 //! Through the real binary: the 5k month, months with bad records of every
 //! kind (repeated ids across partitions, a record with a field too many, a
-//! quoted line break, lines without any value), a night with `--previous`
+//! quoted line break, lines without any value), Parquet inputs, a night with `--previous`
 //! and decisions, the reject threshold, and kill -9 at moments across a run.
 
 mod common;
@@ -101,17 +101,23 @@ fn rejects_over_the_threshold_fail_the_partitioned_run_as_they_fail_the_run() {
 }
 
 #[test]
-fn a_parquet_input_too_large_for_the_limit_is_refused_naming_it() {
+fn parquet_inputs_too_large_for_the_limit_are_partitioned_byte_for_byte() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
-    generate(&input, &["--seekers", "2000", "--months", "2024-03", "--seed", "5", "--format", "parquet"]);
-    let out = tmp.path().join("out");
-    let o = run_input(&input, &out, "2024-06-30", &["--memory-limit", "64KiB"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains(".parquet is Parquet"), "{}", stderr(&o));
-    assert!(!out.exists());
-    // With room enough, the same inputs run in memory.
-    run_ok(&input, &out, "2024-06-30", &["--memory-limit", "4GiB", "-q"]);
+    // Bad values of every kind, stored as Parquet text; ids repeated across partitions.
+    let args = ["--seekers", "3000", "--months", "2024-01..2024-03", "--seed", "13", "--bad-rate", "0.006"];
+    generate(&input, &[&args[..], &["--format", "parquet"]].concat());
+    let whole = tmp.path().join("whole");
+    run_ok(&input, &whole, "2024-06-30", &["-q"]);
+    let codes = project(&read_csv(&whole.join("rejects.csv")), &["code"]);
+    for code in ["duplicate_id", "bad_date", "bad_decimal", "missing_value", "negative_value"] {
+        assert!(codes.iter().any(|c| c == code), "no {code} reject in the run");
+    }
+    let part = tmp.path().join("part");
+    // 3 MiB for about 3.5 MB of CSV's worth (the Parquet files are 12 times smaller).
+    let n = run_partitioned(&input, &part, "2024-06-30", "3MiB", &[]);
+    assert!(n >= 8, "{n} partitions");
+    assert_same_folder(&whole, &part);
 }
 
 #[test]

@@ -500,8 +500,20 @@ pub fn read_table(kind: InputKind, path: &Path, choice: DialectChoice) -> Result
 
 /// [`read_table`] of a file's bytes (the fuzz targets call it directly).
 pub fn table_from_bytes(kind: InputKind, path: &Path, bytes: &[u8], choice: DialectChoice) -> Result<RawTable, Error> {
-    let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
     let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    table_from(kind, path, bytes, choice, is_parquet)
+}
+
+/// [`table_from_bytes`] of bytes that are Parquet or not whatever `path`
+/// is named (a partition of a Parquet input is CSV).
+fn table_from(
+    kind: InputKind,
+    path: &Path,
+    bytes: &[u8],
+    choice: DialectChoice,
+    is_parquet: bool,
+) -> Result<RawTable, Error> {
+    let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
     if !is_parquet {
         check_csv_text(bytes).map_err(unreadable)?;
     }
@@ -550,7 +562,7 @@ pub fn table_from_frame(kind: InputKind, df: &DataFrame) -> Result<RawTable, Err
 /// A parsed file's (or a given table's) columns as text, in data.md's
 /// order, checking the header; typed columns (Parquet, Arrow) are checked
 /// for types that cannot carry what data.md asks.
-fn text_table(kind: InputKind, path: &Path, df: &DataFrame, typed: bool) -> Result<RawTable, Error> {
+pub(crate) fn text_table(kind: InputKind, path: &Path, df: &DataFrame, typed: bool) -> Result<RawTable, Error> {
     let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     let mut columns = Vec::new();
@@ -627,7 +639,8 @@ pub(crate) fn read_part_bytes(
     duplicates: Vec<bool>,
     choice: DialectChoice,
 ) -> Result<RawTable, Error> {
-    let mut t = table_from_bytes(kind, original, bytes, choice)?;
+    // A partition is CSV, also of a Parquet input.
+    let mut t = table_from(kind, original, bytes, choice, false)?;
     if t.rows != lines.len() {
         return Err(Error::Unreadable {
             path: original.to_path_buf(),

@@ -1,9 +1,10 @@
-//! Splits a CSV input into partitions of seekers without holding it in
-//! memory (`--memory-limit`): each record is copied as it is, bytes
+//! Splits an input into partitions of seekers without holding it in
+//! memory (`--memory-limit`). Each CSV record is copied as it is, bytes
 //! untouched, into the partition of its `seeker_id` (`partition::partition_of`),
 //! after the file's own header line, and its physical line is kept, so that
 //! each partition reads as the original file would for those records and
-//! its rejects name the original lines.
+//! its rejects name the original lines. A Parquet input is read a slice of
+//! rows at a time, and its partitions are CSV ([`scatter_parquet`]).
 //!
 //! Two things need the whole file and are settled here: lines without any
 //! value (only a warning names them), and ids repeated across partitions
@@ -39,6 +40,9 @@ pub(crate) struct Scattered {
     pub repeats: Option<Repeats>,
     /// Lines without any value (ignored, named in a warning).
     pub empty_lines: Vec<u64>,
+    /// For a Parquet input: the columns indus does not know (its partitions
+    /// hold the known ones only, as international CSV).
+    pub from_parquet: Option<Vec<String>>,
 }
 
 /// The records of a file that may repeat an id: one table in file order,
@@ -49,8 +53,8 @@ pub(crate) struct Repeats {
     pub at: Vec<(u64, u32, u32)>,
 }
 
-/// A record whose id some other record may share: where it is in the file
-/// and in its partition.
+/// A record whose id some other record may share: where it is in its
+/// partition (the file's offset of its bytes, and its row) and in the file.
 struct IdKey {
     hash: u64,
     start: u64,
@@ -78,23 +82,29 @@ pub(crate) fn scatter(
     let mut empty_lines = Vec::new();
     let mut keys: Vec<IdKey> = Vec::new();
     let write_err = |e: std::io::Error| Error::output(scratch, e);
-    let write_line = |w: &mut BufWriter<File>, rec: &[u8]| -> Result<(), Error> {
+    // Where each partition file is at: a record's offset in it, for a second look.
+    let mut at: Vec<u64> = vec![0; n as usize];
+    let mut write_line = |k: usize, rec: &[u8]| -> Result<u64, Error> {
+        let start = at[k];
+        let w = &mut writers[k];
         w.write_all(rec).map_err(write_err)?;
+        at[k] += rec.len() as u64;
         if !rec.ends_with(b"\n") {
             w.write_all(b"\n").map_err(write_err)?;
+            at[k] += 1;
         }
-        Ok(())
+        Ok(start)
     };
-    let (sha256, mut file) = split(kind, path, choice, n, |piece| {
+    let (sha256, _) = split(kind, path, choice, n, |piece| {
         match piece {
             Piece::Header(rec) => {
-                for w in &mut writers {
-                    write_line(w, rec)?;
+                for k in 0..n as usize {
+                    write_line(k, rec)?;
                 }
             }
             Piece::Empty(line) => empty_lines.push(line),
-            Piece::Record { part, rec, line, id_hash, start } => {
-                write_line(&mut writers[part as usize], rec)?;
+            Piece::Record { part, rec, line, id_hash } => {
+                let start = write_line(part as usize, rec)?;
                 let row = lines[part as usize].len() as u32;
                 lines[part as usize].push(line);
                 if let Some(hash) = id_hash {
@@ -109,8 +119,149 @@ pub(crate) fn scatter(
     }
     drop(writers);
     let duplicates = lines.iter().map(|l| vec![false; l.len()]).collect();
-    let repeats = repeat_candidates(kind, path, choice, &mut file, keys, scratch)?;
-    Ok(Scattered { kind, path: path.to_path_buf(), sha256, parts, lines, duplicates, repeats, empty_lines })
+    let repeats = repeat_candidates(kind, path, choice, &parts, keys, scratch)?;
+    Ok(Scattered {
+        kind,
+        path: path.to_path_buf(),
+        sha256,
+        parts,
+        lines,
+        duplicates,
+        repeats,
+        empty_lines,
+        from_parquet: None,
+    })
+}
+
+/// Rows of a Parquet input read at a time: its text columns, never the file.
+const PARQUET_ROWS: usize = 262_144;
+
+/// Splits a Parquet input into `n` partition files in `scratch`, read a
+/// slice of rows at a time. Its partitions are international CSV holding
+/// the columns indus knows, each value as the Parquet column reads as text
+/// (quoted where it must be), so that a partition reads as the file would
+/// for those rows; a row's line is its 1-based row number, as in the file's
+/// rejects.
+pub(crate) fn scatter_parquet(kind: InputKind, path: &Path, n: u32, scratch: &Path) -> Result<Scattered, Error> {
+    use polars::prelude::{ParquetReader, SerReader};
+    let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
+    let sha256 = crate::util::sha256_file(path).map_err(|e| unreadable(e.to_string()))?;
+    let slice = |start: usize, len: usize| -> Result<polars::prelude::DataFrame, Error> {
+        let file = File::open(path).map_err(|e| unreadable(e.to_string()))?;
+        // As `ingest`: a damaged file is an error naming it, never a crash.
+        let read = std::panic::catch_unwind(|| ParquetReader::new(file).with_slice(Some((start, len))).finish());
+        match read {
+            Ok(r) => r.map_err(|e| unreadable(format!("not a readable Parquet file ({e})"))),
+            Err(_) => Err(unreadable("not a readable Parquet file (its pages are damaged)".into())),
+        }
+    };
+    let rows = {
+        let file = File::open(path).map_err(|e| unreadable(e.to_string()))?;
+        let mut r = ParquetReader::new(file);
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || r.num_rows()))
+            .map_err(|_| unreadable("not a readable Parquet file (its pages are damaged)".into()))?
+            .map_err(|e| unreadable(format!("not a readable Parquet file ({e})")))?
+    };
+    let parts: Vec<PathBuf> = (0..n).map(|k| scratch.join(format!("{}-{k}.csv", kind.name()))).collect();
+    let mut writers = parts
+        .iter()
+        .map(|p| File::create(p).map(|f| BufWriter::with_capacity(1 << 16, f)))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(|e| Error::output(scratch, e))?;
+    let write_err = |e: std::io::Error| Error::output(scratch, e);
+    let mut at: Vec<u64> = vec![0; n as usize];
+    let mut lines: Vec<Vec<u64>> = vec![Vec::new(); n as usize];
+    let mut empty_lines = Vec::new();
+    let mut keys: Vec<IdKey> = Vec::new();
+    let mut unknown = None;
+    let id_hasher = foldhash::fast::FixedState::with_seed(0x1d05);
+    let seeker = kind.columns().iter().position(|c| c.name == "seeker_id");
+    let mut line = Vec::new();
+    let mut start = 0;
+    loop {
+        let t = super::text_table(kind, path, &slice(start, PARQUET_ROWS)?, true)?;
+        if unknown.is_none() {
+            let names: Vec<&str> =
+                (kind.columns().iter().zip(&t.columns)).filter(|(_, c)| c.is_some()).map(|(c, _)| c.name).collect();
+            let header = names.join(",") + "\n";
+            for (k, w) in writers.iter_mut().enumerate() {
+                w.write_all(header.as_bytes()).map_err(write_err)?;
+                at[k] = header.len() as u64;
+            }
+            unknown = Some(t.unknown_columns.clone());
+        }
+        for row in 0..t.rows {
+            let file_line = (start + row + 1) as u64;
+            if t.is_empty_row(row) {
+                empty_lines.push(file_line);
+                continue;
+            }
+            let part = seeker.and_then(|c| t.cell(c, row)).map_or(0, |s| partition_of(s, n));
+            line.clear();
+            for (i, col) in t.columns.iter().flatten().enumerate() {
+                if i > 0 {
+                    line.push(b',');
+                }
+                csv_field(&mut line, col.get(row));
+            }
+            line.push(b'\n');
+            let k = part as usize;
+            writers[k].write_all(&line).map_err(write_err)?;
+            let row_in_part = lines[k].len() as u32;
+            lines[k].push(file_line);
+            if let Some(id) = t.cell(0, row) {
+                let hash = std::hash::BuildHasher::hash_one(&id_hasher, id);
+                keys.push(IdKey {
+                    hash,
+                    start: at[k],
+                    len: line.len() as u32,
+                    line: file_line,
+                    part,
+                    row: row_in_part,
+                });
+            }
+            at[k] += line.len() as u64;
+        }
+        start += t.rows;
+        if t.rows < PARQUET_ROWS || start >= rows {
+            break;
+        }
+    }
+    for w in &mut writers {
+        w.flush().map_err(write_err)?;
+    }
+    drop(writers);
+    let duplicates = lines.iter().map(|l| vec![false; l.len()]).collect();
+    let repeats = repeat_candidates(kind, path, DialectChoice::Intl, &parts, keys, scratch)?;
+    Ok(Scattered {
+        kind,
+        path: path.to_path_buf(),
+        sha256,
+        parts,
+        lines,
+        duplicates,
+        repeats,
+        empty_lines,
+        from_parquet: unknown,
+    })
+}
+
+/// A value as an international CSV field: quoted when it holds a comma, a
+/// quote or a line break (quotes doubled); an empty value stays empty.
+fn csv_field(out: &mut Vec<u8>, value: Option<&str>) {
+    let Some(v) = value else { return };
+    if v.contains([',', '"', '\n', '\r']) {
+        out.push(b'"');
+        for b in v.bytes() {
+            if b == b'"' {
+                out.push(b'"');
+            }
+            out.push(b);
+        }
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(v.as_bytes());
+    }
 }
 
 /// What [`split`] finds in a file, in file order.
@@ -121,8 +272,8 @@ pub(crate) enum Piece<'a> {
     Empty(u64),
     /// A record as it is in the file (its line break included, except maybe
     /// the last): the partition of its seeker (0 when none can be read), its
-    /// first physical line, the hash of its id (`None`: no id) and its offset.
-    Record { part: u32, rec: &'a [u8], line: u64, id_hash: Option<u64>, start: u64 },
+    /// first physical line and the hash of its id (`None`: no id).
+    Record { part: u32, rec: &'a [u8], line: u64, id_hash: Option<u64> },
 }
 
 /// Reads a CSV input once, without holding it, and hands each header,
@@ -149,7 +300,6 @@ pub(crate) fn split(
     // The reading state: a buffer of bytes not yet split into records.
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 22);
     let mut block = vec![0u8; 1 << 20];
-    let mut consumed: u64 = 0; // file offset of buf[0]
     let mut line: u64 = 1; // physical line of buf[0]
     let mut header: Option<Header> = None;
     let mut eof = false;
@@ -183,7 +333,7 @@ pub(crate) fn split(
                         let id = text(h.id);
                         let id = id.trim();
                         let id_hash = (!id.is_empty()).then(|| std::hash::BuildHasher::hash_one(&id_hasher, id));
-                        on(Piece::Record { part, rec, line: rec_line, id_hash, start: consumed + at as u64 })?;
+                        on(Piece::Record { part, rec, line: rec_line, id_hash })?;
                     }
                 }
             }
@@ -191,7 +341,6 @@ pub(crate) fn split(
             at += end;
         }
         buf.drain(..at);
-        consumed += at as u64;
         if eof {
             break;
         }
@@ -346,6 +495,16 @@ impl Scattered {
     }
 }
 
+/// Partition file `k`, opened once.
+fn opened<'a>(files: &'a mut [Option<File>], parts: &[PathBuf], k: usize) -> Result<&'a mut File, Error> {
+    if files[k].is_none() {
+        let f =
+            File::open(&parts[k]).map_err(|e| Error::Unreadable { path: parts[k].clone(), problem: e.to_string() })?;
+        files[k] = Some(f);
+    }
+    Ok(files[k].as_mut().expect("opened above"))
+}
+
 /// The records whose id hash is shared with another record (true repeats,
 /// and the rare collisions), read again from the file into one table in
 /// file order: validating it says which are repeats, by validation's own
@@ -354,7 +513,7 @@ fn repeat_candidates(
     kind: InputKind,
     path: &Path,
     choice: DialectChoice,
-    file: &mut File,
+    parts: &[PathBuf],
     mut keys: Vec<IdKey>,
     scratch: &Path,
 ) -> Result<Option<Repeats>, Error> {
@@ -367,14 +526,16 @@ fn repeat_candidates(
         return Ok(None);
     }
     candidates.sort_unstable_by_key(|k| k.line);
-    let unreadable = |e: std::io::Error| Error::Unreadable { path: path.to_path_buf(), problem: e.to_string() };
-    // The header, then each candidate record as it is in the file.
-    file.seek(SeekFrom::Start(0)).map_err(unreadable)?;
+    let unreadable = |p: &Path, e: std::io::Error| Error::Unreadable { path: p.to_path_buf(), problem: e.to_string() };
+    // The header (every partition file starts with it), then each candidate
+    // record as it was copied into its partition.
+    let mut files: Vec<Option<File>> = (0..parts.len()).map(|_| None).collect();
     let header_line = {
+        let f = opened(&mut files, parts, 0)?;
         let mut head = Vec::new();
         let mut byte = [0u8; 1];
         loop {
-            if file.read(&mut byte).map_err(unreadable)? == 0 {
+            if f.read(&mut byte).map_err(|e| unreadable(&parts[0], e))? == 0 {
                 break;
             }
             head.push(byte[0]);
@@ -386,9 +547,11 @@ fn repeat_candidates(
     };
     let mut mini = header_line;
     for k in &candidates {
+        let part = k.part as usize;
+        let f = opened(&mut files, parts, part)?;
         let mut rec = vec![0u8; k.len as usize];
-        file.seek(SeekFrom::Start(k.start)).map_err(unreadable)?;
-        file.read_exact(&mut rec).map_err(unreadable)?;
+        f.seek(SeekFrom::Start(k.start)).map_err(|e| unreadable(&parts[part], e))?;
+        f.read_exact(&mut rec).map_err(|e| unreadable(&parts[part], e))?;
         mini.extend_from_slice(&rec);
         if !rec.ends_with(b"\n") {
             mini.push(b'\n');
