@@ -2,8 +2,8 @@
 //! engine's terms: the cluster moves records, the engine does the rest.
 //!
 //! ```text
-//! scan        each CSV input read once (one task a file): every record as it
-//!             is in the file, with its physical line and its bucket
+//! scan        each input read once (one task a file): every record as it
+//!             is in the file (a Parquet row as a line of CSV), with its physical line and its bucket
 //!             (partition::partition_of of its seeker); and, the task seeing
 //!             the whole file, the lines that repeat an earlier id
 //! bucket      a bucket's records, per input in line order: validated,
@@ -24,7 +24,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::ingest::scatter::{split, Piece};
+use crate::ingest::scatter::{is_parquet, split, split_parquet, Piece};
 use crate::ingest::{self, DialectChoice, InputKind, RawTable};
 use crate::model::Month;
 use crate::output::manifest::Manifest;
@@ -62,14 +62,6 @@ pub struct Scanned {
 /// Reads a CSV input once, every record into its bucket (of `buckets`).
 pub fn scan(kind: InputKind, path: &Path, opts: &RunOptions, buckets: u32) -> Result<Scan> {
     let choice = opts.inputs.dialect;
-    if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet")) {
-        return Err(Error::Unreadable {
-            path: path.to_path_buf(),
-            problem: "a cluster run reads CSV inputs (records are moved as the lines they are): export it as CSV, \
-                      or run it with `indus run`"
-                .into(),
-        });
-    }
     if buckets == 0 {
         return Err(Error::Usage("a cluster run needs at least one bucket".into()));
     }
@@ -77,18 +69,24 @@ pub fn scan(kind: InputKind, path: &Path, opts: &RunOptions, buckets: u32) -> Re
     let mut records = Vec::new();
     let mut text = Vec::new();
     let mut empty_lines = Vec::new();
-    let (sha256, _) = split(kind, path, choice, buckets, |piece| {
+    let on_piece = |piece: Piece<'_>| -> Result<()> {
         match piece {
             Piece::Header(h) => header = h.to_vec(),
             Piece::Empty(line) => empty_lines.push(line),
-            Piece::Record { part, rec, line, id_hash, .. } => {
+            Piece::Record { part, rec, line, id_hash } => {
                 let start = text.len();
                 text.extend_from_slice(rec);
                 records.push(Scanned { bucket: part, line, id_hash, text: start..text.len() });
             }
         }
         Ok(())
-    })?;
+    };
+    // A Parquet input's records come as international CSV of its known columns.
+    let sha256 = if is_parquet(path) {
+        split_parquet(kind, path, buckets, on_piece)?.0
+    } else {
+        split(kind, path, choice, buckets, on_piece)?.0
+    };
     let facts = FileFacts { kind, path: path.to_path_buf(), sha256, empty_lines };
     // The records whose id hash is another's (true repeats, and the rare
     // collisions) are validated together: validation says which repeat.
@@ -135,6 +133,7 @@ impl BucketInput {
         let lines: Vec<u64> = self.records.iter().map(|r| r.0).collect();
         let duplicates = lines.iter().map(|l| repeats.is_some_and(|r| r.contains(l))).collect();
         let f = &self.facts;
+        let choice = if is_parquet(&f.path) { DialectChoice::Intl } else { choice };
         let mut t = ingest::read_part_bytes(f.kind, &f.path, &f.sha256, &bytes, lines, duplicates, choice)?;
         if repeats.is_none() {
             t.known_duplicates = None;

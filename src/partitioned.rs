@@ -23,7 +23,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::ingest::scatter::{scatter, scatter_parquet, Scattered};
+use crate::ingest::scatter::{is_parquet, scatter, Scattered};
 use crate::ingest::{self, DialectChoice, InputKind};
 use crate::merge::{by_file_and_line, by_seeker};
 use crate::model::Month;
@@ -50,10 +50,6 @@ const PARTITION_SHARE: (u64, u64) = (1, 2);
 /// declarations 14); rounded up, so that a Parquet month is never planned
 /// into fewer partitions than it needs.
 const PARQUET_TEXT_PER_BYTE: u64 = 12;
-
-fn is_parquet(p: &Path) -> bool {
-    p.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-}
 
 /// The most input a partition is given, when a run is partitioned at all.
 const PARTITION_BYTES: u64 = 128_000_000;
@@ -249,13 +245,7 @@ fn scatter_inputs(
 ) -> Result<Vec<Scattered>> {
     let mut scattered = inputs
         .par_iter()
-        .map(|(k, p)| {
-            if is_parquet(p) {
-                scatter_parquet(*k, p, n, scratch)
-            } else {
-                scatter(*k, p, opts.inputs.dialect, n, scratch)
-            }
-        })
+        .map(|(k, p)| scatter(*k, p, opts.inputs.dialect, n, scratch))
         .collect::<Result<Vec<Scattered>>>()?;
     for s in &mut scattered {
         if let Some(r) = &s.repeats {

@@ -84,13 +84,16 @@ fn buckets_give_the_run_folder_with_ids_repeated_across_buckets() {
 }
 
 #[test]
-fn a_parquet_input_is_refused_by_the_scan_naming_it() {
+fn buckets_of_parquet_inputs_give_the_run_folder() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
-    generate(&input, &["--seekers", "50", "--months", "2024-03", "--seed", "5", "--format", "parquet"]);
-    let path = input.join("rights.parquet");
-    let opts = options(&input, &tmp.path().join("out"), "2024-06-30");
-    let e = bucket::scan(InputKind::Rights, &path, &opts, 4).err().expect("refused");
-    let text = e.to_string();
-    assert!(text.contains("rights.parquet") && text.contains("a cluster run reads CSV inputs"), "{text}");
+    let args = ["--seekers", "1500", "--months", "2024-02..2024-03", "--seed", "21", "--bad-rate", "0.004"];
+    generate(&input, &[&args[..], &["--format", "parquet"]].concat());
+    let whole = tmp.path().join("whole");
+    run_ok(&input, &whole, "2024-06-30", &["-q"]);
+    let out = tmp.path().join("b5");
+    let scratch = tmp.path().join("scratch");
+    std::fs::create_dir(&scratch).unwrap();
+    cluster_run(&options(&input, &out, "2024-06-30"), 5, &scratch).unwrap();
+    assert_same_folder(&whole, &out);
 }

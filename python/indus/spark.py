@@ -3,8 +3,9 @@
 ``indus.spark.run`` gives the run folder ``indus run`` writes on the same
 inputs, byte for byte, whatever the number of buckets:
 
-1. **scan** (one task a file): the engine reads each CSV input once and
-   hands Spark every record as it is in the file, with its physical line and
+1. **scan** (one task a file): the engine reads each input once and hands
+   Spark every record as it is in the file (a Parquet row as a line of CSV
+   of its known columns, its line its row number), with its physical line and
    its bucket (``pmod(xxhash64(seeker_id), buckets)``, Spark's own hash, so
    the bucket is the one ``indus run --shard`` gives). Spark's CSV reader is
    not used: it neither numbers lines nor rejects one bad record the way
@@ -111,7 +112,7 @@ def run(
 
     Args:
         spark: a SparkSession (its executors run this package's Python).
-        input_dir: the folder of CSV inputs, readable by every executor.
+        input_dir: the folder of inputs (CSV or Parquet), readable by every executor.
         out_dir: the run folder to write (on the driver), replaced atomically.
         as_of, rules, previous, months, dialect, max_reject_rate,
         max_withdrawal_rate, allow_empty: as ``indus.run`` and the CLI.

@@ -107,3 +107,11 @@ def test_a_french_export_on_spark_is_the_cli_folder(spark, tmp):
     indus.spark.run(spark, case, tmp / "spark", "2024-04-15", buckets=2)
     assert_same_folder(tmp / "cli", tmp / "spark")
     assert json.loads((tmp / "spark" / "manifest.json").read_text())["totals"]["findings"] == 1  # 273.60 €, as case 02 (its README)
+
+
+def test_parquet_inputs_on_spark_are_the_cli_folder(spark, tmp):
+    src = tmp / "in"
+    generate(src, "--seekers", "1500", "--months", "2024-02..2024-03", "--seed", "21", "--bad-rate", "0.004", "--format", "parquet")
+    cli_run(tmp / "cli", "--input", str(src), "--as-of", "2024-06-30")
+    indus.spark.run(spark, src, tmp / "spark", "2024-06-30", buckets=4)
+    assert_same_folder(tmp / "cli", tmp / "spark")

@@ -95,7 +95,7 @@ pub(crate) fn scatter(
         }
         Ok(start)
     };
-    let (sha256, _) = split(kind, path, choice, n, |piece| {
+    let on_piece = |piece: Piece<'_>| -> Result<(), Error> {
         match piece {
             Piece::Header(rec) => {
                 for k in 0..n as usize {
@@ -113,7 +113,14 @@ pub(crate) fn scatter(
             }
         }
         Ok(())
-    })?;
+    };
+    let (sha256, from_parquet, choice) = if is_parquet(path) {
+        // Its partitions are international CSV of its known columns.
+        let (sha256, unknown) = split_parquet(kind, path, n, on_piece)?;
+        (sha256, Some(unknown), DialectChoice::Intl)
+    } else {
+        (split(kind, path, choice, n, on_piece)?.0, None, choice)
+    };
     for w in &mut writers {
         w.flush().map_err(write_err)?;
     }
@@ -129,74 +136,65 @@ pub(crate) fn scatter(
         duplicates,
         repeats,
         empty_lines,
-        from_parquet: None,
+        from_parquet,
     })
+}
+
+/// Whether an input is read as Parquet (by its name, as `ingest` does).
+pub(crate) fn is_parquet(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }
 
 /// Rows of a Parquet input read at a time: its text columns, never the file.
 const PARQUET_ROWS: usize = 262_144;
 
-/// Splits a Parquet input into `n` partition files in `scratch`, read a
-/// slice of rows at a time. Its partitions are international CSV holding
-/// the columns indus knows, each value as the Parquet column reads as text
-/// (quoted where it must be), so that a partition reads as the file would
-/// for those rows; a row's line is its 1-based row number, as in the file's
-/// rejects.
-pub(crate) fn scatter_parquet(kind: InputKind, path: &Path, n: u32, scratch: &Path) -> Result<Scattered, Error> {
+/// [`split`] for a Parquet input, read a slice of rows at a time: each row
+/// handed over as a line of international CSV holding the columns indus
+/// knows, each value as the Parquet column reads as text (quoted where it
+/// must be), after a header of those columns; a row's line is its 1-based
+/// row number, as the file's rejects name it. Its SHA-256 and the columns
+/// indus does not know.
+pub(crate) fn split_parquet(
+    kind: InputKind,
+    path: &Path,
+    n: u32,
+    mut on: impl FnMut(Piece<'_>) -> Result<(), Error>,
+) -> Result<(String, Vec<String>), Error> {
     use polars::prelude::{ParquetReader, SerReader};
     let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
+    let damaged = || unreadable("not a readable Parquet file (its pages are damaged)".into());
     let sha256 = crate::util::sha256_file(path).map_err(|e| unreadable(e.to_string()))?;
-    let slice = |start: usize, len: usize| -> Result<polars::prelude::DataFrame, Error> {
-        let file = File::open(path).map_err(|e| unreadable(e.to_string()))?;
-        // As `ingest`: a damaged file is an error naming it, never a crash.
-        let read = std::panic::catch_unwind(|| ParquetReader::new(file).with_slice(Some((start, len))).finish());
-        match read {
-            Ok(r) => r.map_err(|e| unreadable(format!("not a readable Parquet file ({e})"))),
-            Err(_) => Err(unreadable("not a readable Parquet file (its pages are damaged)".into())),
-        }
-    };
+    let open = || File::open(path).map_err(|e| unreadable(e.to_string()));
     let rows = {
-        let file = File::open(path).map_err(|e| unreadable(e.to_string()))?;
-        let mut r = ParquetReader::new(file);
+        let mut r = ParquetReader::new(open()?);
+        // As `ingest`: a damaged file is an error naming it, never a crash.
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || r.num_rows()))
-            .map_err(|_| unreadable("not a readable Parquet file (its pages are damaged)".into()))?
+            .map_err(|_| damaged())?
             .map_err(|e| unreadable(format!("not a readable Parquet file ({e})")))?
     };
-    let parts: Vec<PathBuf> = (0..n).map(|k| scratch.join(format!("{}-{k}.csv", kind.name()))).collect();
-    let mut writers = parts
-        .iter()
-        .map(|p| File::create(p).map(|f| BufWriter::with_capacity(1 << 16, f)))
-        .collect::<std::io::Result<Vec<_>>>()
-        .map_err(|e| Error::output(scratch, e))?;
-    let write_err = |e: std::io::Error| Error::output(scratch, e);
-    let mut at: Vec<u64> = vec![0; n as usize];
-    let mut lines: Vec<Vec<u64>> = vec![Vec::new(); n as usize];
-    let mut empty_lines = Vec::new();
-    let mut keys: Vec<IdKey> = Vec::new();
-    let mut unknown = None;
     let id_hasher = foldhash::fast::FixedState::with_seed(0x1d05);
     let seeker = kind.columns().iter().position(|c| c.name == "seeker_id");
+    let mut unknown = None;
     let mut line = Vec::new();
     let mut start = 0;
     loop {
-        let t = super::text_table(kind, path, &slice(start, PARQUET_ROWS)?, true)?;
+        let file = open()?;
+        let df = std::panic::catch_unwind(|| ParquetReader::new(file).with_slice(Some((start, PARQUET_ROWS))).finish())
+            .map_err(|_| damaged())?
+            .map_err(|e| unreadable(format!("not a readable Parquet file ({e})")))?;
+        let t = super::text_table(kind, path, &df, true)?;
         if unknown.is_none() {
             let names: Vec<&str> =
                 (kind.columns().iter().zip(&t.columns)).filter(|(_, c)| c.is_some()).map(|(c, _)| c.name).collect();
-            let header = names.join(",") + "\n";
-            for (k, w) in writers.iter_mut().enumerate() {
-                w.write_all(header.as_bytes()).map_err(write_err)?;
-                at[k] = header.len() as u64;
-            }
+            on(Piece::Header((names.join(",") + "\n").as_bytes()))?;
             unknown = Some(t.unknown_columns.clone());
         }
         for row in 0..t.rows {
             let file_line = (start + row + 1) as u64;
             if t.is_empty_row(row) {
-                empty_lines.push(file_line);
+                on(Piece::Empty(file_line))?;
                 continue;
             }
-            let part = seeker.and_then(|c| t.cell(c, row)).map_or(0, |s| partition_of(s, n));
             line.clear();
             for (i, col) in t.columns.iter().flatten().enumerate() {
                 if i > 0 {
@@ -205,45 +203,16 @@ pub(crate) fn scatter_parquet(kind: InputKind, path: &Path, n: u32, scratch: &Pa
                 csv_field(&mut line, col.get(row));
             }
             line.push(b'\n');
-            let k = part as usize;
-            writers[k].write_all(&line).map_err(write_err)?;
-            let row_in_part = lines[k].len() as u32;
-            lines[k].push(file_line);
-            if let Some(id) = t.cell(0, row) {
-                let hash = std::hash::BuildHasher::hash_one(&id_hasher, id);
-                keys.push(IdKey {
-                    hash,
-                    start: at[k],
-                    len: line.len() as u32,
-                    line: file_line,
-                    part,
-                    row: row_in_part,
-                });
-            }
-            at[k] += line.len() as u64;
+            let part = seeker.and_then(|c| t.cell(c, row)).map_or(0, |s| partition_of(s, n));
+            let id_hash = t.cell(0, row).map(|id| std::hash::BuildHasher::hash_one(&id_hasher, id));
+            on(Piece::Record { part, rec: &line, line: file_line, id_hash })?;
         }
         start += t.rows;
         if t.rows < PARQUET_ROWS || start >= rows {
             break;
         }
     }
-    for w in &mut writers {
-        w.flush().map_err(write_err)?;
-    }
-    drop(writers);
-    let duplicates = lines.iter().map(|l| vec![false; l.len()]).collect();
-    let repeats = repeat_candidates(kind, path, DialectChoice::Intl, &parts, keys, scratch)?;
-    Ok(Scattered {
-        kind,
-        path: path.to_path_buf(),
-        sha256,
-        parts,
-        lines,
-        duplicates,
-        repeats,
-        empty_lines,
-        from_parquet: unknown,
-    })
+    Ok((sha256, unknown.unwrap_or_default()))
 }
 
 /// A value as an international CSV field: quoted when it holds a comma, a
