@@ -4,7 +4,7 @@
 //! after the file's own header line, and its physical line is kept, so that
 //! each partition reads as the original file would for those records and
 //! its rejects name the original lines. A Parquet input is read a slice of
-//! rows at a time, and its partitions are CSV ([`scatter_parquet`]).
+//! rows at a time, and its partitions are CSV ([`split_parquet`]).
 //!
 //! Two things need the whole file and are settled here: lines without any
 //! value (only a warning names them), and ids repeated across partitions
