@@ -223,12 +223,7 @@ pub fn merge(files: &[FileFacts], dirs: &[PathBuf], opts: &RunOptions) -> Result
         for (k, st) in s.stats {
             let kind = InputKind::parse(&k)
                 .ok_or_else(|| Error::Unreadable { path: path.clone(), problem: format!("`{k}` is not an input") })?;
-            let sum = p.stats.entry(kind).or_default();
-            sum.rows_read += st.rows_read;
-            sum.rejected += st.rejected;
-            sum.not_yet_known += st.not_yet_known;
-            sum.ignored += st.ignored;
-            sum.empty_lines.extend(st.empty_lines);
+            p.stats.entry(kind).or_default().add(&st);
         }
         for (k, c) in s.unknown_columns {
             if let Some(kind) = InputKind::parse(&k) {

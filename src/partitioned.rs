@@ -337,12 +337,7 @@ pub(crate) fn reconcile_partition(
     }
     let mut v = validate::validate(&tables, opts.as_of, 1.0, window)?;
     for (kind, s) in &v.stats {
-        let sum = out.stats.entry(*kind).or_default();
-        sum.rows_read += s.rows_read;
-        sum.rejected += s.rejected;
-        sum.not_yet_known += s.not_yet_known;
-        sum.ignored += s.ignored;
-        sum.empty_lines.extend(&s.empty_lines);
+        out.stats.entry(*kind).or_default().add(s);
     }
     out.rejects.push(std::mem::take(&mut v.rejects));
     run::sort_records(&mut v);

@@ -127,6 +127,17 @@ pub struct InputStats {
     pub empty_lines: Vec<u64>,
 }
 
+impl InputStats {
+    /// Adds a part's counts (a partition's, a bucket's) to the whole file's.
+    pub(crate) fn add(&mut self, part: &InputStats) {
+        self.rows_read += part.rows_read;
+        self.rejected += part.rejected;
+        self.not_yet_known += part.not_yet_known;
+        self.ignored += part.ignored;
+        self.empty_lines.extend(&part.empty_lines);
+    }
+}
+
 /// The typed records of a run, known at `as_of`, and what was rejected.
 #[derive(Default)]
 pub struct Validated {
