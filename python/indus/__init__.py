@@ -111,13 +111,14 @@ class Run:
 
     def __init__(self, native: Any):
         self._native = native
-        self._frames: Optional[dict[str, "pl.DataFrame"]] = None
+        self._frames: dict[str, "pl.DataFrame"] = {}
         self._manifest: Optional[dict[str, Any]] = None
 
     def __getattr__(self, name: str) -> "pl.DataFrame":
         if name in OUTPUTS:
-            if self._frames is None:
-                self._frames = {n: _frame(f) for n, f in self._native.frames()}
+            # Each frame is built the first time it is asked for, then kept.
+            if name not in self._frames:
+                self._frames[name] = _frame(self._native.frame(name))
             return self._frames[name]
         raise AttributeError(name)
 

@@ -37,10 +37,13 @@ impl Drop for Run {
 
 #[pymethods]
 impl Run {
-    /// Every output as (name, Frame), in the folder's order.
-    fn frames(&self, py: Python<'_>) -> PyResult<Vec<(String, Py<Frame>)>> {
-        let frames = indus::frames::output_frames(self.computed()).map_err(|e| usage(py, e.to_string()))?;
-        frames.into_iter().map(|(name, df)| Ok((name.to_string(), Py::new(py, Frame { df })?))).collect()
+    /// One output as a Frame, built when asked for (the entitlements of a
+    /// million seekers take most of a second; the findings a few ms).
+    fn frame(&self, py: Python<'_>, name: &str) -> PyResult<Frame> {
+        let computed = self.computed();
+        let df = py.detach(|| indus::frames::output_frame(computed, name)).map_err(|e| usage(py, e.to_string()))?;
+        let df = df.ok_or_else(|| usage(py, format!("`{name}` is not an output of a run")))?;
+        Ok(Frame { df })
     }
 
     /// Writes the run folder `indus run --out DIR` writes; returns the manifest as JSON.

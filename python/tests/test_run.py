@@ -197,6 +197,6 @@ def test_explain_is_the_cli_json():
 
 def test_frames_cross_as_arrow_without_a_float():
     r = indus.run(CASES / "02-underdeclared", "2024-04-15")
-    t = pa.table(r._native.frames()[0][1])
+    t = pa.table(r._native.frame("findings"))
     assert t.schema.field("amount").type == pa.decimal128(18, 2)
     assert t.schema.field("time_barred_on").type == pa.date32()

@@ -13,17 +13,17 @@ use crate::validate::Reject;
 /// The outputs a run's folder holds as CSV, in this order.
 pub const OUTPUTS: [&str; 6] = ["findings", "entitlements", "notices", "changes", "agencies", "rejects"];
 
-/// Every output of `c` as a frame, in [`OUTPUTS`] order.
-pub fn output_frames(c: &Computed) -> PolarsResult<Vec<(&'static str, DataFrame)>> {
-    let frames = [
-        findings_frame(&c.rows.findings)?,
-        entitlements_frame(&c.rows.entitlements)?,
-        notices_frame(c.rows.notices.iter())?,
-        changes_frame(&c.rows.changes)?,
-        agencies_frame(c.rows.agencies.iter())?,
-        rejects_frame(&c.validated.rejects)?,
-    ];
-    Ok(OUTPUTS.into_iter().zip(frames).collect())
+/// One output of `c` as a frame (`None`: `name` is not one of [`OUTPUTS`]).
+pub fn output_frame(c: &Computed, name: &str) -> PolarsResult<Option<DataFrame>> {
+    Ok(Some(match name {
+        "findings" => findings_frame(&c.rows.findings)?,
+        "entitlements" => entitlements_frame(&c.rows.entitlements)?,
+        "notices" => notices_frame(c.rows.notices.iter())?,
+        "changes" => changes_frame(&c.rows.changes)?,
+        "agencies" => agencies_frame(c.rows.agencies.iter())?,
+        "rejects" => rejects_frame(&c.validated.rejects)?,
+        _ => return Ok(None),
+    }))
 }
 
 fn int_col(name: &str, values: impl Iterator<Item = i64>) -> Column {
@@ -78,6 +78,36 @@ pub fn rejects_frame(rows: &[Reject]) -> PolarsResult<DataFrame> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every name of OUTPUTS has its frame; another name has none.
+    #[test]
+    fn every_output_has_its_frame() {
+        let tmp = tempfile::tempdir().unwrap();
+        let opts = crate::run::RunOptions {
+            inputs: crate::run::InputOptions {
+                input: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/cases/02-underdeclared")),
+                ..Default::default()
+            },
+            out: tmp.path().join("out"),
+            as_of: chrono::NaiveDate::from_ymd_opt(2024, 4, 15).unwrap(),
+            rules: None,
+            months: None,
+            max_reject_rate: 0.01,
+            previous: None,
+            max_withdrawal_rate: 0.05,
+            allow_empty: false,
+            progress: false,
+            shard: None,
+            memory_limit: None,
+        };
+        let c = crate::run::compute(&opts).unwrap();
+        let heights: Vec<usize> = OUTPUTS.iter().map(|n| output_frame(&c, n).unwrap().unwrap().height()).collect();
+        // Case 02 (its README): one finding, one month's entitlement, one
+        // notice, one change (the finding is new: no previous night), one
+        // agency, no reject.
+        assert_eq!(heights, [1, 1, 1, 1, 1, 0]);
+        assert!(output_frame(&c, "payslips").unwrap().is_none());
+    }
 
     /// Each frame has the CSV file's columns, in its order.
     #[test]
