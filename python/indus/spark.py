@@ -118,9 +118,10 @@ def run(
         max_withdrawal_rate, allow_empty: as ``indus.run`` and the CLI.
         buckets: how many buckets of seekers (default: eight times the
             default parallelism; on local[2], 16 took 35 s for the 1M month
-            where 4 took 44 s: smaller buckets keep both cores busy). An executor holds one bucket's records at a time:
-            about 5 bytes of memory per byte of input, so a 300 MB month in
-            8 buckets needs about 200 MB per task. The outputs do not depend on it.
+            where 4 took 44 s: smaller buckets keep both cores busy). A task
+            holds one bucket's records at a time, about 5 bytes of memory a
+            byte of input: a 300 MB month in 8 buckets needs about 200 MB a
+            task. The outputs do not depend on it.
 
     Returns:
         the manifest, as a dict.
