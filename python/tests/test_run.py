@@ -52,6 +52,21 @@ def test_a_night_with_previous_and_decisions_matches_the_cli(tmp):
     assert sorted(r.findings["status"].to_list()) == sorted(expected["status"].to_list())
 
 
+def test_a_night_from_tables_with_decisions_gives_the_clis_rows(tmp):
+    case = NIGHTS / "05-contest-upheld"
+    cli_run(tmp / "n1", "--input", str(case / "night1"), "--as-of", "2024-04-15")
+    cli_run(tmp / "cli2", "--input", str(case / "night2"), "--as-of", "2024-04-16", "--previous", str(tmp / "n1"))
+    kinds = ("rights", "declarations", "attestations", "ledger", "decisions")
+    tables = {k: pl.read_csv(case / "night2" / f"{k}.csv", infer_schema_length=0) for k in kinds}
+    indus.run(tables, "2024-04-16", previous=tmp / "n1").write(tmp / "py2")
+    # Every output but the manifest (which names the tables, not the files) is the CLI's, byte for byte.
+    for name in sorted(p.name for p in (tmp / "cli2").iterdir()):
+        if name != "manifest.json":
+            assert (tmp / "cli2" / name).read_bytes() == (tmp / "py2" / name).read_bytes(), name
+    m = json.loads((tmp / "py2" / "manifest.json").read_text())
+    assert [i["path"] for i in m["inputs"]] == [f"table:{k}" for k in kinds]
+
+
 def test_frames_have_the_documented_types():
     r = indus.run(CASES / "02-underdeclared", "2024-04-15")
     f = r.findings
