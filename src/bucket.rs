@@ -17,7 +17,7 @@
 //! brought by the cluster instead of scattered from the files here, so the
 //! outputs are those of `indus run` whatever the number of buckets.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -35,75 +35,111 @@ use crate::previous;
 use crate::run::{self, RunOptions};
 use crate::validate::{self, InputStats, Window};
 
-/// One input file read for a cluster: its facts and every record.
-pub struct Scan {
-    pub facts: FileFacts,
-    /// The header line as it is in the file.
-    pub header: Vec<u8>,
+/// Some records of an input, in file order, as a scan hands them over.
+#[derive(Default)]
+pub struct ScanChunk {
     pub records: Vec<Scanned>,
     /// The records' bytes, one after the other.
     pub text: Vec<u8>,
+}
+
+/// A record of a [`ScanChunk`].
+pub struct Scanned {
+    pub bucket: u32,
+    /// Its first physical line (the header is line 1).
+    pub line: u64,
+    /// Where its bytes are in [`ScanChunk::text`].
+    pub text: std::ops::Range<usize>,
+}
+
+/// What a scan says of its file once it is read.
+pub struct ScanEnd {
+    pub facts: FileFacts,
+    /// The header line as it is in the file.
+    pub header: Vec<u8>,
     /// The lines that repeat an id of an earlier line (data.md
     /// `duplicate_id` is about the whole file, which only the scan sees).
     pub repeats: Vec<u64>,
 }
 
-/// A record of a [`Scan`].
-pub struct Scanned {
-    pub bucket: u32,
-    /// Its first physical line (the header is line 1).
-    pub line: u64,
-    /// The hash of its id (`None`: it has none); equal ids, equal hashes.
-    pub id_hash: Option<u64>,
-    /// Where its bytes are in [`Scan::text`].
-    pub text: std::ops::Range<usize>,
-}
-
-/// Reads a CSV input once, every record into its bucket (of `buckets`).
-pub fn scan(kind: InputKind, path: &Path, opts: &RunOptions, buckets: u32) -> Result<Scan> {
-    let choice = opts.inputs.dialect;
+/// Reads an input, every record into its bucket (of `buckets`), handing
+/// the records over `chunk` at a time: a scan holds a chunk, and a hash and
+/// a line a record, never the file. The records whose id hash is another's
+/// are read a second time, to say which repeat an earlier id.
+pub fn scan(
+    kind: InputKind,
+    path: &Path,
+    opts: &RunOptions,
+    buckets: u32,
+    chunk: usize,
+    mut on_chunk: impl FnMut(ScanChunk) -> Result<()>,
+) -> Result<ScanEnd> {
     if buckets == 0 {
         return Err(Error::Usage("a cluster run needs at least one bucket".into()));
     }
     let mut header = Vec::new();
-    let mut records = Vec::new();
-    let mut text = Vec::new();
     let mut empty_lines = Vec::new();
-    let on_piece = |piece: Piece<'_>| -> Result<()> {
+    let mut ids: Vec<(u64, u64)> = Vec::new();
+    let mut cur = ScanChunk::default();
+    let sha256 = pieces(kind, path, opts, buckets, |piece| {
         match piece {
             Piece::Header(h) => header = h.to_vec(),
             Piece::Empty(line) => empty_lines.push(line),
             Piece::Record { part, rec, line, id_hash } => {
-                let start = text.len();
-                text.extend_from_slice(rec);
-                records.push(Scanned { bucket: part, line, id_hash, text: start..text.len() });
+                ids.extend(id_hash.map(|h| (h, line)));
+                let start = cur.text.len();
+                cur.text.extend_from_slice(rec);
+                cur.records.push(Scanned { bucket: part, line, text: start..cur.text.len() });
+                if cur.records.len() >= chunk.max(1) {
+                    on_chunk(std::mem::take(&mut cur))?;
+                }
             }
         }
         Ok(())
-    };
-    // A Parquet input's records come as international CSV of its known columns.
-    let sha256 = if is_parquet(path) {
-        split_parquet(kind, path, buckets, on_piece)?.0
-    } else {
-        split(kind, path, choice, buckets, on_piece)?.0
-    };
+    })?;
+    if !cur.records.is_empty() {
+        on_chunk(cur)?;
+    }
     let facts = FileFacts { kind, path: path.to_path_buf(), sha256, empty_lines };
     // The records whose id hash is another's (true repeats, and the rare
     // collisions) are validated together: validation says which repeat.
-    let mut count: HashMap<u64, u32> = HashMap::new();
-    for h in records.iter().filter_map(|r| r.id_hash) {
-        *count.entry(h).or_default() += 1;
+    ids.sort_unstable();
+    let mut candidates = HashSet::new();
+    for run in ids.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+        candidates.extend(run.iter().map(|&(_, line)| line));
     }
-    let candidates: Vec<(u64, Vec<u8>)> = (records.iter())
-        .filter(|r| r.id_hash.is_some_and(|h| count[&h] > 1))
-        .map(|r| (r.line, text[r.text.clone()].to_vec()))
-        .collect();
+    drop(ids);
     let repeats = if candidates.is_empty() {
         Vec::new()
     } else {
-        duplicate_lines(BucketInput { facts: facts.clone(), header: header.clone(), records: candidates }, opts)?
+        let mut records = Vec::with_capacity(candidates.len());
+        pieces(kind, path, opts, buckets, |piece| {
+            if let Piece::Record { rec, line, .. } = piece {
+                if candidates.contains(&line) {
+                    records.push((line, rec.to_vec()));
+                }
+            }
+            Ok(())
+        })?;
+        duplicate_lines(BucketInput { facts: facts.clone(), header: header.clone(), records }, opts)?
     };
-    Ok(Scan { facts, header, records, text, repeats })
+    Ok(ScanEnd { facts, header, repeats })
+}
+
+/// Every piece of an input (a Parquet input's rows as international CSV
+/// lines of its known columns); its SHA-256.
+fn pieces(
+    kind: InputKind,
+    path: &Path,
+    opts: &RunOptions,
+    buckets: u32,
+    on: impl FnMut(Piece<'_>) -> Result<()>,
+) -> Result<String> {
+    Ok(if is_parquet(path) {
+        split_parquet(kind, path, buckets, on)?.0
+    } else {
+        split(kind, path, opts.inputs.dialect, buckets, on)?.0
+    })
 }
 
 /// Some records of one input, as the cluster brings them to a bucket.

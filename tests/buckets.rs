@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use common::*;
-use indus::bucket::{self, BucketInput, Scan};
+use indus::bucket::{self, BucketInput, ScanEnd};
 use indus::ingest::InputKind;
 use indus::run::{InputOptions, RunOptions};
 
@@ -33,22 +33,28 @@ fn options(input: &Path, out: &Path, as_of: &str) -> RunOptions {
 /// The whole contract, as a cluster would run it.
 fn cluster_run(opts: &RunOptions, buckets: u32, scratch: &Path) -> indus::Result<()> {
     let files = opts.inputs.locate()?;
-    let scans: Vec<Scan> =
-        files.iter().map(|(k, p)| bucket::scan(*k, p, opts, buckets)).collect::<indus::Result<_>>()?;
+    // Each input scanned in chunks of 100 records: (its end, its records as (bucket, line, bytes)).
+    let mut scans: Vec<(ScanEnd, Vec<(u32, u64, Vec<u8>)>)> = Vec::new();
+    for (k, p) in &files {
+        let mut records = Vec::new();
+        let end = bucket::scan(*k, p, opts, buckets, 100, |c| {
+            assert!(c.records.len() <= 100, "a chunk of {}", c.records.len());
+            records.extend(c.records.iter().map(|r| (r.bucket, r.line, c.text[r.text.clone()].to_vec())));
+            Ok(())
+        })?;
+        scans.push((end, records));
+    }
     let repeats: BTreeMap<InputKind, HashSet<u64>> =
-        scans.iter().map(|s| (s.facts.kind, s.repeats.iter().copied().collect())).collect();
+        scans.iter().map(|(e, _)| (e.facts.kind, e.repeats.iter().copied().collect())).collect();
     // Each bucket with its records (in reverse line order: the cluster keeps no order).
     let mut dirs = Vec::new();
     for b in 0..buckets {
         let inputs: Vec<BucketInput> = scans
             .iter()
-            .map(|s| BucketInput {
-                facts: s.facts.clone(),
-                header: s.header.clone(),
-                records: (s.records.iter().rev())
-                    .filter(|r| r.bucket == b)
-                    .map(|r| (r.line, s.text[r.text.clone()].to_vec()))
-                    .collect(),
+            .map(|(e, records)| BucketInput {
+                facts: e.facts.clone(),
+                header: e.header.clone(),
+                records: (records.iter().rev()).filter(|r| r.0 == b).map(|r| (r.1, r.2.clone())).collect(),
             })
             .collect();
         if inputs.iter().all(|i| i.records.is_empty()) {
@@ -59,7 +65,7 @@ fn cluster_run(opts: &RunOptions, buckets: u32, scratch: &Path) -> indus::Result
         dirs.push(dir);
     }
     dirs.reverse(); // the merge takes the parts in any order
-    let facts: Vec<_> = scans.iter().map(|s| s.facts.clone()).collect();
+    let facts: Vec<_> = scans.iter().map(|(e, _)| e.facts.clone()).collect();
     bucket::merge(&facts, &dirs, opts)?;
     Ok(())
 }

@@ -51,23 +51,28 @@ PART_SCHEMA = "bucket int, file string, content binary"
 _PART_ARROW = pa.schema([("bucket", pa.int32()), ("file", pa.string()), ("content", pa.binary())])
 
 _FACTS, _ERROR = -1, -2
+#: Records a scan task hands Spark at a time (an Arrow batch).
+_SCAN_CHUNK = 65_536
 #: The buckets' parts reach the driver in this many groups (at most): about
 #: 1/8 of the run's outputs in the driver's memory at a time, for 8 small jobs.
 _FETCH_GROUPS = 8
 
 
-def _scan_task(options: str, buckets: int):
+def _scan_task(options: str, buckets: int, chunk: int):
     def scan(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for b in batches:
             for kind, path in zip(b.column("kind").to_pylist(), b.column("path").to_pylist()):
+                # The engine reads the file on a thread of its own, a chunk of
+                # records at a time: the task never holds the whole file.
                 try:
-                    frame, facts = _native.scan(kind, path, options, buckets)
+                    stream = _native.scan(kind, path, options, buckets, chunk)
+                    for frame in stream:
+                        yield from pa.table(frame).cast(_SCAN_ARROW).to_batches()
+                    facts = stream.facts()
                 except _native.NativeError as e:
                     row = {"kind": [kind], "bucket": [_ERROR], "line": [0]}
                     yield pa.RecordBatch.from_pydict({**row, "text": [e.args[0].encode()]}, schema=_SCAN_ARROW)
                     continue
-                table = pa.table(frame).cast(_SCAN_ARROW)
-                yield from table.to_batches(max_chunksize=1 << 16)
                 row = {"kind": [kind], "bucket": [_FACTS], "line": [0]}
                 yield pa.RecordBatch.from_pydict({**row, "text": [facts.encode()]}, schema=_SCAN_ARROW)
 
@@ -156,7 +161,7 @@ def run(
     spark.conf.set("spark.sql.shuffle.partitions", str(n))
     # 1. Scan: one task a file.
     paths = spark.createDataFrame(spark.sparkContext.parallelize(files, len(files)), "kind string, path string")
-    scanned = paths.mapInArrow(_scan_task(options, n), SCAN_SCHEMA).persist()
+    scanned = paths.mapInArrow(_scan_task(options, n, _SCAN_CHUNK), SCAN_SCHEMA).persist()
     try:
         meta = {(r["kind"], r["bucket"]): r["text"] for r in scanned.where("bucket < 0").collect()}
         for kind, _ in files:  # the first failing file, in the CLI's order

@@ -80,8 +80,9 @@ pub(crate) fn locate(py: Python<'_>, input: PathBuf) -> PyResult<Vec<(String, St
     Ok(found.into_iter().map(|(k, p)| (k.name().to_string(), p.display().to_string())).collect())
 }
 
-/// Reads one CSV input: (its records as a Frame of kind, bucket, line and
-/// text; its facts as JSON, the lines that repeat an earlier id included).
+/// Starts reading one input on a thread of its own: an iterator of Frames
+/// of kind, bucket, line and text, `chunk` records at a time (the file is
+/// never held), then its facts as JSON ([`ScanStream::facts`]).
 #[pyfunction]
 pub(crate) fn scan(
     py: Python<'_>,
@@ -89,30 +90,92 @@ pub(crate) fn scan(
     path: PathBuf,
     options: &str,
     buckets: u32,
-) -> PyResult<(Frame, String)> {
+    chunk: usize,
+) -> PyResult<ScanStream> {
     let k = InputKind::parse(kind).ok_or_else(|| usage(py, format!("`{kind}` is not an input")))?;
     let opts = cluster_options(py, options, PathBuf::new())?;
-    let s = py.detach(|| indus::bucket::scan(k, &path, &opts, buckets)).map_err(|e| to_py(py, e))?;
-    let n = s.records.len();
-    let build = || -> PolarsResult<DataFrame> {
-        let text: BinaryChunked = s.records.iter().map(|r| Some(&s.text[r.text.clone()])).collect();
-        DataFrame::new_infer_height(vec![
-            Column::new_scalar("kind".into(), Scalar::from(PlSmallStr::from(kind)), n),
-            Column::new("bucket".into(), s.records.iter().map(|r| r.bucket as i32).collect::<Vec<i32>>()),
-            Column::new("line".into(), s.records.iter().map(|r| r.line as i64).collect::<Vec<i64>>()),
-            text.with_name("text".into()).into_column(),
-        ])
-    };
-    let df = build().map_err(|e| usage(py, e.to_string()))?;
-    let facts = Facts {
+    // Two chunks in flight: the reader runs ahead of Spark by one.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<indus::bucket::ScanChunk>(1);
+    let handle = std::thread::spawn(move || {
+        indus::bucket::scan(k, &path, &opts, buckets, chunk, |c| {
+            tx.send(c).map_err(|_| indus::Error::Usage("the scan was abandoned".into()))
+        })
+    });
+    Ok(ScanStream {
         kind: kind.to_string(),
-        path: s.facts.path.clone(),
-        sha256: s.facts.sha256.clone(),
-        empty_lines: s.facts.empty_lines.clone(),
-        header: String::from_utf8_lossy(&s.header).into_owned(),
-        repeats: s.repeats.clone(),
-    };
-    Ok((Frame { df }, serde_json::to_string(&facts).expect("facts serialize")))
+        rx: std::sync::Mutex::new(Some(rx)),
+        handle: std::sync::Mutex::new(Some(handle)),
+        facts: std::sync::Mutex::new(None),
+    })
+}
+
+type ScanThread = std::thread::JoinHandle<indus::Result<indus::bucket::ScanEnd>>;
+
+/// A scan under way (see [`scan`]).
+#[pyclass(module = "indus._native", frozen)]
+pub(crate) struct ScanStream {
+    kind: String,
+    rx: std::sync::Mutex<Option<std::sync::mpsc::Receiver<indus::bucket::ScanChunk>>>,
+    handle: std::sync::Mutex<Option<ScanThread>>,
+    facts: std::sync::Mutex<Option<String>>,
+}
+
+#[pymethods]
+impl ScanStream {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    /// The next chunk of records; at the end, the scan's error if it failed.
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<Frame>> {
+        // The receiver is taken out while waiting (without the GIL), then put back.
+        let Some(rx) = self.rx.lock().expect("not poisoned").take() else { return Ok(None) };
+        let (rx, chunk) = py.detach(move || {
+            let chunk = rx.recv().ok();
+            (rx, chunk)
+        });
+        *self.rx.lock().expect("not poisoned") = Some(rx);
+        match chunk {
+            Some(c) => Ok(Some(Frame { df: chunk_frame(&self.kind, &c).map_err(|e| usage(py, e.to_string()))? })),
+            None => {
+                // The reader is done: its end, or its error.
+                self.rx.lock().expect("not poisoned").take();
+                let handle = self.handle.lock().expect("not poisoned").take();
+                let Some(handle) = handle else { return Ok(None) };
+                let end = py.detach(|| handle.join()).map_err(|_| usage(py, "the scan stopped unexpectedly".into()))?;
+                let end = end.map_err(|e| to_py(py, e))?;
+                let facts = Facts {
+                    kind: self.kind.clone(),
+                    path: end.facts.path.clone(),
+                    sha256: end.facts.sha256.clone(),
+                    empty_lines: end.facts.empty_lines.clone(),
+                    header: String::from_utf8_lossy(&end.header).into_owned(),
+                    repeats: end.repeats,
+                };
+                *self.facts.lock().expect("not poisoned") =
+                    Some(serde_json::to_string(&facts).expect("facts serialize"));
+                Ok(None)
+            }
+        }
+    }
+
+    /// The input's facts as JSON, once every chunk was read.
+    fn facts(&self, py: Python<'_>) -> PyResult<String> {
+        let facts = self.facts.lock().expect("not poisoned").clone();
+        facts.ok_or_else(|| usage(py, "the scan is not finished: read every chunk first".into()))
+    }
+}
+
+/// A chunk of records as a frame of kind, bucket, line and text.
+fn chunk_frame(kind: &str, c: &indus::bucket::ScanChunk) -> PolarsResult<DataFrame> {
+    let n = c.records.len();
+    let text: BinaryChunked = c.records.iter().map(|r| Some(&c.text[r.text.clone()])).collect();
+    DataFrame::new_infer_height(vec![
+        Column::new_scalar("kind".into(), Scalar::from(PlSmallStr::from(kind)), n),
+        Column::new("bucket".into(), c.records.iter().map(|r| r.bucket as i32).collect::<Vec<i32>>()),
+        Column::new("line".into(), c.records.iter().map(|r| r.line as i64).collect::<Vec<i64>>()),
+        text.with_name("text".into()).into_column(),
+    ])
 }
 
 /// Reconciles one bucket (`records`: a table of kind, line and text) into `dir`.

@@ -97,6 +97,7 @@ pub(crate) fn parse_date(py: Python<'_>, s: &str) -> PyResult<NaiveDate> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Frame>()?;
     m.add_class::<run::Run>()?;
+    m.add_class::<cluster::ScanStream>()?;
     m.add_function(wrap_pyfunction!(run::run, m)?)?;
     m.add_function(wrap_pyfunction!(run::explain, m)?)?;
     m.add_function(wrap_pyfunction!(cluster::locate, m)?)?;

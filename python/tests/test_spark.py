@@ -52,7 +52,9 @@ def test_the_5k_month_on_spark_is_the_cli_folder(spark, tmp):
     assert sorted(p.name for p in tmp.iterdir() if "indus-spark" in p.name) == []
 
 
-def test_months_with_bad_records_of_every_kind_whatever_the_buckets(spark, tmp):
+def test_months_with_bad_records_of_every_kind_whatever_the_buckets(spark, tmp, monkeypatch):
+    # Inputs scanned 500 records at a time: many chunks a file, on Spark's side too.
+    monkeypatch.setattr(indus.spark, "_SCAN_CHUNK", 500)
     src = tmp / "in"
     generate(src, "--seekers", "3000", "--months", "2024-01..2024-03", "--seed", "13", "--bad-rate", "0.006")
     # What the generator does not write: ids repeated by other seekers (so in
