@@ -30,11 +30,14 @@ fn options(input: &Path, out: &Path, as_of: &str) -> RunOptions {
     }
 }
 
+/// A scanned record: its bucket, its line and its bytes.
+type Record = (u32, u64, Vec<u8>);
+
 /// The whole contract, as a cluster would run it.
 fn cluster_run(opts: &RunOptions, buckets: u32, scratch: &Path) -> indus::Result<()> {
     let files = opts.inputs.locate()?;
-    // Each input scanned in chunks of 100 records: (its end, its records as (bucket, line, bytes)).
-    let mut scans: Vec<(ScanEnd, Vec<(u32, u64, Vec<u8>)>)> = Vec::new();
+    // Each input scanned in chunks of 100 records: its end, and its records.
+    let mut scans: Vec<(ScanEnd, Vec<Record>)> = Vec::new();
     for (k, p) in &files {
         let mut records = Vec::new();
         let end = bucket::scan(*k, p, opts, buckets, 100, |c| {
