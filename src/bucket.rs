@@ -138,7 +138,7 @@ fn pieces(
     Ok(if is_parquet(path) {
         split_parquet(kind, path, buckets, on)?.0
     } else {
-        split(kind, path, opts.inputs.dialect, buckets, on)?.0
+        split(kind, path, opts.inputs.dialect, buckets, on)?
     })
 }
 
@@ -179,7 +179,7 @@ impl BucketInput {
 }
 
 fn window(opts: &RunOptions, rules: &crate::rules::RuleSet) -> Result<Window> {
-    Ok(Window { first: Month::of(rules.in_force_from), selected: run::parse_months(opts.months.as_deref())? })
+    Ok(Window::of(rules, run::parse_months(opts.months.as_deref())?.as_deref()))
 }
 
 /// Of the records of one input whose id hash repeats, the lines that

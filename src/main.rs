@@ -279,20 +279,14 @@ fn parse_month(s: &str) -> Result<Month, String> {
 }
 
 fn explain(args: ExplainArgs) -> Result<(), Error> {
-    // A reject rate never stops an explanation: the rejects are part of it.
-    let p = indus::run::prepare(
+    let x = indus::explain::explain_inputs(
         &args.inputs.options(),
         args.as_of,
         args.rules.as_deref(),
-        1.0,
-        None,
-        &mut Default::default(),
+        args.previous.as_deref(),
+        &args.seeker,
+        args.month,
     )?;
-    let previous = match &args.previous {
-        Some(dir) => Some(indus::previous::load(dir, &p.rules.id, args.as_of)?),
-        None => None,
-    };
-    let x = indus::explain::explain(&p, &args.seeker, args.month, previous.as_ref())?;
     match args.format {
         FormatArg::Json => println!("{}", serde_json::to_string_pretty(&x).expect("an explanation serializes")),
         FormatArg::Text => {

@@ -22,6 +22,17 @@ pub fn partition_of(seeker_id: &str, n: u32) -> u32 {
     (xxh64(seeker_id.as_bytes(), SEED) as i64).rem_euclid(i64::from(n)) as u32
 }
 
+/// The partition of a record by its `seeker_id`: a record whose seeker
+/// cannot be read (an empty id) is partition 0's, so that it is rejected
+/// exactly once.
+pub fn partition_of_record(seeker_id: &str, n: u32) -> u32 {
+    if seeker_id.is_empty() {
+        0
+    } else {
+        partition_of(seeker_id, n)
+    }
+}
+
 /// One shard of a run (`--shard I/N`): the seekers whose partition among N is I.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {
@@ -30,13 +41,9 @@ pub struct Shard {
 }
 
 impl Shard {
-    /// Whether the seeker is this shard's. A record whose seeker cannot be
-    /// read (an empty id) is shard 0's, so that it is rejected exactly once.
+    /// Whether the seeker is this shard's ([`partition_of_record`]).
     pub fn holds(&self, seeker_id: &str) -> bool {
-        if seeker_id.is_empty() {
-            return self.index == 0;
-        }
-        partition_of(seeker_id, self.count) == self.index
+        partition_of_record(seeker_id, self.count) == self.index
     }
 }
 

@@ -132,7 +132,7 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
         None => None,
     };
     rules.notice_params(opts.as_of)?;
-    let window = Window { first: Month::of(rules.in_force_from), selected: selected.clone() };
+    let window = Window::of(&rules, selected.as_deref());
     let inputs = opts.inputs.locate()?;
     let mut scattered = scatter_inputs(&inputs, opts, n, &scratch, &window)?;
     timings.lap("scatter", &mut t);

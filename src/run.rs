@@ -512,7 +512,7 @@ pub fn prepare(
     rules.notice_params(as_of)?;
     let tables = read_inputs(inputs)?;
     timings.lap("ingest", &mut t);
-    let window = validate::Window { first: Month::of(rules.in_force_from), selected: selected.map(<[Month]>::to_vec) };
+    let window = validate::Window::of(&rules, selected);
     let mut validated = validate::validate(&tables, as_of, max_reject_rate, &window)?;
     let mut tables = tables;
     for t in &mut tables {

@@ -794,6 +794,11 @@ impl Window {
         Window { first, selected: None }
     }
 
+    /// The months a run with `rules` and the `--months` selection prices.
+    pub(crate) fn of(rules: &crate::rules::RuleSet, selected: Option<&[Month]>) -> Window {
+        Window { first: Month::of(rules.in_force_from), selected: selected.map(<[Month]>::to_vec) }
+    }
+
     fn selects(&self, m: Month) -> bool {
         self.selected.as_ref().is_none_or(|s| s.contains(&m))
     }

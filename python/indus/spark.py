@@ -39,7 +39,7 @@ from typing import Any, Iterator, Optional, Union
 
 import pyarrow as pa
 
-from . import IndusError, _date, _native, _path
+from . import IndusError, _date, _native, _path, _raise
 
 __all__ = ["run", "SCAN_SCHEMA", "PART_SCHEMA"]
 
@@ -152,7 +152,7 @@ def run(
     try:
         files = _native.locate(input_dir)
     except _native.NativeError as e:
-        raise IndusError(*e.args[:2]) from None
+        _raise(e)
 
     parts = None
     # One shuffle partition a bucket for the grouping (Spark's default, 200,
@@ -205,10 +205,7 @@ def run(
             try:
                 manifest = _native.merge_buckets(json.dumps(facts), [dirs[b] for b in sorted(dirs)], options, out_dir)
             except _native.NativeError as e:
-                message, exit_code, rejects = e.args
-                from . import _frame
-
-                raise IndusError(message, exit_code, None if rejects is None else _frame(rejects)) from None
+                _raise(e)
     finally:
         spark.conf.set("spark.sql.shuffle.partitions", shuffle)
         scanned.unpersist()

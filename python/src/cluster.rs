@@ -10,38 +10,12 @@ use polars::prelude::*;
 use pyo3::prelude::*;
 
 use crate::arrow::{import_frame, Frame};
-use crate::{input_options, parse_date, to_py, usage};
+use crate::{to_py, usage, Options};
 
-/// The options a cluster run's steps share, as `indus/spark.py` sends them.
-#[derive(serde::Deserialize)]
-struct ClusterOptions {
-    input: Option<PathBuf>,
-    as_of: String,
-    rules: Option<PathBuf>,
-    previous: Option<PathBuf>,
-    months: Option<String>,
-    dialect: String,
-    max_reject_rate: f64,
-    max_withdrawal_rate: f64,
-    allow_empty: bool,
-}
-
+/// The options `indus/spark.py` sends every step, as JSON.
 fn cluster_options(py: Python<'_>, json: &str, out: PathBuf) -> PyResult<RunOptions> {
-    let o: ClusterOptions = serde_json::from_str(json).map_err(|e| usage(py, format!("indus.spark options: {e}")))?;
-    Ok(RunOptions {
-        inputs: input_options(py, o.input, None, &o.dialect)?,
-        out,
-        as_of: parse_date(py, &o.as_of)?,
-        rules: o.rules,
-        months: o.months,
-        max_reject_rate: o.max_reject_rate,
-        previous: o.previous,
-        max_withdrawal_rate: o.max_withdrawal_rate,
-        allow_empty: o.allow_empty,
-        progress: false,
-        shard: None,
-        memory_limit: None,
-    })
+    let o: Options = serde_json::from_str(json).map_err(|e| usage(py, format!("indus.spark options: {e}")))?;
+    o.run_options(py, None, out)
 }
 
 /// An input's facts and header line, as the scan hands them to the driver.

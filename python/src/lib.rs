@@ -18,7 +18,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use indus::ingest::{DialectChoice, InputKind};
-use indus::run::InputOptions;
+use indus::run::{InputOptions, RunOptions};
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -87,6 +87,46 @@ pub(crate) fn input_options(
         }
     }
     Ok(opts)
+}
+
+/// A run's options from Python: `indus.run`'s arguments, or what
+/// `indus.spark` sends its tasks as JSON.
+#[derive(serde::Deserialize)]
+pub(crate) struct Options {
+    pub(crate) input: Option<PathBuf>,
+    pub(crate) as_of: String,
+    pub(crate) rules: Option<PathBuf>,
+    pub(crate) previous: Option<PathBuf>,
+    pub(crate) months: Option<String>,
+    pub(crate) dialect: String,
+    pub(crate) max_reject_rate: f64,
+    pub(crate) max_withdrawal_rate: f64,
+    pub(crate) allow_empty: bool,
+}
+
+impl Options {
+    /// The library's options, the inputs being the folder or `tables`.
+    pub(crate) fn run_options(
+        self,
+        py: Python<'_>,
+        tables: Option<&Bound<'_, PyDict>>,
+        out: PathBuf,
+    ) -> PyResult<RunOptions> {
+        Ok(RunOptions {
+            inputs: input_options(py, self.input, tables, &self.dialect)?,
+            out,
+            as_of: parse_date(py, &self.as_of)?,
+            rules: self.rules,
+            months: self.months,
+            max_reject_rate: self.max_reject_rate,
+            previous: self.previous,
+            max_withdrawal_rate: self.max_withdrawal_rate,
+            allow_empty: self.allow_empty,
+            progress: false,
+            shard: None,
+            memory_limit: None,
+        })
+    }
 }
 
 pub(crate) fn parse_date(py: Python<'_>, s: &str) -> PyResult<NaiveDate> {

@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::arrow::Frame;
-use crate::{input_options, parse_date, to_py, usage};
+use crate::{input_options, parse_date, to_py, usage, Options};
 
 /// A computed run, kept in memory: its frames on demand, its folder on `write`.
 #[pyclass(module = "indus._native", frozen)]
@@ -76,20 +76,18 @@ pub(crate) fn run(
     max_withdrawal_rate: f64,
     allow_empty: bool,
 ) -> PyResult<Run> {
-    let opts = RunOptions {
-        inputs: input_options(py, input, tables.as_ref(), dialect)?,
-        out: PathBuf::new(),
-        as_of: parse_date(py, as_of)?,
+    let options = Options {
+        input,
+        as_of: as_of.to_string(),
         rules,
-        months,
-        max_reject_rate,
         previous,
+        months,
+        dialect: dialect.to_string(),
+        max_reject_rate,
         max_withdrawal_rate,
         allow_empty,
-        progress: false,
-        shard: None,
-        memory_limit: None,
     };
+    let opts = options.run_options(py, tables.as_ref(), PathBuf::new())?;
     let computed = py.detach(|| indus::run::compute(&opts)).map_err(|e| to_py(py, e))?;
     Ok(Run { computed: Some(computed), opts })
 }
@@ -113,15 +111,7 @@ pub(crate) fn explain(
     let month = indus::model::Month::parse(month)
         .ok_or_else(|| usage(py, format!("month `{month}` is not a month (YYYY-MM)")))?;
     let x = py
-        .detach(|| -> indus::Result<indus::explain::Explanation> {
-            // As `indus explain`: a reject rate never stops an explanation.
-            let p = indus::run::prepare(&inputs, as_of, rules.as_deref(), 1.0, None, &mut Default::default())?;
-            let previous = match &previous {
-                Some(dir) => Some(indus::previous::load(dir, &p.rules.id, as_of)?),
-                None => None,
-            };
-            indus::explain::explain(&p, seeker, month, previous.as_ref())
-        })
+        .detach(|| indus::explain::explain_inputs(&inputs, as_of, rules.as_deref(), previous.as_deref(), seeker, month))
         .map_err(|e| to_py(py, e))?;
     Ok(serde_json::to_string_pretty(&x).expect("an explanation serializes"))
 }

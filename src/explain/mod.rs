@@ -358,6 +358,22 @@ fn step_use(
     }
 }
 
+/// `indus explain`: the inputs read and validated (a reject rate never
+/// stops an explanation: the rejects are part of it), the previous night
+/// loaded when there is one, and one seeker-month explained.
+pub fn explain_inputs(
+    inputs: &crate::run::InputOptions,
+    as_of: NaiveDate,
+    rules: Option<&std::path::Path>,
+    previous: Option<&std::path::Path>,
+    seeker: &str,
+    month: Month,
+) -> Result<Explanation> {
+    let p = crate::run::prepare(inputs, as_of, rules, 1.0, None, &mut Default::default())?;
+    let previous = previous.map(|dir| crate::previous::load(dir, &p.rules.id, as_of)).transpose()?;
+    explain(&p, seeker, month, previous.as_ref())
+}
+
 /// Builds the explanation of one seeker-month from a prepared run, compared
 /// with the previous night's run when there is one.
 pub fn explain(p: &Prepared, seeker: &str, month: Month, previous: Option<&Previous>) -> Result<Explanation> {

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 
 use super::{detect_dialect, Dialect, DialectChoice, InputKind};
 use crate::error::Error;
-use crate::partition::partition_of;
+use crate::partition::partition_of_record;
 use crate::util::hex;
 
 /// One input split into partitions.
@@ -119,7 +119,7 @@ pub(crate) fn scatter(
         let (sha256, unknown) = split_parquet(kind, path, n, on_piece)?;
         (sha256, Some(unknown), DialectChoice::Intl)
     } else {
-        (split(kind, path, choice, n, on_piece)?.0, None, choice)
+        (split(kind, path, choice, n, on_piece)?, None, choice)
     };
     for w in &mut writers {
         w.flush().map_err(write_err)?;
@@ -172,7 +172,6 @@ pub(crate) fn split_parquet(
             .map_err(|_| damaged())?
             .map_err(|e| unreadable(format!("not a readable Parquet file ({e})")))?
     };
-    let id_hasher = foldhash::fast::FixedState::with_seed(0x1d05);
     let seeker = kind.columns().iter().position(|c| c.name == "seeker_id");
     let mut unknown = None;
     let mut line = Vec::new();
@@ -203,8 +202,8 @@ pub(crate) fn split_parquet(
                 csv_field(&mut line, col.get(row));
             }
             line.push(b'\n');
-            let part = seeker.and_then(|c| t.cell(c, row)).map_or(0, |s| partition_of(s, n));
-            let id_hash = t.cell(0, row).map(|id| std::hash::BuildHasher::hash_one(&id_hasher, id));
+            let part = partition_of_record(seeker.and_then(|c| t.cell(c, row)).unwrap_or_default(), n);
+            let id_hash = t.cell(0, row).map(id_hash);
             on(Piece::Record { part, rec: &line, line: file_line, id_hash })?;
         }
         start += t.rows;
@@ -233,6 +232,12 @@ fn csv_field(out: &mut Vec<u8>, value: Option<&str>) {
     }
 }
 
+/// The hash of a record's id, equal for equal ids (which records may
+/// repeat another's id is found by these, then checked as text).
+fn id_hash(id: &str) -> u64 {
+    std::hash::BuildHasher::hash_one(&foldhash::fast::FixedState::with_seed(0x1d05), id)
+}
+
 /// What [`split`] finds in a file, in file order.
 pub(crate) enum Piece<'a> {
     /// The header line, as it is in the file.
@@ -246,15 +251,14 @@ pub(crate) enum Piece<'a> {
 }
 
 /// Reads a CSV input once, without holding it, and hands each header,
-/// record and empty line to `on`; the file's SHA-256 and the file, for a
-/// second look at some records.
+/// record and empty line to `on`; the file's SHA-256.
 pub(crate) fn split(
     kind: InputKind,
     path: &Path,
     choice: DialectChoice,
     n: u32,
     mut on: impl FnMut(Piece<'_>) -> Result<(), Error>,
-) -> Result<(String, File), Error> {
+) -> Result<String, Error> {
     let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
     let meta = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
     if !meta.is_file() {
@@ -264,7 +268,6 @@ pub(crate) fn split(
     }
     let mut file = File::open(path).map_err(|e| unreadable(e.to_string()))?;
     let mut hasher = Sha256::new();
-    let id_hasher = foldhash::fast::FixedState::with_seed(0x1d05);
 
     // The reading state: a buffer of bytes not yet split into records.
     let mut buf: Vec<u8> = Vec::with_capacity(1 << 22);
@@ -298,10 +301,10 @@ pub(crate) fn split(
                     } else {
                         let seeker = text(h.seeker);
                         let seeker = seeker.trim();
-                        let part = if seeker.is_empty() { 0 } else { partition_of(seeker, n) };
+                        let part = partition_of_record(seeker, n);
                         let id = text(h.id);
                         let id = id.trim();
-                        let id_hash = (!id.is_empty()).then(|| std::hash::BuildHasher::hash_one(&id_hasher, id));
+                        let id_hash = (!id.is_empty()).then(|| id_hash(id));
                         on(Piece::Record { part, rec, line: rec_line, id_hash })?;
                     }
                 }
@@ -324,7 +327,7 @@ pub(crate) fn split(
     if header.is_none() {
         return Err(unreadable("empty file: no header line".into()));
     }
-    Ok((hex(&hasher.finalize()), file))
+    Ok(hex(&hasher.finalize()))
 }
 
 /// What the header line says: the separator, how many fields, and where the id and the seeker are.

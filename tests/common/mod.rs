@@ -161,3 +161,11 @@ pub fn add_records_the_generator_does_not_write(input: &Path) {
         "R-QUOTED,S-QUOTED,\"AG\nENCY\",2023-01-01,2023-02-01,,50.00,730,0,40,2023-01-20\n",
     );
 }
+
+/// A run folder's rejects.csv holds at least one reject of each code.
+pub fn assert_rejects_include(run: &Path, codes: &[&str]) {
+    let found = project(&read_csv(&run.join("rejects.csv")), &["code"]);
+    for code in codes {
+        assert!(found.iter().any(|c| c == code), "no {code} reject in {}", run.display());
+    }
+}
