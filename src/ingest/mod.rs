@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 pub(crate) mod scatter;
 pub mod schema;
+mod split;
 
 use crate::error::Error;
 use crate::util::hex;
@@ -28,6 +29,13 @@ pub enum Dialect {
 }
 
 impl Dialect {
+    pub(crate) fn separator(self) -> u8 {
+        match self {
+            Dialect::Intl => b',',
+            Dialect::Fr => b';',
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Dialect::Intl => "intl",
@@ -144,12 +152,20 @@ pub struct BadRecord {
     pub seeker: Option<String>,
 }
 
-/// A text column in the chunks polars read it in: joining the chunks into
-/// one would copy every string of the file once more.
-pub struct TextColumn {
-    column: StringChunked,
-    /// The first row of each chunk.
-    starts: Vec<usize>,
+/// A text column: in the chunks polars read it in (joining them into one
+/// would copy every string of the file once more), or a column of a CSV
+/// file split in place.
+pub enum TextColumn {
+    Polars {
+        column: StringChunked,
+        /// The first row of each chunk.
+        starts: Vec<usize>,
+    },
+    Split {
+        file: std::sync::Arc<split::SplitFile>,
+        /// The column's place in the file's header.
+        at: usize,
+    },
 }
 
 impl TextColumn {
@@ -160,16 +176,31 @@ impl TextColumn {
             starts.push(at);
             at += a.len();
         }
-        TextColumn { column, starts }
+        TextColumn::Polars { column, starts }
     }
 
     fn get(&self, row: usize) -> Option<&str> {
-        let c = self.starts.partition_point(|&s| s <= row).checked_sub(1)?;
-        self.get_in(c, row - self.starts[c])
+        match self {
+            TextColumn::Polars { starts, .. } => {
+                let c = starts.partition_point(|&s| s <= row).checked_sub(1)?;
+                self.get_in(c, row - starts[c])
+            }
+            TextColumn::Split { file, at } => file.get(row, *at),
+        }
     }
 
     fn get_in(&self, chunk: usize, offset: usize) -> Option<&str> {
-        self.column.downcast_get(chunk)?.get(offset)
+        match self {
+            TextColumn::Polars { column, .. } => column.downcast_get(chunk)?.get(offset),
+            TextColumn::Split { file, at } => file.get(offset, *at),
+        }
+    }
+
+    fn starts(&self) -> Option<&Vec<usize>> {
+        match self {
+            TextColumn::Polars { starts, .. } => Some(starts),
+            TextColumn::Split { .. } => None,
+        }
     }
 }
 
@@ -287,18 +318,21 @@ pub(crate) fn detect_dialect(header: &str) -> Dialect {
 /// Parses a file's bytes: Parquet, or CSV in the chosen or detected dialect.
 type Parsed = (DataFrame, Option<Dialect>, Vec<BadRecord>);
 
-fn parse(bytes: &[u8], is_parquet: bool, choice: DialectChoice) -> Result<Parsed, String> {
-    if is_parquet {
-        // polars' Parquet reader can panic on a damaged file (found by
-        // fuzzing: an assertion on a bitmap's length): a bad file is an
-        // error naming it, never a crash of the night.
-        let read = std::panic::catch_unwind(|| ParquetReader::new(Cursor::new(bytes)).finish());
-        let df = match read {
-            Ok(r) => r.map_err(|e| format!("not a readable Parquet file ({e})"))?,
-            Err(_) => return Err("not a readable Parquet file (its pages are damaged)".into()),
-        };
-        return Ok((df, None, Vec::new()));
-    }
+fn parse_parquet(bytes: &[u8]) -> Result<Parsed, String> {
+    // polars' Parquet reader can panic on a damaged file (found by
+    // fuzzing: an assertion on a bitmap's length): a bad file is an
+    // error naming it, never a crash of the night.
+    let read = std::panic::catch_unwind(|| ParquetReader::new(Cursor::new(bytes)).finish());
+    let df = match read {
+        Ok(r) => r.map_err(|e| format!("not a readable Parquet file ({e})"))?,
+        Err(_) => return Err("not a readable Parquet file (its pages are damaged)".into()),
+    };
+    Ok((df, None, Vec::new()))
+}
+
+/// Where a CSV file's header starts (after any BOM) and its dialect,
+/// checking that it is UTF-8 text with a header line.
+fn csv_start(bytes: &[u8], choice: DialectChoice) -> Result<(usize, Dialect), String> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() + 1;
         format!("not UTF-8 text (first invalid byte on line {line})")
@@ -313,8 +347,12 @@ fn parse(bytes: &[u8], is_parquet: bool, choice: DialectChoice) -> Result<Parsed
         DialectChoice::Intl => Dialect::Intl,
         DialectChoice::Fr => Dialect::Fr,
     };
-    let separator = if dialect == Dialect::Fr { b';' } else { b',' };
-    let offset = text.len() - body.len();
+    Ok((text.len() - body.len(), dialect))
+}
+
+/// Reads a CSV file with polars, from its header at `offset`.
+fn parse_csv(bytes: &[u8], offset: usize, dialect: Dialect) -> Result<Parsed, String> {
+    let separator = dialect.separator();
     let read = |csv: &[u8]| {
         CsvReadOptions::default()
             .with_has_header(true)
@@ -514,21 +552,35 @@ fn table_from(
     is_parquet: bool,
 ) -> Result<RawTable, Error> {
     let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
-    if !is_parquet {
-        check_csv_text(bytes).map_err(unreadable)?;
+    if is_parquet {
+        // Hashing the file for the manifest overlaps with parsing it.
+        let (sha256, parsed) = rayon::join(|| hex(&Sha256::digest(bytes)), || parse_parquet(bytes));
+        let (df, _, _) = parsed.map_err(unreadable)?;
+        let mut t = text_table(kind, path, &df, true)?;
+        t.sha256 = sha256;
+        return Ok(t);
     }
-    // Hashing the file for the manifest overlaps with parsing it.
-    let (sha256, parsed) = rayon::join(|| hex(&Sha256::digest(bytes)), || parse(bytes, is_parquet, choice));
-    let (df, dialect, bad_records) = parsed.map_err(unreadable)?;
-    let lines = match dialect {
-        Some(d) => physical_lines(bytes, if d == Dialect::Fr { b';' } else { b',' }, df.height()),
-        None => None,
-    };
-    let mut t = text_table(kind, path, &df, is_parquet)?;
+    check_csv_text(bytes).map_err(unreadable)?;
+    let (sha256, read) = rayon::join(
+        || hex(&Sha256::digest(bytes)),
+        || -> Result<RawTable, Error> {
+            let (offset, dialect) = csv_start(bytes, choice).map_err(unreadable)?;
+            let separator = dialect.separator();
+            if let Some(file) = split::split(&bytes[offset..], separator) {
+                let mut t = split_table(kind, path, file)?;
+                t.dialect = Some(dialect);
+                return Ok(t);
+            }
+            let (df, _, bad_records) = parse_csv(bytes, offset, dialect).map_err(unreadable)?;
+            let mut t = text_table(kind, path, &df, false)?;
+            t.dialect = Some(dialect);
+            t.bad_records = bad_records;
+            t.lines = physical_lines(bytes, separator, df.height());
+            Ok(t)
+        },
+    );
+    let mut t = read?;
     t.sha256 = sha256;
-    t.dialect = dialect;
-    t.bad_records = bad_records;
-    t.lines = lines;
     Ok(t)
 }
 
@@ -593,7 +645,7 @@ pub(crate) fn text_table(kind: InputKind, path: &Path, df: &DataFrame, typed: bo
     }
     let unknown_columns =
         names.iter().filter(|n| !kind.columns().iter().any(|c| c.name == n.as_str())).cloned().collect();
-    let mut present = columns.iter().flatten().map(|c| &c.starts);
+    let mut present = columns.iter().flatten().filter_map(TextColumn::starts);
     let first = present.next().cloned();
     let uniform_starts = first.filter(|f| present.all(|s| s == f));
     Ok(RawTable {
@@ -607,6 +659,42 @@ pub(crate) fn text_table(kind: InputKind, path: &Path, df: &DataFrame, typed: bo
         unknown_columns,
         bad_records: Vec::new(),
         uniform_starts,
+        lines: None,
+        known_duplicates: None,
+    })
+}
+
+/// [`text_table`] of a CSV file split in place.
+fn split_table(kind: InputKind, path: &Path, file: split::SplitFile) -> Result<RawTable, Error> {
+    let file = std::sync::Arc::new(file);
+    let mut columns = Vec::new();
+    for &schema::Column { name, presence, .. } in kind.columns() {
+        match file.header.iter().position(|h| h == name) {
+            Some(at) => columns.push(Some(TextColumn::Split { file: file.clone(), at })),
+            None if presence != schema::Presence::Required => columns.push(None),
+            None => {
+                return Err(Error::MissingColumn {
+                    path: path.to_path_buf(),
+                    column: name.to_string(),
+                    found: file.header.join(", "),
+                })
+            }
+        }
+    }
+    let unknown_columns =
+        file.header.iter().filter(|n| !kind.columns().iter().any(|c| c.name == n.as_str())).cloned().collect();
+    Ok(RawTable {
+        kind,
+        file_name: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+        path: path.to_path_buf(),
+        sha256: String::new(),
+        dialect: None,
+        rows: file.rows(),
+        columns,
+        unknown_columns,
+        bad_records: Vec::new(),
+        // One chunk: a cell is found by its row alone.
+        uniform_starts: Some(vec![0]),
         lines: None,
         known_duplicates: None,
     })

@@ -1,0 +1,263 @@
+//! The fast path of CSV ingest: a file with no quoted value, no blank line
+//! and no record longer than its header is split in place, its cells kept
+//! as byte ranges of the file's own text. Nothing is copied, and a cell is
+//! found in constant time.
+//!
+//! Anything else (a `"`, a lone CR, a blank line, a header polars would
+//! rename) is left to polars' reader, whose reading of those cases the rest
+//! of ingest was built on. On the files this path takes, both readings are
+//! the same by construction, and `tests::split_reads_as_polars_does`
+//! checks it on generated files.
+
+use rayon::prelude::*;
+
+/// A CSV file's text and where each of its cells is.
+pub struct SplitFile {
+    /// The file's text, from its header line on (a BOM is left out).
+    text: Vec<u8>,
+    /// Column names, as the header spells them.
+    pub(crate) header: Vec<String>,
+    /// Where each record starts in `text`.
+    starts: Vec<u64>,
+    /// For each record, each column's end, relative to the record's start
+    /// (`ABSENT` for a field the record does not reach): a field starts one
+    /// byte after the previous one ends.
+    ends: Vec<u32>,
+}
+
+/// A field that a record shorter than the header does not have.
+const ABSENT: u32 = u32::MAX;
+
+/// Records are split in parallel in pieces of about this many bytes.
+const PIECE_BYTES: usize = 8 << 20;
+
+impl SplitFile {
+    pub(crate) fn rows(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// The text of `col` in `row`, as the file has it (not trimmed); `None`
+    /// when the record has no such field.
+    pub(crate) fn get(&self, row: usize, col: usize) -> Option<&str> {
+        let n = self.header.len();
+        let ends = &self.ends[row * n..row * n + n];
+        let end = ends[col];
+        if end == ABSENT {
+            return None;
+        }
+        let begin = if col == 0 { 0 } else { ends[col - 1] + 1 };
+        let at = self.starts[row] as usize;
+        let bytes = &self.text[at + begin as usize..at + end as usize];
+        // SAFETY: `text` was checked to be UTF-8 before splitting, and a
+        // cell is cut at ASCII separators and line ends only, which never
+        // fall inside a multi-byte character.
+        Some(unsafe { std::str::from_utf8_unchecked(bytes) })
+    }
+}
+
+/// Splits `text` (a CSV file's UTF-8 text after any BOM, its header first)
+/// on `separator`; `None` when the file needs polars' reader.
+pub(crate) fn split(text: &[u8], separator: u8) -> Option<SplitFile> {
+    if memchr::memchr(b'"', text).is_some() {
+        return None;
+    }
+    // A CR is only ever the first half of a line end.
+    if memchr::memchr_iter(b'\r', text).any(|i| text.get(i + 1) != Some(&b'\n')) {
+        return None;
+    }
+    let header_end = memchr::memchr(b'\n', text).unwrap_or(text.len());
+    let header_line = strip_cr(&text[..header_end]);
+    let header: Vec<String> =
+        std::str::from_utf8(header_line).ok()?.split(separator as char).map(str::to_string).collect();
+    // Polars renames an empty or repeated name, and trims none: those
+    // headers are its to read.
+    let plain = |h: &String| !h.is_empty() && h.trim() == h;
+    if !header.iter().all(plain) || (1..header.len()).any(|i| header[..i].contains(&header[i])) {
+        return None;
+    }
+    let body_start = (header_end + 1).min(text.len());
+    let n = header.len();
+    let pieces = pieces(text, body_start);
+    let split: Vec<Option<(Vec<u64>, Vec<u32>)>> =
+        pieces.par_iter().map(|&(from, to)| split_piece(text, from, to, separator, n)).collect();
+    let (mut starts, mut ends) = (Vec::new(), Vec::new());
+    let rows: usize = split.iter().map(|p| p.as_ref().map_or(0, |p| p.0.len())).sum();
+    starts.reserve_exact(rows);
+    ends.reserve_exact(rows * n);
+    for p in split {
+        let (s, e) = p?;
+        starts.extend_from_slice(&s);
+        ends.extend_from_slice(&e);
+    }
+    Some(SplitFile { text: text.to_vec(), header, starts, ends })
+}
+
+/// `line` without the CR of a CR LF line end.
+fn strip_cr(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The body cut into pieces that end at line ends.
+fn pieces(text: &[u8], body_start: usize) -> Vec<(usize, usize)> {
+    let mut pieces = Vec::new();
+    let mut from = body_start;
+    while from < text.len() {
+        let to = match memchr::memchr(b'\n', text.get(from + PIECE_BYTES..).unwrap_or(&[])) {
+            Some(i) => from + PIECE_BYTES + i + 1,
+            None => text.len(),
+        };
+        pieces.push((from, to));
+        from = to;
+    }
+    pieces
+}
+
+/// The records of `text[from..to]` (whole lines): their starts and their
+/// fields' ends; `None` for a blank line, a record longer than the header,
+/// or one longer than 4 GiB.
+fn split_piece(text: &[u8], from: usize, to: usize, separator: u8, n: usize) -> Option<(Vec<u64>, Vec<u32>)> {
+    let piece = &text[from..to];
+    let mut starts = Vec::with_capacity(piece.len() / 64);
+    let mut ends = Vec::with_capacity(piece.len() / 64 * n);
+    let mut line_start = 0usize;
+    let mut field = 0usize;
+    let end_record = |starts: &mut Vec<u64>, ends: &mut Vec<u32>, line_start: usize, end: usize, fields: usize| {
+        if end == line_start {
+            return false;
+        }
+        starts.push((from + line_start) as u64);
+        ends.push((end - line_start) as u32);
+        ends.extend(std::iter::repeat_n(ABSENT, n - fields - 1));
+        true
+    };
+    for i in memchr::memchr2_iter(separator, b'\n', piece) {
+        if i - line_start > u32::MAX as usize - 1 {
+            return None;
+        }
+        if piece[i] == b'\n' {
+            let end = if i > line_start && piece[i - 1] == b'\r' { i - 1 } else { i };
+            if !end_record(&mut starts, &mut ends, line_start, end, field) {
+                return None;
+            }
+            line_start = i + 1;
+            field = 0;
+        } else {
+            field += 1;
+            if field >= n {
+                return None;
+            }
+            ends.push((i - line_start) as u32);
+        }
+    }
+    // A last line without its line end.
+    if line_start < piece.len() {
+        let end = piece.len();
+        if end - line_start > u32::MAX as usize - 1 {
+            return None;
+        }
+        end_record(&mut starts, &mut ends, line_start, end, field);
+    }
+    Some((starts, ends))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polars::prelude::*;
+    use std::io::Cursor;
+
+    /// A small deterministic generator (xorshift), so that a failure replays.
+    struct Rng(u64);
+    impl Rng {
+        fn below(&mut self, n: usize) -> usize {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            (self.0 % n as u64) as usize
+        }
+    }
+
+    /// Cells as the rest of ingest reads them: trimmed, `None` when empty.
+    fn cell(s: Option<&str>) -> Option<String> {
+        s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    }
+
+    fn polars_cells(text: &[u8], separator: u8) -> Vec<Vec<Option<String>>> {
+        let df = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .map_parse_options(|o| o.with_separator(separator))
+            .into_reader_with_file_handle(Cursor::new(text))
+            .finish()
+            .unwrap();
+        let cols: Vec<StringChunked> = df
+            .columns()
+            .iter()
+            .map(|c| c.as_materialized_series().cast(&DataType::String).unwrap().str().unwrap().clone())
+            .collect();
+        (0..df.height()).map(|r| cols.iter().map(|c| cell(c.get(r))).collect()).collect()
+    }
+
+    /// A file of short records, some of them shorter than the header, with
+    /// spaces, empty fields, CR LF ends and French decimals.
+    fn file(rng: &mut Rng, separator: u8) -> Vec<u8> {
+        const VALUES: [&str; 9] = ["", "a", " b", "c ", "12", "x y", "1,5", "é", "  "];
+        let sep = separator as char;
+        let n = 1 + rng.below(5);
+        let crlf = rng.below(3) == 0;
+        let end = if crlf { "\r\n" } else { "\n" };
+        let mut s: String = (0..n).map(|i| format!("c{i}")).collect::<Vec<_>>().join(&sep.to_string());
+        for _ in 0..rng.below(12) {
+            s.push_str(end);
+            let fields = if rng.below(4) == 0 { 1 + rng.below(n) } else { n };
+            let values: Vec<&str> = (0..fields)
+                .map(|_| VALUES[rng.below(VALUES.len())])
+                .map(|v| if separator == b',' && v.contains(',') { "1.5" } else { v })
+                .collect();
+            let line = values.join(&sep.to_string());
+            // A record polars sees as a line at all (an empty one-column line is a blank line).
+            s.push_str(if line.is_empty() { "z" } else { &line });
+        }
+        if rng.below(2) == 0 {
+            s.push_str(end);
+        }
+        s.into_bytes()
+    }
+
+    #[test]
+    fn split_reads_as_polars_does() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        let mut taken = 0;
+        for round in 0..2000 {
+            let separator = if round % 2 == 0 { b',' } else { b';' };
+            let text = file(&mut rng, separator);
+            let Some(split) = split(&text, separator) else { continue };
+            taken += 1;
+            let ours: Vec<Vec<Option<String>>> =
+                (0..split.rows()).map(|r| (0..split.header.len()).map(|c| cell(split.get(r, c))).collect()).collect();
+            assert_eq!(ours, polars_cells(&text, separator), "{}", String::from_utf8_lossy(&text));
+        }
+        // Files without quotes, blank lines or long records are this path's.
+        assert_eq!(taken, 2000);
+    }
+
+    #[test]
+    fn what_polars_must_read_is_left_to_it() {
+        for text in [
+            "a,b\n\"x\",y\n",    // a quoted value
+            "a,b\nx,y\n\nz,w\n", // a blank line
+            "a,b\nx,y,z\n",      // a record longer than the header
+            "a,b\rx,y\r",        // lone CR line ends
+            "a,a\nx,y\n",        // a name repeated
+            "a,\nx,y\n",         // a name empty
+            " a,b\nx,y\n",       // a name with a space
+        ] {
+            assert!(split(text.as_bytes(), b',').is_none(), "{text:?}");
+        }
+        let s = split(b"a,b,c\nx,,z\r\nu\n", b',').unwrap();
+        assert_eq!(
+            (s.rows(), s.get(0, 1), s.get(0, 2), s.get(1, 0), s.get(1, 1)),
+            (2, Some(""), Some("z"), Some("u"), None)
+        );
+    }
+}
