@@ -170,7 +170,7 @@ impl BucketInput {
         let duplicates = lines.iter().map(|l| repeats.is_some_and(|r| r.contains(l))).collect();
         let f = &self.facts;
         let choice = if is_parquet(&f.path) { DialectChoice::Intl } else { choice };
-        let mut t = ingest::read_part_bytes(f.kind, &f.path, &f.sha256, &bytes, lines, duplicates, choice)?;
+        let mut t = ingest::read_part_bytes(f.kind, &f.path, &f.sha256, bytes, lines, duplicates, choice)?;
         if repeats.is_none() {
             t.known_duplicates = None;
         }

@@ -690,13 +690,17 @@ pub(crate) fn reconcile_all(
                 let held = p.validated.held.get(recs.seeker_id).unwrap_or(&no_hold);
                 // Recomputing and settling share this pass (a seeker's
                 // intermediate figures never leave the cache); each one's
-                // share of it is clocked for --timings.
-                let t0 = Instant::now();
+                // share of it is clocked for --timings, on one seeker in
+                // 16 (reading the clock for every seeker cost 1 % of the run).
+                let clocked = i % 16 == 0;
+                let t0 = clocked.then(Instant::now);
                 let months = recompute_seeker(&recs, held, &ctx, selected);
-                let t1 = Instant::now();
+                let t1 = clocked.then(Instant::now);
                 let r = settle_seeker(months, &recs, &ctx, &label)?;
-                out.3[0] += t1 - t0;
-                out.3[1] += t1.elapsed();
+                if let (Some(t0), Some(t1)) = (t0, t1) {
+                    out.3[0] += t1 - t0;
+                    out.3[1] += t1.elapsed();
+                }
                 out.0.extend(r.findings);
                 out.1.extend(r.entitlements);
                 out.2.extend(r.notice);

@@ -265,7 +265,10 @@ impl<'a> Cells<'a> {
         let v = self.get(col).unwrap_or_default();
         // A control character (a NUL from a broken export) would pass into
         // every output that names the record: the record is not readable.
-        if let Some(c) = v.chars().find(|c| c.is_control() && *c != '\t') {
+        // Printable ASCII holds none: only other text is decoded to look.
+        let plain = v.bytes().all(|b| (b' '..0x7f).contains(&b));
+        let control = if plain { None } else { v.chars().find(|c| c.is_control() && *c != '\t') };
+        if let Some(c) = control {
             self.problem(col, Code::BadRecord, format!("holds the control character U+{:04X}", c as u32));
         }
         crate::model::Id::from(v)
@@ -346,7 +349,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         return None;
     }
     let num = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r.clone()].iter().all(u8::is_ascii_digit).then(|| s[r].parse().ok())?
+        b[r].iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
     };
     NaiveDate::from_ymd_opt(num(0..4)? as i32, num(5..7)?, num(8..10)?)
 }

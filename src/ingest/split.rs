@@ -9,12 +9,16 @@
 //! the same by construction, and `tests::split_reads_as_polars_does`
 //! checks it on generated files.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 /// A CSV file's text and where each of its cells is.
 pub struct SplitFile {
-    /// The file's text, from its header line on (a BOM is left out).
-    text: Vec<u8>,
+    /// The file's bytes, as read.
+    file: Arc<Vec<u8>>,
+    /// Where its text starts (after a BOM).
+    offset: usize,
     /// Column names, as the header spells them.
     pub(crate) header: Vec<String>,
     /// Where each record starts in `text`.
@@ -46,8 +50,8 @@ impl SplitFile {
             return None;
         }
         let begin = if col == 0 { 0 } else { ends[col - 1] + 1 };
-        let at = self.starts[row] as usize;
-        let bytes = &self.text[at + begin as usize..at + end as usize];
+        let at = self.offset + self.starts[row] as usize;
+        let bytes = &self.file[at + begin as usize..at + end as usize];
         // SAFETY: `text` was checked to be UTF-8 before splitting, and a
         // cell is cut at ASCII separators and line ends only, which never
         // fall inside a multi-byte character.
@@ -55,9 +59,10 @@ impl SplitFile {
     }
 }
 
-/// Splits `text` (a CSV file's UTF-8 text after any BOM, its header first)
-/// on `separator`; `None` when the file needs polars' reader.
-pub(crate) fn split(text: &[u8], separator: u8) -> Option<SplitFile> {
+/// Splits a CSV file (UTF-8, its header at `offset`, after any BOM) on
+/// `separator`; `None` when the file needs polars' reader.
+pub(crate) fn split(file: Arc<Vec<u8>>, offset: usize, separator: u8) -> Option<SplitFile> {
+    let text = &file[offset..];
     if memchr::memchr(b'"', text).is_some() {
         return None;
     }
@@ -89,7 +94,7 @@ pub(crate) fn split(text: &[u8], separator: u8) -> Option<SplitFile> {
         starts.extend_from_slice(&s);
         ends.extend_from_slice(&e);
     }
-    Some(SplitFile { text: text.to_vec(), header, starts, ends })
+    Some(SplitFile { file, offset, header, starts, ends })
 }
 
 /// `line` without the CR of a CR LF line end.
@@ -231,7 +236,7 @@ mod tests {
         for round in 0..2000 {
             let separator = if round % 2 == 0 { b',' } else { b';' };
             let text = file(&mut rng, separator);
-            let Some(split) = split(&text, separator) else { continue };
+            let Some(split) = split(Arc::new(text.clone()), 0, separator) else { continue };
             taken += 1;
             let ours: Vec<Vec<Option<String>>> =
                 (0..split.rows()).map(|r| (0..split.header.len()).map(|c| cell(split.get(r, c))).collect()).collect();
@@ -252,9 +257,9 @@ mod tests {
             "a,\nx,y\n",         // a name empty
             " a,b\nx,y\n",       // a name with a space
         ] {
-            assert!(split(text.as_bytes(), b',').is_none(), "{text:?}");
+            assert!(split(Arc::new(text.into()), 0, b',').is_none(), "{text:?}");
         }
-        let s = split(b"a,b,c\nx,,z\r\nu\n", b',').unwrap();
+        let s = split(Arc::new(b"a,b,c\nx,,z\r\nu\n".to_vec()), 0, b',').unwrap();
         assert_eq!(
             (s.rows(), s.get(0, 1), s.get(0, 2), s.get(1, 0), s.get(1, 1)),
             (2, Some(""), Some("z"), Some("u"), None)
