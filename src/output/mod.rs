@@ -479,32 +479,50 @@ fn push_units(out: &mut String, units: i128, places: u32) {
         out.push('-');
     }
     let a = units.unsigned_abs();
-    let unit = 10u128.pow(places);
-    match u64::try_from(a / unit) {
-        Ok(whole) => push_u64(out, whole),
-        Err(_) => {
-            let _ = write!(out, "{}", a / unit);
-        }
+    // Every figure an output holds fits in 64 bits: 128-bit division is
+    // several times slower, and this runs for every figure of every row.
+    if let (Ok(a), Some(unit)) = (u64::try_from(a), 10u64.checked_pow(places)) {
+        push_u64(out, a / unit);
+        out.push('.');
+        push_padded(out, a % unit, places as usize);
+        return;
     }
+    let unit = 10u128.pow(places);
+    let _ = write!(out, "{}", a / unit);
     out.push('.');
     push_padded(out, (a % unit) as u64, places as usize);
 }
 
-/// Appends `v` with at least `width` digits, zero-padded.
+/// The decimal digits of 0 to 99, two by two.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Appends `v` with at least `width` digits (at most 20), zero-padded.
 fn push_padded(out: &mut String, v: u64, width: usize) {
     let mut buf = [b'0'; 20];
     let mut i = buf.len();
     let mut v = v;
-    loop {
+    // Two digits a division: the outputs write some 20 million figures.
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if v >= 10 {
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[v as usize * 2..v as usize * 2 + 2]);
+    } else {
         i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+        buf[i] = b'0' + v as u8;
     }
     let start = i.min(buf.len() - width.min(buf.len()));
-    out.push_str(std::str::from_utf8(&buf[start..]).expect("ASCII digits"));
+    // SAFETY: `buf` holds ASCII digits only, which keeps `out` UTF-8.
+    unsafe { out.as_mut_vec() }.extend_from_slice(&buf[start..]);
 }
 
 /// Appends an integer in decimal without going through `fmt`.
@@ -802,6 +820,27 @@ mod tests {
         assert_eq!(Fixed::new(dec!(10000000000000000.00), 2), None);
         assert_eq!(Fixed::new(dec!(-10000000000000000.00), 2), None);
         assert_eq!(Fixed::new(dec!(5), 2).and_then(Fixed::get), Some(500));
+    }
+
+    #[test]
+    fn integers_write_as_fmt_writes_them() {
+        let mut v = 1u64;
+        let mut values = vec![0, 9, 10, 99, 100, 101, u64::MAX];
+        while let Some(next) = v.checked_mul(7) {
+            values.extend([v - 1, v, v + 1]);
+            v = next;
+        }
+        for v in values {
+            for width in [1, 2, 3, 4, 20] {
+                let mut s = String::new();
+                push_padded(&mut s, v, width);
+                assert_eq!(s, format!("{v:0width$}"));
+            }
+        }
+        let mut s = String::new();
+        push_units(&mut s, -1_000_000_000_000_000_000_000_i128, 2);
+        // 10^21 hundredths: past 64 bits, written through u128.
+        assert_eq!(s, "-10000000000000000000.00");
     }
 
     #[test]

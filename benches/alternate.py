@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Whole-run timings of several commands, run in turn round after round.
+
+The project's machine is a virtual one whose speed drifts by ±10 % from one
+minute to the next: two builds (or indus and the DuckDB reference) are only
+compared by alternating them in one sitting. For each command this prints
+every round's wall time, the medians of wall and CPU (user + system) time,
+and the largest peak resident memory.
+
+    python3 benches/alternate.py --rounds 7 \\
+        --run "indus=target/release/indus run --input /tmp/gen-1m --out /tmp/b-cli --as-of 2024-04-15 -q" \\
+        --run "duckdb=/tmp/peer/bin/python ../shared/tools/peer_duckdb.py /tmp/gen-1m /tmp/b-duck --as-of 2024-04-15"
+
+Standard library only, so that it runs with any Python 3.
+"""
+
+import argparse
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+
+
+def run_once(argv):
+    """(wall s, user+sys s, peak RSS in KB) of one run of argv."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{argv[0]} failed (exit {os.waitstatus_to_exitcode(status)})")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--run", action="append", required=True, metavar="NAME=COMMAND")
+    p.add_argument("--rounds", type=int, default=5)
+    args = p.parse_args()
+    commands = []
+    for spec in args.run:
+        name, _, command = spec.partition("=")
+        commands.append((name, shlex.split(command)))
+    results = {name: [] for name, _ in commands}
+    for r in range(args.rounds):
+        for name, argv in commands:
+            results[name].append(run_once(argv))
+            wall, cpu, rss = results[name][-1]
+            print(f"round {r + 1} {name}: {wall:.2f} s wall, {cpu:.2f} s cpu, {rss / 1e6:.2f} GB", flush=True)
+    print()
+    medians = {}
+    for name, rows in results.items():
+        walls = sorted(w for w, _, _ in rows)
+        medians[name] = statistics.median(walls)
+        print(
+            f"{name}: wall median {medians[name]:.2f} s (sorted: {', '.join(f'{w:.2f}' for w in walls)}), "
+            f"cpu median {statistics.median(c for _, c, _ in rows):.2f} s, "
+            f"peak {max(m for _, _, m in rows) / 1e6:.2f} GB"
+        )
+    first = commands[0][0]
+    for name, _ in commands[1:]:
+        print(f"{first} / {name} = {medians[first] / medians[name]:.3f} (medians)")
+
+
+if __name__ == "__main__":
+    main()
