@@ -153,6 +153,16 @@ pub struct Validated {
     pub stats: BTreeMap<InputKind, InputStats>,
 }
 
+impl Validated {
+    /// Frees the records once reconciled; rejects, holds and counts stay.
+    pub(crate) fn drop_records(&mut self) {
+        self.rights = Vec::new();
+        self.declarations = Vec::new();
+        self.payslips = Vec::new();
+        self.payments = Vec::new();
+    }
+}
+
 /// What one row became.
 enum Row<T> {
     Accepted(T),

@@ -192,7 +192,7 @@ impl TextColumn {
     fn get_in(&self, chunk: usize, offset: usize) -> Option<&str> {
         match self {
             TextColumn::Polars { column, .. } => column.downcast_get(chunk)?.get(offset),
-            TextColumn::Split { file, at } => file.get(offset, *at),
+            TextColumn::Split { file, at } => file.get_in(chunk, offset, *at),
         }
     }
 
@@ -709,8 +709,7 @@ fn split_table(kind: InputKind, path: &Path, file: split::SplitFile) -> Result<R
         columns,
         unknown_columns,
         bad_records: Vec::new(),
-        // One chunk: a cell is found by its row alone.
-        uniform_starts: Some(vec![0]),
+        uniform_starts: Some(file.first_rows.clone()),
         lines: None,
         known_duplicates: None,
     })

@@ -21,7 +21,16 @@ pub struct SplitFile {
     offset: usize,
     /// Column names, as the header spells them.
     pub(crate) header: Vec<String>,
-    /// Where each record starts in `text`.
+    /// The records, in the pieces they were split in (joining them would
+    /// copy every cell's place once more).
+    pieces: Vec<Piece>,
+    /// The first row of each piece.
+    pub(crate) first_rows: Vec<usize>,
+}
+
+/// The records of one piece of a file.
+struct Piece {
+    /// Where each record starts in the file's text.
     starts: Vec<u64>,
     /// For each record, each column's end, relative to the record's start
     /// (`ABSENT` for a field the record does not reach): a field starts one
@@ -37,22 +46,29 @@ const PIECE_BYTES: usize = 8 << 20;
 
 impl SplitFile {
     pub(crate) fn rows(&self) -> usize {
-        self.starts.len()
+        self.first_rows.last().map_or(0, |&f| f + self.pieces.last().map_or(0, |p| p.starts.len()))
     }
 
     /// The text of `col` in `row`, as the file has it (not trimmed); `None`
     /// when the record has no such field.
     pub(crate) fn get(&self, row: usize, col: usize) -> Option<&str> {
+        let piece = self.first_rows.partition_point(|&f| f <= row).checked_sub(1)?;
+        self.get_in(piece, row - self.first_rows[piece], col)
+    }
+
+    /// [`SplitFile::get`] of the `offset`-th record of a piece.
+    pub(crate) fn get_in(&self, piece: usize, offset: usize, col: usize) -> Option<&str> {
+        let p = &self.pieces[piece];
         let n = self.header.len();
-        let ends = &self.ends[row * n..row * n + n];
+        let ends = p.ends.get(offset * n..offset * n + n)?;
         let end = ends[col];
         if end == ABSENT {
             return None;
         }
         let begin = if col == 0 { 0 } else { ends[col - 1] + 1 };
-        let at = self.offset + self.starts[row] as usize;
+        let at = self.offset + p.starts[offset] as usize;
         let bytes = &self.file[at + begin as usize..at + end as usize];
-        // SAFETY: `text` was checked to be UTF-8 before splitting, and a
+        // SAFETY: the file was checked to be UTF-8 before splitting, and a
         // cell is cut at ASCII separators and line ends only, which never
         // fall inside a multi-byte character.
         Some(unsafe { std::str::from_utf8_unchecked(bytes) })
@@ -83,18 +99,16 @@ pub(crate) fn split(file: Arc<Vec<u8>>, offset: usize, separator: u8) -> Option<
     let body_start = (header_end + 1).min(text.len());
     let n = header.len();
     let pieces = pieces(text, body_start);
-    let split: Vec<Option<(Vec<u64>, Vec<u32>)>> =
+    let split: Vec<Option<Piece>> =
         pieces.par_iter().map(|&(from, to)| split_piece(text, from, to, separator, n)).collect();
-    let (mut starts, mut ends) = (Vec::new(), Vec::new());
-    let rows: usize = split.iter().map(|p| p.as_ref().map_or(0, |p| p.0.len())).sum();
-    starts.reserve_exact(rows);
-    ends.reserve_exact(rows * n);
-    for p in split {
-        let (s, e) = p?;
-        starts.extend_from_slice(&s);
-        ends.extend_from_slice(&e);
+    let pieces: Vec<Piece> = split.into_iter().collect::<Option<_>>()?;
+    let mut first_rows = Vec::with_capacity(pieces.len());
+    let mut rows = 0;
+    for p in &pieces {
+        first_rows.push(rows);
+        rows += p.starts.len();
     }
-    Some(SplitFile { file, offset, header, starts, ends })
+    Some(SplitFile { file, offset, header, pieces, first_rows })
 }
 
 /// `line` without the CR of a CR LF line end.
@@ -120,7 +134,7 @@ fn pieces(text: &[u8], body_start: usize) -> Vec<(usize, usize)> {
 /// The records of `text[from..to]` (whole lines): their starts and their
 /// fields' ends; `None` for a blank line, a record longer than the header,
 /// or one longer than 4 GiB.
-fn split_piece(text: &[u8], from: usize, to: usize, separator: u8, n: usize) -> Option<(Vec<u64>, Vec<u32>)> {
+fn split_piece(text: &[u8], from: usize, to: usize, separator: u8, n: usize) -> Option<Piece> {
     let piece = &text[from..to];
     let mut starts = Vec::with_capacity(piece.len() / 64);
     let mut ends = Vec::with_capacity(piece.len() / 64 * n);
@@ -162,7 +176,7 @@ fn split_piece(text: &[u8], from: usize, to: usize, separator: u8, n: usize) -> 
         }
         end_record(&mut starts, &mut ends, line_start, end, field);
     }
-    Some((starts, ends))
+    Some(Piece { starts, ends })
 }
 
 #[cfg(test)]

@@ -714,10 +714,21 @@ fn write_csv_in_windows<R: CsvRow + Sync>(
     // hashed and written in order: the text of a million rows is never all
     // in memory, and each window reuses the memory the last one freed.
     let chunks: Vec<&[R]> = parts.iter().flat_map(|p| p.chunks(chunk_rows)).collect();
-    for window in chunks.chunks(window_chunks) {
-        let texts: Vec<String> = window.par_iter().map(|chunk| CsvStream::lines(chunk)).collect();
-        for (text, chunk) in texts.iter().zip(window) {
-            out.put_lines(text, chunk.len())?;
+    let format = |window: &[&[R]]| -> Vec<(String, usize)> {
+        window.par_iter().map(|chunk| (CsvStream::lines(chunk), chunk.len())).collect()
+    };
+    // A window is hashed and written while the next one is formatted: the
+    // hash and the write are one thread's, and would leave the other core idle.
+    let mut windows = chunks.chunks(window_chunks);
+    let mut ready = windows.next().map(format).unwrap_or_default();
+    loop {
+        let next = windows.next();
+        let (written, formatted) =
+            rayon::join(|| ready.iter().try_for_each(|(text, rows)| out.put_lines(text, *rows)), || next.map(format));
+        written?;
+        match formatted {
+            Some(f) => ready = f,
+            None => break,
         }
     }
     out.finish()
