@@ -421,10 +421,23 @@ pub(crate) fn settle_seeker(
     ctx: &Context,
     rules_label: &str,
 ) -> Result<SeekerResult> {
-    let decisions = ctx.decisions_of(recs.seeker_id);
-    let notice = status::settle_seeker(&mut months, decisions, ctx);
-    let (findings, entitlements, notice) = output::rows::seeker_rows(&months, notice, recs, decisions, rules_label)?;
+    let (mut findings, mut entitlements) = (Vec::new(), Vec::with_capacity(months.len()));
+    let notice = settle_seeker_into(&mut months, recs, ctx, rules_label, &mut findings, &mut entitlements)?;
     Ok(SeekerResult { months, findings, entitlements, notice })
+}
+
+/// [`settle_seeker`] appending the output rows to the run's.
+fn settle_seeker_into(
+    months: &mut [MonthOutcome],
+    recs: &SeekerRecords,
+    ctx: &Context,
+    rules_label: &str,
+    findings: &mut Vec<FindingRow>,
+    entitlements: &mut Vec<EntitlementRow>,
+) -> Result<Option<NoticeRow>> {
+    let decisions = ctx.decisions_of(recs.seeker_id);
+    let notice = status::settle_seeker(months, decisions, ctx);
+    output::rows::seeker_rows(months, notice, recs, decisions, rules_label, findings, entitlements)
 }
 
 /// Rules.md §3–§5 for one seeker: every month's entitlement recomputed under
@@ -696,16 +709,14 @@ pub(crate) fn reconcile_all(
                 // 16 (reading the clock for every seeker cost 1 % of the run).
                 let clocked = i % 16 == 0;
                 let t0 = clocked.then(Instant::now);
-                let months = recompute_seeker(&recs, held, &ctx, selected);
+                let mut months = recompute_seeker(&recs, held, &ctx, selected);
                 let t1 = clocked.then(Instant::now);
-                let r = settle_seeker(months, &recs, &ctx, &label)?;
+                let notice = settle_seeker_into(&mut months, &recs, &ctx, &label, &mut out.0, &mut out.1)?;
                 if let (Some(t0), Some(t1)) = (t0, t1) {
                     out.3[0] += t1 - t0;
                     out.3[1] += t1.elapsed();
                 }
-                out.0.extend(r.findings);
-                out.1.extend(r.entitlements);
-                out.2.extend(r.notice);
+                out.2.extend(notice);
             }
             if let Some(p) = progress {
                 p.inc(chunk.len() as u64);

@@ -22,17 +22,19 @@ pub fn finding_id(seeker: &str, month: Month, cause: &str, rule_set: &str) -> St
     hex(&h[..8])
 }
 
-/// One seeker's output rows from its settled months and notice (rules.md §6).
+/// One seeker's output rows from its settled months and notice (rules.md
+/// §6), appended to the run's (a vector a seeker cost an allocation and a
+/// copy of its rows: 9 % of the reconciling pass).
 pub(crate) fn seeker_rows(
     months: &[MonthOutcome],
     notice: Option<Notice>,
     recs: &SeekerRecords,
     decisions: &[Decision],
     rules_label: &str,
-) -> Result<(Vec<FindingRow>, Vec<EntitlementRow>, Option<NoticeRow>)> {
+    findings: &mut Vec<FindingRow>,
+    entitlements: &mut Vec<EntitlementRow>,
+) -> Result<Option<NoticeRow>> {
     let seeker = recs.seeker_id;
-    let mut findings = Vec::new();
-    let mut entitlements = Vec::with_capacity(months.len());
     for m in months {
         // Most months have no finding: their evidence is never written.
         let evidence = if m.findings.is_empty() { String::new() } else { m.evidence(recs) };
@@ -78,7 +80,7 @@ pub(crate) fn seeker_rows(
         previous_net: None,
         previous_formal_notice_on: None,
     });
-    Ok((findings, entitlements, notice))
+    Ok(notice)
 }
 
 /// A figure as the outputs write it, or the error that stops a run whose
