@@ -153,13 +153,18 @@ pub struct Validated {
     pub stats: BTreeMap<InputKind, InputStats>,
 }
 
+/// The four lists of records, taken out of a [`Validated`] to be freed.
+pub(crate) type Records = (Vec<Right>, Vec<Declaration>, Vec<Payslip>, Vec<Payment>);
+
 impl Validated {
-    /// Frees the records once reconciled; rejects, holds and counts stay.
-    pub(crate) fn drop_records(&mut self) {
-        self.rights = Vec::new();
-        self.declarations = Vec::new();
-        self.payslips = Vec::new();
-        self.payments = Vec::new();
+    /// Takes the records out once reconciled; rejects, holds and counts stay.
+    pub(crate) fn take_records(&mut self) -> Records {
+        (
+            std::mem::take(&mut self.rights),
+            std::mem::take(&mut self.declarations),
+            std::mem::take(&mut self.payslips),
+            std::mem::take(&mut self.payments),
+        )
     }
 }
 
