@@ -81,8 +81,11 @@ impl Month {
 /// month and day, holds the last date built for each.
 pub(crate) fn date(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
     use std::cell::RefCell;
+    // On the heap: an 8 KB table in thread-local storage itself made the
+    // Python module fail to load ("cannot allocate memory in static TLS
+    // block"), a loaded library's share of that storage being small.
     thread_local! {
-        static DATES: RefCell<[(u32, u32, Option<NaiveDate>); 512]> = const { RefCell::new([(0, 0, None); 512]) };
+        static DATES: RefCell<Vec<(u32, u32, Option<NaiveDate>)>> = RefCell::new(vec![(0, 0, None); 512]);
     }
     // A key no real (year, month, day) has: month and day 0.
     let key = ((month & 0xf) << 5) | (day & 0x1f);

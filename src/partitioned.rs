@@ -398,31 +398,54 @@ fn read_parts<R>(dirs: &[PathBuf], file: &str, read: fn(&Path) -> Result<Vec<R>>
 }
 
 /// entitlements.csv and .parquet from the partitions' sorted files, a
-/// seeker at a time: never more than two row groups in memory. A row group
-/// is encoded and formatted while the next one is merged.
+/// seeker at a time: never more than three row groups in memory. While one
+/// group is written and hashed, the next is encoded and formatted (in
+/// chunks, on both cores) and the one after is merged.
 fn merge_entitlements(dir: &Path, parts: &[PathBuf], tag: &RuleSetTag) -> Result<[Written; 2]> {
-    let mut merger = Merger::open(parts)?;
+    merge_entitlements_in_groups(dir, parts, tag, ENTITLEMENTS_ROW_GROUP)
+}
+
+/// [`merge_entitlements`] in row groups of `group` rows (tests use small ones).
+fn merge_entitlements_in_groups(dir: &Path, parts: &[PathBuf], tag: &RuleSetTag, group: usize) -> Result<[Written; 2]> {
+    let mut merger = Merger::open(parts, group)?;
     let mut csv = CsvStream::create(dir, "entitlements.csv", output::ENTITLEMENTS_HEADER)?;
     let mut parquet = EntitlementsParquet::new(dir, tag)?;
+    let encoder = parquet.encoder();
     let err = |e| Error::output(dir.join("entitlements.parquet"), e);
+    type Ready = (Vec<(String, usize)>, (usize, Vec<Vec<polars_parquet::write::CompressedPage>>));
+    let mut ready: Option<Ready> = None;
     let mut pending: Vec<EntitlementRow> = Vec::new();
     loop {
-        let ((encoded, text), next) = rayon::join(
+        let (written, (prepared, next)) = rayon::join(
+            || -> Result<()> {
+                if let Some((texts, (rows, pages))) = &ready {
+                    for (text, n) in texts {
+                        csv.put_lines(text, *n)?;
+                    }
+                    parquet.write(*rows, pages)?;
+                }
+                Ok(())
+            },
             || {
                 rayon::join(
-                    || (!pending.is_empty()).then(|| parquet.encode(pending.iter(), pending.len())),
-                    || CsvStream::lines(&pending),
+                    || -> Result<Option<Ready>> {
+                        if pending.is_empty() {
+                            return Ok(None);
+                        }
+                        let (encoded, texts) = rayon::join(
+                            || encoder.encode(pending.iter(), pending.len()),
+                            || pending.par_chunks(16_384).map(|c| (CsvStream::lines(c), c.len())).collect::<Vec<_>>(),
+                        );
+                        Ok(Some((texts, encoded.map_err(err)?)))
+                    },
+                    || merger.next_group(),
                 )
             },
-            || merger.next_group(),
         );
-        csv.put_lines(&text, pending.len())?;
-        if let Some(encoded) = encoded {
-            let (rows, pages) = encoded.map_err(err)?;
-            parquet.write(rows, &pages)?;
-        }
+        written?;
+        ready = prepared?;
         pending = next?;
-        if pending.is_empty() {
+        if ready.is_none() && pending.is_empty() {
             break;
         }
     }
@@ -432,13 +455,15 @@ fn merge_entitlements(dir: &Path, parts: &[PathBuf], tag: &RuleSetTag) -> Result
 /// The partitions' spilled entitlements merged in seeker order: the
 /// partitions' next seekers in a heap.
 struct Merger {
+    /// Rows a group holds.
+    group: usize,
     readers: Vec<output::spill::Reader>,
     heads: Vec<Option<EntitlementRow>>,
     heap: BinaryHeap<Reverse<(crate::model::Id, usize)>>,
 }
 
 impl Merger {
-    fn open(parts: &[PathBuf]) -> Result<Merger> {
+    fn open(parts: &[PathBuf], group: usize) -> Result<Merger> {
         let mut readers = parts.iter().map(|p| output::spill::Reader::open(p)).collect::<Result<Vec<_>>>()?;
         let heads: Vec<Option<EntitlementRow>> = readers.iter_mut().map(|r| r.next_row()).collect::<Result<_>>()?;
         let heap = heads
@@ -446,18 +471,17 @@ impl Merger {
             .enumerate()
             .filter_map(|(i, h)| h.as_ref().map(|r| Reverse((r.seeker_id.clone(), i))))
             .collect();
-        Ok(Merger { readers, heads, heap })
+        Ok(Merger { group, readers, heads, heap })
     }
 
     /// The next row group (empty at the end). A seeker's rows are all in
     /// one partition, next to each other; one cut by the end of a group is
     /// taken up again by the next.
     fn next_group(&mut self) -> Result<Vec<EntitlementRow>> {
-        let mut group = Vec::with_capacity(ENTITLEMENTS_ROW_GROUP);
-        while group.len() < ENTITLEMENTS_ROW_GROUP {
+        let mut group = Vec::with_capacity(self.group);
+        while group.len() < self.group {
             let Some(Reverse((seeker, i))) = self.heap.pop() else { break };
-            while group.len() < ENTITLEMENTS_ROW_GROUP && self.heads[i].as_ref().is_some_and(|r| r.seeker_id == seeker)
-            {
+            while group.len() < self.group && self.heads[i].as_ref().is_some_and(|r| r.seeker_id == seeker) {
                 let row = self.heads[i].take().expect("a head");
                 self.heads[i] = self.readers[i].next_row()?;
                 group.push(row);
@@ -467,5 +491,51 @@ impl Merger {
             }
         }
         Ok(group)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::parquet::tests::row;
+
+    /// Partitions' entitlements merged in row groups of a few rows are the
+    /// in-memory run's two files, byte for byte: groups cut inside a
+    /// seeker's rows, partitions of unequal length, the last group short.
+    #[test]
+    fn merged_entitlements_are_the_runs_files() {
+        let rows: Vec<EntitlementRow> = (0..200)
+            .map(|i| {
+                let mut r = row(i);
+                // Seekers of one, two or three months.
+                r.seeker_id = format!("S{:05}", i * 2 / 5).into();
+                r
+            })
+            .collect();
+        let tmp = tempfile::tempdir().unwrap();
+        let tag = RuleSetTag { label: "fr-are@test".into(), sha256: "0".repeat(64) };
+        let parts: Vec<PathBuf> = (0..3)
+            .map(|k| {
+                let path = tmp.path().join(format!("part-{k}"));
+                // A seeker's rows all in one partition, as partitions are.
+                let mine = rows.iter().filter(|r| r.seeker_id[1..].parse::<usize>().unwrap() % 3 == k);
+                output::spill::write(&path, mine).unwrap();
+                path
+            })
+            .collect();
+        let (merged, run) = (tmp.path().join("merged"), tmp.path().join("run"));
+        std::fs::create_dir_all(&merged).unwrap();
+        std::fs::create_dir_all(&run).unwrap();
+        for group in [1, 7, 64, 1000] {
+            let m = merge_entitlements_in_groups(&merged, &parts, &tag, group).unwrap();
+            let chunked = output::Chunked::from(rows.clone());
+            let csv =
+                output::write_csv(&run, "entitlements.csv", output::ENTITLEMENTS_HEADER, &chunked.parts()).unwrap();
+            let parquet = output::parquet::write_entitlements_in_groups(&run, &chunked, &tag, group).unwrap();
+            assert_eq!(m, [csv, parquet], "groups of {group}");
+            for file in ["entitlements.csv", "entitlements.parquet"] {
+                assert_eq!(std::fs::read(merged.join(file)).unwrap(), std::fs::read(run.join(file)).unwrap(), "{file}");
+            }
+        }
     }
 }

@@ -159,7 +159,7 @@ pub(crate) fn write_entitlements(
 }
 
 /// [`write_entitlements`] with a given row-group size (tests use small ones).
-fn write_entitlements_in_groups(
+pub(crate) fn write_entitlements_in_groups(
     dir: &Path,
     rows: &Chunked<EntitlementRow>,
     tag: &RuleSetTag,
@@ -225,10 +225,13 @@ impl EntitlementsParquet {
         rows: impl Iterator<Item = &'a EntitlementRow>,
         n: usize,
     ) -> PolarsResult<(usize, Vec<Vec<CompressedPage>>)> {
-        let mut cols = EntitlementColumns::new(n);
-        rows.for_each(|r| cols.push(r));
-        let df = cols.finish()?;
-        encode_row_group(&df, &self.fields, &self.encodings, self.options)
+        self.encoder().encode(rows, n)
+    }
+
+    /// What encodes row groups, apart from the file they are written to (so
+    /// that one group is encoded while the last is written).
+    pub(crate) fn encoder(&self) -> EntitlementsEncoder {
+        EntitlementsEncoder { fields: self.fields.clone(), encodings: self.encodings.clone(), options: self.options }
     }
 
     /// Appends an encoded row group.
@@ -245,6 +248,26 @@ impl EntitlementsParquet {
         drop(writer);
         let sha256 = self.file.finish().map_err(|e| Error::output(&self.path, e))?;
         Ok(Written { file: ENTITLEMENTS_FILE.to_string(), sha256, rows: self.rows })
+    }
+}
+
+/// Encodes row groups of entitlements.parquet, as [`EntitlementsParquet::encode`].
+pub(crate) struct EntitlementsEncoder {
+    fields: Vec<ParquetType>,
+    encodings: Vec<Vec<Encoding>>,
+    options: WriteOptions,
+}
+
+impl EntitlementsEncoder {
+    pub(crate) fn encode<'a>(
+        &self,
+        rows: impl Iterator<Item = &'a EntitlementRow>,
+        n: usize,
+    ) -> PolarsResult<(usize, Vec<Vec<CompressedPage>>)> {
+        let mut cols = EntitlementColumns::new(n);
+        rows.for_each(|r| cols.push(r));
+        let df = cols.finish()?;
+        encode_row_group(&df, &self.fields, &self.encodings, self.options)
     }
 }
 
@@ -446,7 +469,7 @@ impl EntitlementColumns {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::output::Fixed;
     use rust_decimal_macros::dec;
@@ -455,7 +478,8 @@ mod tests {
         d.map_or(Fixed::EMPTY, |d| Fixed::new(d, places).unwrap())
     }
 
-    fn row(i: usize) -> EntitlementRow {
+    /// A row with every kind of figure, empty or not, by `i`.
+    pub(crate) fn row(i: usize) -> EntitlementRow {
         let cents = |d: Option<Decimal>| fixed(d, 2);
         let some = |d: Decimal| (!i.is_multiple_of(3)).then_some(d);
         EntitlementRow {
