@@ -1,6 +1,7 @@
-//! Ingest: finds the four input files, reads each with polars (CSV in the
-//! international or French dialect, or Parquet) into text columns, and checks
-//! the header. Typing and per-record checks belong to `validate`.
+//! Ingest: finds the four input files, reads each into text columns (CSV in
+//! the international or French dialect, or Parquet), and checks the header.
+//! A plain CSV file is split in place (`split`); polars reads the rest.
+//! Typing and per-record checks belong to `validate`.
 //!
 //! Every column is read as text on purpose: one bad cell must reject one
 //! record, not the file, and the original text is kept for the reject message.
