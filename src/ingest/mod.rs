@@ -660,25 +660,42 @@ pub(crate) fn text_table(kind: InputKind, path: &Path, df: &DataFrame, typed: bo
             }
         }
     }
-    let unknown_columns =
-        names.iter().filter(|n| !kind.columns().iter().any(|c| c.name == n.as_str())).cloned().collect();
     let mut present = columns.iter().flatten().filter_map(TextColumn::starts);
     let first = present.next().cloned();
     let uniform_starts = first.filter(|f| present.all(|s| s == f));
-    Ok(RawTable {
-        kind,
-        file_name: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
-        path: path.to_path_buf(),
-        sha256: String::new(),
-        dialect: None,
-        rows: df.height(),
-        columns,
-        unknown_columns,
-        bad_records: Vec::new(),
-        uniform_starts,
-        lines: None,
-        known_duplicates: None,
-    })
+    Ok(RawTable::read(kind, path, df.height(), columns, &names, uniform_starts))
+}
+
+impl RawTable {
+    /// A table of `rows` rows read from `path` with its `columns` found by
+    /// name among the file's `names`; the reader fills in the rest.
+    fn read(
+        kind: InputKind,
+        path: &Path,
+        rows: usize,
+        columns: Vec<Option<TextColumn>>,
+        names: &[String],
+        uniform_starts: Option<Vec<usize>>,
+    ) -> RawTable {
+        RawTable {
+            kind,
+            file_name: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+            path: path.to_path_buf(),
+            sha256: String::new(),
+            dialect: None,
+            rows,
+            columns,
+            unknown_columns: names
+                .iter()
+                .filter(|n| !kind.columns().iter().any(|c| c.name == n.as_str()))
+                .cloned()
+                .collect(),
+            bad_records: Vec::new(),
+            uniform_starts,
+            lines: None,
+            known_duplicates: None,
+        }
+    }
 }
 
 /// [`text_table`] of a CSV file split in place.
@@ -698,22 +715,8 @@ fn split_table(kind: InputKind, path: &Path, file: split::SplitFile) -> Result<R
             }
         }
     }
-    let unknown_columns =
-        file.header.iter().filter(|n| !kind.columns().iter().any(|c| c.name == n.as_str())).cloned().collect();
-    Ok(RawTable {
-        kind,
-        file_name: path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
-        path: path.to_path_buf(),
-        sha256: String::new(),
-        dialect: None,
-        rows: file.rows(),
-        columns,
-        unknown_columns,
-        bad_records: Vec::new(),
-        uniform_starts: Some(file.first_rows.clone()),
-        lines: None,
-        known_duplicates: None,
-    })
+    let uniform_starts = Some(file.first_rows.clone());
+    Ok(RawTable::read(kind, path, file.rows(), columns, &file.header, uniform_starts))
 }
 
 /// Reads one partition of a CSV input (`--memory-limit`): its rows are
