@@ -84,23 +84,24 @@ pub(crate) fn date(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
     // On the heap: an 8 KB table in thread-local storage itself made the
     // Python module fail to load ("cannot allocate memory in static TLS
     // block"), a loaded library's share of that storage being small.
+    /// The year a slot was built for, and the date (`None`: not a date).
+    type Slot = Option<(i32, Option<NaiveDate>)>;
     thread_local! {
-        static DATES: RefCell<Vec<(u32, u32, Option<NaiveDate>)>> = RefCell::new(vec![(0, 0, None); 512]);
+        static DATES: RefCell<Vec<Slot>> = RefCell::new(vec![None; 512]);
     }
-    // A key no real (year, month, day) has: month and day 0.
-    let key = ((month & 0xf) << 5) | (day & 0x1f);
-    if month > 12 || day > 31 || year < 0 || key == 0 {
+    if month > 12 || day > 31 {
         return NaiveDate::from_ymd_opt(year, month, day);
     }
     DATES.with(|dates| {
-        let mut dates = dates.borrow_mut();
-        let slot = &mut dates[key as usize];
-        if slot.0 == key && slot.1 == year as u32 {
-            return slot.2;
+        let slot = &mut dates.borrow_mut()[(month << 5 | day) as usize];
+        match *slot {
+            Some((y, d)) if y == year => d,
+            _ => {
+                let d = NaiveDate::from_ymd_opt(year, month, day);
+                *slot = Some((year, d));
+                d
+            }
         }
-        let d = NaiveDate::from_ymd_opt(year, month, day);
-        *slot = (key, year as u32, d);
-        d
     })
 }
 

@@ -367,21 +367,12 @@ pub fn group(v: &Validated) -> Grouped<'_> {
 
 /// [`group`] with slabs starting every `slab` seekers of the longest list.
 fn group_in_slabs(v: &Validated, slab: usize) -> Grouped<'_> {
-    let (k0, (k1, (k2, k3))) = rayon::join(
-        || v.rights.par_iter().map(|r| r.seeker_id.as_str()).collect::<Vec<_>>(),
-        || {
-            rayon::join(
-                || v.declarations.par_iter().map(|r| r.seeker_id.as_str()).collect::<Vec<_>>(),
-                || {
-                    rayon::join(
-                        || v.payslips.par_iter().map(|r| r.seeker_id.as_str()).collect::<Vec<_>>(),
-                        || v.payments.par_iter().map(|r| r.seeker_id.as_str()).collect::<Vec<_>>(),
-                    )
-                },
-            )
-        },
-    );
-    let keys: [Vec<&str>; 4] = [k0, k1, k2, k3];
+    let keys: [Vec<&str>; 4] = [
+        v.rights.par_iter().map(|r| r.seeker_id.as_str()).collect(),
+        v.declarations.par_iter().map(|r| r.seeker_id.as_str()).collect(),
+        v.payslips.par_iter().map(|r| r.seeker_id.as_str()).collect(),
+        v.payments.par_iter().map(|r| r.seeker_id.as_str()).collect(),
+    ];
     // Slabs start at every `slab`-th seeker of the longest list; a seeker's
     // records all fall in the slab its id does, in each list.
     let longest = keys.iter().max_by_key(|k| k.len()).expect("four lists");

@@ -49,11 +49,18 @@ fn months_with_bad_records_of_every_kind_give_the_same_rejects_at_the_same_lines
     let input = tmp.path().join("in");
     generate(&input, &["--seekers", "3000", "--months", "2024-01..2024-03", "--seed", "13", "--bad-rate", "0.006"]);
     add_records_the_generator_does_not_write(&input);
-    let whole = tmp.path().join("whole");
-    run_ok(&input, &whole, "2024-06-30", &["-q"]);
-    assert_rejects_include(&whole, &["duplicate_id", "bad_record", "bad_date", "missing_value", "negative_value"]);
-    let part = tmp.path().join("part");
-    let n = run_partitioned(&input, &part, "2024-06-30", "2MiB", &[]);
+    let codes = ["duplicate_id", "bad_record", "bad_date", "missing_value", "negative_value"];
+    assert_partitioned_as_in_memory(tmp.path(), &input, "2MiB", &codes);
+}
+
+/// `input` run in memory and under `limit`: rejects of every kind of
+/// `codes`, at least 8 partitions, and the same folder.
+fn assert_partitioned_as_in_memory(tmp: &Path, input: &Path, limit: &str, codes: &[&str]) {
+    let whole = tmp.join("whole");
+    run_ok(input, &whole, "2024-06-30", &["-q"]);
+    assert_rejects_include(&whole, codes);
+    let part = tmp.join("part");
+    let n = run_partitioned(input, &part, "2024-06-30", limit, &[]);
     assert!(n >= 8, "{n} partitions");
     assert_same_folder(&whole, &part);
 }
@@ -104,14 +111,9 @@ fn parquet_inputs_too_large_for_the_limit_are_partitioned_byte_for_byte() {
     // Bad values of every kind, stored as Parquet text; ids repeated across partitions.
     let args = ["--seekers", "3000", "--months", "2024-01..2024-03", "--seed", "13", "--bad-rate", "0.006"];
     generate(&input, &[&args[..], &["--format", "parquet"]].concat());
-    let whole = tmp.path().join("whole");
-    run_ok(&input, &whole, "2024-06-30", &["-q"]);
-    assert_rejects_include(&whole, &["duplicate_id", "bad_date", "bad_decimal", "missing_value", "negative_value"]);
-    let part = tmp.path().join("part");
+    let codes = ["duplicate_id", "bad_date", "bad_decimal", "missing_value", "negative_value"];
     // 3 MiB for about 3.5 MB of CSV's worth (the Parquet files are 12 times smaller).
-    let n = run_partitioned(&input, &part, "2024-06-30", "3MiB", &[]);
-    assert!(n >= 8, "{n} partitions");
-    assert_same_folder(&whole, &part);
+    assert_partitioned_as_in_memory(tmp.path(), &input, "3MiB", &codes);
 }
 
 #[test]

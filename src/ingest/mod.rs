@@ -54,6 +54,17 @@ pub enum DialectChoice {
     Fr,
 }
 
+impl DialectChoice {
+    /// The dialect a file with this header line is read in.
+    pub(crate) fn resolve(self, header: &str) -> Dialect {
+        match self {
+            DialectChoice::Auto => detect_dialect(header),
+            DialectChoice::Intl => Dialect::Intl,
+            DialectChoice::Fr => Dialect::Fr,
+        }
+    }
+}
+
 /// The four inputs of data.md, and the agents' decisions of nights.md §8.1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum InputKind {
@@ -328,10 +339,8 @@ pub(crate) fn detect_dialect(header: &str) -> Dialect {
     }
 }
 
-/// Parses a file's bytes: Parquet, or CSV in the chosen or detected dialect.
-type Parsed = (DataFrame, Option<Dialect>, Vec<BadRecord>);
-
-fn parse_parquet(bytes: &[u8]) -> Result<Parsed, String> {
+/// Reads a Parquet file's bytes.
+fn parse_parquet(bytes: &[u8]) -> Result<DataFrame, String> {
     // polars' Parquet reader can panic on a damaged file (found by
     // fuzzing: an assertion on a bitmap's length): a bad file is an
     // error naming it, never a crash of the night.
@@ -340,7 +349,7 @@ fn parse_parquet(bytes: &[u8]) -> Result<Parsed, String> {
         Ok(r) => r.map_err(|e| format!("not a readable Parquet file ({e})"))?,
         Err(_) => return Err("not a readable Parquet file (its pages are damaged)".into()),
     };
-    Ok((df, None, Vec::new()))
+    Ok(df)
 }
 
 /// Where a CSV file's header starts (after any BOM) and its dialect,
@@ -356,16 +365,12 @@ fn csv_start(bytes: &[u8], choice: DialectChoice) -> Result<(usize, Dialect), St
     if header.trim().is_empty() {
         return Err("empty file: no header line".into());
     }
-    let dialect = match choice {
-        DialectChoice::Auto => detect_dialect(header),
-        DialectChoice::Intl => Dialect::Intl,
-        DialectChoice::Fr => Dialect::Fr,
-    };
-    Ok((text.len() - body.len(), dialect))
+    Ok((text.len() - body.len(), choice.resolve(header)))
 }
 
-/// Reads a CSV file with polars, from its header at `offset`.
-fn parse_csv(bytes: &[u8], offset: usize, dialect: Dialect) -> Result<Parsed, String> {
+/// Reads a CSV file with polars, from its header at `offset`, and the
+/// records longer than the header (blanked for polars, rejected later).
+fn parse_csv(bytes: &[u8], offset: usize, dialect: Dialect) -> Result<(DataFrame, Vec<BadRecord>), String> {
     let separator = dialect.separator();
     let read = |csv: &[u8]| {
         CsvReadOptions::default()
@@ -418,7 +423,7 @@ fn parse_csv(bytes: &[u8], offset: usize, dialect: Dialect) -> Result<Parsed, St
             format!("not a readable CSV file ({})", original.unwrap_or(&e).trim())
         }
     })?;
-    Ok((df, Some(dialect), bad))
+    Ok((df, bad))
 }
 
 /// The records with more fields than the header, the file with each of
@@ -570,8 +575,7 @@ fn table_from(
     if is_parquet {
         // Hashing the file for the manifest overlaps with parsing it.
         let (sha256, parsed) = rayon::join(|| hex(&Sha256::digest(&bytes)), || parse_parquet(&bytes));
-        let (df, _, _) = parsed.map_err(unreadable)?;
-        let mut t = text_table(kind, path, &df, true)?;
+        let mut t = text_table(kind, path, &parsed.map_err(unreadable)?, true)?;
         t.sha256 = sha256;
         return Ok(t);
     }
@@ -588,7 +592,7 @@ fn table_from(
                 t.dialect = Some(dialect);
                 return Ok(t);
             }
-            let (df, _, bad_records) = parse_csv(&bytes, offset, dialect).map_err(unreadable)?;
+            let (df, bad_records) = parse_csv(&bytes, offset, dialect).map_err(unreadable)?;
             let mut t = text_table(kind, path, &df, false)?;
             t.dialect = Some(dialect);
             t.bad_records = bad_records;

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::{detect_dialect, Dialect, DialectChoice, InputKind};
+use super::{DialectChoice, InputKind};
 use crate::error::Error;
 use crate::partition::partition_of_record;
 use crate::util::hex;
@@ -342,12 +342,7 @@ impl Header {
     fn read(kind: InputKind, rec: &[u8], choice: DialectChoice) -> Header {
         let text = String::from_utf8_lossy(rec);
         let text = text.strip_prefix('\u{feff}').unwrap_or(&text).trim_end_matches(['\r', '\n']).to_string();
-        let dialect = match choice {
-            DialectChoice::Auto => detect_dialect(&text),
-            DialectChoice::Intl => Dialect::Intl,
-            DialectChoice::Fr => Dialect::Fr,
-        };
-        let separator = if dialect == Dialect::Fr { b';' } else { b',' };
+        let separator = choice.resolve(&text).separator();
         let names: Vec<String> =
             split_fields(text.as_bytes(), separator).iter().map(|f| unquote(f).trim().to_string()).collect();
         let at = |name: &str| names.iter().position(|n| n == name);
