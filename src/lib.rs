@@ -20,6 +20,7 @@ pub mod ingest;
 pub mod merge;
 pub mod model;
 pub(crate) mod nights;
+pub(crate) mod order;
 pub(crate) mod output;
 pub mod partition;
 pub(crate) mod partitioned;

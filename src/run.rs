@@ -19,6 +19,7 @@ use crate::ingest::{self, DialectChoice, InputKind, RawTable};
 use crate::model::Decision;
 use crate::model::Month;
 use crate::nights;
+use crate::order;
 use crate::output::manifest::{InputRef, Manifest, OutputRef, PreviousRef, RuleSetRef, ShardRef, Total, Totals};
 use crate::output::{
     self, money, AgencyRow, ChangeRow, Chunked, EntitlementRow, FindingRow, NoticeRow, Staging, Written,
@@ -326,30 +327,19 @@ impl<'a> Grouped<'a> {
 /// Sorts every record list by (seeker, id), so that results do not depend on
 /// the input's row order.
 pub fn sort_records(v: &mut Validated) {
-    // Side by side: a parallel sort splits its slice on one thread first.
+    // Side by side: each list's sort is mostly one thread's.
     let Validated { rights, declarations, payslips, payments, .. } = v;
     rayon::join(
         || {
             rayon::join(
-                || rights.par_sort_unstable_by(|a, b| (&a.seeker_id, &a.right_id).cmp(&(&b.seeker_id, &b.right_id))),
-                || {
-                    declarations.par_sort_unstable_by(|a, b| {
-                        (&a.seeker_id, &a.declaration_id).cmp(&(&b.seeker_id, &b.declaration_id))
-                    })
-                },
+                || order::sort_by_ids(rights, |r| (&r.seeker_id, &r.right_id)),
+                || order::sort_by_ids(declarations, |r| (&r.seeker_id, &r.declaration_id)),
             )
         },
         || {
             rayon::join(
-                || {
-                    payslips.par_sort_unstable_by(|a, b| {
-                        (&a.seeker_id, &a.attestation_id).cmp(&(&b.seeker_id, &b.attestation_id))
-                    })
-                },
-                || {
-                    payments
-                        .par_sort_unstable_by(|a, b| (&a.seeker_id, &a.payment_id).cmp(&(&b.seeker_id, &b.payment_id)))
-                },
+                || order::sort_by_ids(payslips, |r| (&r.seeker_id, &r.attestation_id)),
+                || order::sort_by_ids(payments, |r| (&r.seeker_id, &r.payment_id)),
             )
         },
     );
