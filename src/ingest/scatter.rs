@@ -11,6 +11,11 @@
 //! (`duplicate_id` is about the whole file): the records whose id may repeat
 //! one elsewhere are validated together once, and each partition is told
 //! which of its rows repeat an earlier id.
+//!
+//! Nothing here grows with the file: each record's line number goes to its
+//! partition's line file, and each id's hash to a bucket file (by hash), so
+//! that repeats are found a bucket at a time. A file of any size is split
+//! in the memory of a partition.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
@@ -30,11 +35,14 @@ pub(crate) struct Scattered {
     pub sha256: String,
     /// The partition files (the header line, then their records).
     pub parts: Vec<PathBuf>,
-    /// The physical line of each record of each partition.
-    pub lines: Vec<Vec<u64>>,
-    /// For each partition's rows, whether it repeats an id of an earlier row
-    /// of the file: all false here, set by [`Scattered::mark_repeats`].
-    pub duplicates: Vec<Vec<bool>>,
+    /// Each partition's line file: the physical line of each of its
+    /// records, as little-endian u64s, read by [`Scattered::take_part`].
+    line_files: Vec<PathBuf>,
+    /// How many records each partition holds.
+    rows: Vec<u32>,
+    /// Each partition's rows that repeat an id of an earlier row of the
+    /// file: set by [`Scattered::mark_repeats`].
+    repeated: Vec<Vec<u32>>,
     /// The records that may repeat an id, as one table in file order, and
     /// where each is (line, partition, row); `None` when no id hash repeats.
     pub repeats: Option<Repeats>,
@@ -55,6 +63,7 @@ pub(crate) struct Repeats {
 
 /// A record whose id some other record may share: where it is in its
 /// partition (the file's offset of its bytes, and its row) and in the file.
+#[derive(Clone, Copy)]
 struct IdKey {
     hash: u64,
     start: u64,
@@ -62,6 +71,44 @@ struct IdKey {
     line: u64,
     part: u32,
     row: u32,
+}
+
+impl IdKey {
+    /// Its size in a bucket file.
+    const SIZE: usize = 36;
+
+    fn put(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let mut b = [0u8; Self::SIZE];
+        b[0..8].copy_from_slice(&self.hash.to_le_bytes());
+        b[8..16].copy_from_slice(&self.start.to_le_bytes());
+        b[16..20].copy_from_slice(&self.len.to_le_bytes());
+        b[20..28].copy_from_slice(&self.line.to_le_bytes());
+        b[28..32].copy_from_slice(&self.part.to_le_bytes());
+        b[32..36].copy_from_slice(&self.row.to_le_bytes());
+        out.write_all(&b)
+    }
+
+    fn get(b: &[u8]) -> IdKey {
+        let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+        let u32_at = |i: usize| u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"));
+        IdKey {
+            hash: u64_at(0),
+            start: u64_at(8),
+            len: u32_at(16),
+            line: u64_at(20),
+            part: u32_at(28),
+            row: u32_at(32),
+        }
+    }
+}
+
+/// Buffered writers of scratch files, created together.
+fn create_all(paths: &[PathBuf], scratch: &Path) -> Result<Vec<BufWriter<File>>, Error> {
+    paths
+        .iter()
+        .map(|p| File::create(p).map(|f| BufWriter::with_capacity(1 << 16, f)))
+        .collect::<std::io::Result<Vec<_>>>()
+        .map_err(|e| Error::output(scratch, e))
 }
 
 /// Splits `path` into `n` partition files in `scratch`.
@@ -73,14 +120,14 @@ pub(crate) fn scatter(
     scratch: &Path,
 ) -> Result<Scattered, Error> {
     let parts: Vec<PathBuf> = (0..n).map(|k| scratch.join(format!("{}-{k}.csv", kind.name()))).collect();
-    let mut writers = parts
-        .iter()
-        .map(|p| File::create(p).map(|f| BufWriter::with_capacity(1 << 16, f)))
-        .collect::<std::io::Result<Vec<_>>>()
-        .map_err(|e| Error::output(scratch, e))?;
-    let mut lines: Vec<Vec<u64>> = vec![Vec::new(); n as usize];
+    let line_files: Vec<PathBuf> = (0..n).map(|k| scratch.join(format!("{}-{k}.lines", kind.name()))).collect();
+    // As many buckets of id hashes as partitions: a bucket is read whole.
+    let id_files: Vec<PathBuf> = (0..n).map(|b| scratch.join(format!("{}-ids-{b}.bin", kind.name()))).collect();
+    let mut writers = create_all(&parts, scratch)?;
+    let mut line_writers = create_all(&line_files, scratch)?;
+    let mut id_writers = create_all(&id_files, scratch)?;
+    let mut rows: Vec<u32> = vec![0; n as usize];
     let mut empty_lines = Vec::new();
-    let mut keys: Vec<IdKey> = Vec::new();
     let write_err = |e: std::io::Error| Error::output(scratch, e);
     // Where each partition file is at: a record's offset in it, for a second look.
     let mut at: Vec<u64> = vec![0; n as usize];
@@ -104,11 +151,16 @@ pub(crate) fn scatter(
             }
             Piece::Empty(line) => empty_lines.push(line),
             Piece::Record { part, rec, line, id_hash } => {
-                let start = write_line(part as usize, rec)?;
-                let row = lines[part as usize].len() as u32;
-                lines[part as usize].push(line);
+                let k = part as usize;
+                let start = write_line(k, rec)?;
+                let row = rows[k];
+                rows[k] = row.checked_add(1).ok_or_else(|| {
+                    Error::Usage("a partition would hold over 4 billion records: give a larger --memory-limit".into())
+                })?;
+                line_writers[k].write_all(&line.to_le_bytes()).map_err(write_err)?;
                 if let Some(hash) = id_hash {
-                    keys.push(IdKey { hash, start, len: rec.len() as u32, line, part, row });
+                    let key = IdKey { hash, start, len: rec.len() as u32, line, part, row };
+                    key.put(&mut id_writers[(hash % u64::from(n)) as usize]).map_err(write_err)?;
                 }
             }
         }
@@ -121,19 +173,19 @@ pub(crate) fn scatter(
     } else {
         (split(kind, path, choice, n, on_piece)?, None, choice)
     };
-    for w in &mut writers {
+    for w in writers.iter_mut().chain(&mut line_writers).chain(&mut id_writers) {
         w.flush().map_err(write_err)?;
     }
-    drop(writers);
-    let duplicates = lines.iter().map(|l| vec![false; l.len()]).collect();
-    let repeats = repeat_candidates(kind, path, choice, &parts, keys, scratch)?;
+    drop((writers, line_writers, id_writers));
+    let repeats = repeat_candidates(kind, path, choice, &parts, &id_files, scratch)?;
     Ok(Scattered {
         kind,
         path: path.to_path_buf(),
         sha256,
         parts,
-        lines,
-        duplicates,
+        line_files,
+        repeated: vec![Vec::new(); n as usize],
+        rows,
         repeats,
         empty_lines,
         from_parquet,
@@ -455,10 +507,29 @@ impl Scattered {
         if let Some(r) = &self.repeats {
             for &(line, part, row) in &r.at {
                 if lines.contains(&line) {
-                    self.duplicates[part as usize][row as usize] = true;
+                    self.repeated[part as usize].push(row);
                 }
             }
         }
+    }
+
+    /// Partition `k`'s line map and which of its rows repeat an id, for
+    /// reading it; its line file is removed (a partition is read once).
+    pub(crate) fn take_part(&mut self, k: usize) -> Result<(Vec<u64>, Vec<bool>), Error> {
+        let path = &self.line_files[k];
+        let damaged = |problem: String| Error::Unreadable { path: path.clone(), problem };
+        let bytes = std::fs::read(path).map_err(|e| damaged(e.to_string()))?;
+        let rows = self.rows[k] as usize;
+        if bytes.len() != rows * 8 {
+            return Err(damaged(format!("a partition's line file holds {} bytes for {rows} records", bytes.len())));
+        }
+        std::fs::remove_file(path).map_err(|e| damaged(e.to_string()))?;
+        let lines = bytes.chunks_exact(8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))).collect();
+        let mut duplicates = vec![false; rows];
+        for &row in &self.repeated[k] {
+            duplicates[row as usize] = true;
+        }
+        Ok((lines, duplicates))
     }
 }
 
@@ -481,13 +552,21 @@ fn repeat_candidates(
     path: &Path,
     choice: DialectChoice,
     parts: &[PathBuf],
-    mut keys: Vec<IdKey>,
+    buckets: &[PathBuf],
     scratch: &Path,
 ) -> Result<Option<Repeats>, Error> {
-    keys.sort_unstable_by_key(|k| (k.hash, k.line));
-    let mut candidates: Vec<&IdKey> = Vec::new();
-    for run in keys.chunk_by(|a, b| a.hash == b.hash).filter(|r| r.len() > 1) {
-        candidates.extend(run.iter());
+    // Equal hashes are in one bucket: a bucket at a time.
+    let mut candidates: Vec<IdKey> = Vec::new();
+    for bucket in buckets {
+        let unreadable = |e: std::io::Error| Error::Unreadable { path: bucket.clone(), problem: e.to_string() };
+        let bytes = std::fs::read(bucket).map_err(unreadable)?;
+        std::fs::remove_file(bucket).map_err(unreadable)?;
+        let mut keys: Vec<IdKey> = bytes.chunks_exact(IdKey::SIZE).map(IdKey::get).collect();
+        drop(bytes);
+        keys.sort_unstable_by_key(|k| (k.hash, k.line));
+        for run in keys.chunk_by(|a, b| a.hash == b.hash).filter(|r| r.len() > 1) {
+            candidates.extend_from_slice(run);
+        }
     }
     if candidates.is_empty() {
         return Ok(None);
