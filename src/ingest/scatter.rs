@@ -610,3 +610,52 @@ fn repeat_candidates(
     t.known_duplicates = None;
     Ok(Some(Repeats { table: t, at: candidates.iter().map(|k| (k.line, k.part, k.row)).collect() }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::partition::partition_of_record;
+
+    /// Each partition gets back the lines of its records, in file order,
+    /// from its line file; the ids a file repeats (in other partitions, and
+    /// in other buckets than the first) are the repeat candidates; and a
+    /// line file cut short is an error that names it.
+    #[test]
+    fn line_files_and_id_buckets_give_back_what_the_file_holds() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("ledger.csv");
+        let mut text = String::from("payment_id,seeker_id,right_id,month,kind,days,daily_rate,amount,paid_on\n");
+        // P7 is repeated twice, by other seekers, further down.
+        for i in 0..40 {
+            let id = if i == 25 || i == 33 { 7 } else { i };
+            text += &format!("P{id},S{i},R{i},2024-03,advance,31,40.00,1240.00,2024-04-04\n");
+            if i == 10 {
+                text += ",,,,,,,,\n";
+            }
+        }
+        std::fs::write(&path, &text).unwrap();
+        let n = 3;
+        let mut s = scatter(InputKind::Ledger, &path, DialectChoice::Auto, n, tmp.path()).unwrap();
+        assert_eq!(s.empty_lines, [13]);
+        let repeats = s.repeats.as_ref().expect("P7 repeats");
+        let lines: Vec<u64> = repeats.at.iter().map(|a| a.0).collect();
+        assert_eq!(lines, [9, 28, 36], "the three rows of P7, in file order");
+        for k in 0..n {
+            let expected: Vec<u64> = (0..40u64)
+                .filter(|&i| partition_of_record(&format!("S{i}"), n) == k)
+                .map(|i| if i <= 10 { i + 2 } else { i + 3 })
+                .collect();
+            let (got, duplicates) = s.take_part(k as usize).unwrap();
+            assert_eq!(got, expected, "partition {k}");
+            assert_eq!(duplicates, vec![false; expected.len()]);
+            assert!(!s.line_files[k as usize].exists(), "a partition's line file is read once");
+        }
+        // A line file that lost its last record's line.
+        let mut s = scatter(InputKind::Ledger, &path, DialectChoice::Auto, n, tmp.path()).unwrap();
+        let cut = s.line_files[1].clone();
+        let len = std::fs::metadata(&cut).unwrap().len();
+        std::fs::OpenOptions::new().write(true).open(&cut).unwrap().set_len(len - 8).unwrap();
+        let err = s.take_part(1).unwrap_err().to_string();
+        assert!(err.contains("ledger-1.lines"), "{err}");
+    }
+}
