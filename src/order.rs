@@ -29,8 +29,7 @@ pub(crate) fn sort_by_ids<T: Send + Sync>(v: &mut Vec<T>, ids: impl Fn(&T) -> (&
             a.0.cmp(&b.0).then_with(|| ids(&records[a.1 as usize]).cmp(&ids(&records[b.1 as usize])))
         });
     }
-    let order: Vec<u32> = keys.into_iter().map(|(_, i)| i).collect();
-    permute(v, &order);
+    permute(v, keys.iter().map(|&(_, i)| i));
 }
 
 /// The first 16 bytes of `s`, big-endian, zero-padded: `a < b` as strings
@@ -44,14 +43,14 @@ fn prefix_key(s: &str) -> u128 {
     u128::from_be_bytes(buf)
 }
 
-/// Reorders `v` so that `v[j]` is the record that was at `order[j]`;
-/// `order` is a permutation of `0..v.len()`.
-fn permute<T: Send + Sync>(v: &mut Vec<T>, order: &[u32]) {
+/// Reorders `v` so that its `j`-th record is the one that was at the `j`-th
+/// index of `order`, a permutation of `0..v.len()`.
+fn permute<T: Send + Sync>(v: &mut Vec<T>, order: impl ExactSizeIterator<Item = u32>) {
     assert_eq!(order.len(), v.len(), "a permutation of the records");
     // Where each record goes: records are then read in their order and
     // written out of it (a write does not wait on memory; a read does).
-    let mut rank = vec![u32::MAX; order.len()];
-    for (j, &i) in order.iter().enumerate() {
+    let mut rank = vec![u32::MAX; v.len()];
+    for (j, i) in order.enumerate() {
         let slot = &mut rank[i as usize];
         assert_eq!(*slot, u32::MAX, "record {i} placed twice");
         *slot = j as u32;

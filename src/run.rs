@@ -327,7 +327,7 @@ impl<'a> Grouped<'a> {
 /// Sorts every record list by (seeker, id), so that results do not depend on
 /// the input's row order.
 pub fn sort_records(v: &mut Validated) {
-    // Side by side: each list's sort is mostly one thread's.
+    // The four lists side by side (each sort is parallel inside too).
     let Validated { rights, declarations, payslips, payments, .. } = v;
     rayon::join(
         || {
