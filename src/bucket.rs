@@ -135,10 +135,12 @@ fn pieces(
     buckets: u32,
     on: impl FnMut(Piece<'_>) -> Result<()>,
 ) -> Result<String> {
+    // A cluster's buckets are hashes of the seeker (Spark's pmod(xxhash64)).
+    let bucket_of = |seeker: &str| crate::partition::partition_of_record(seeker, buckets);
     Ok(if is_parquet(path) {
-        split_parquet(kind, path, buckets, on)?.0
+        split_parquet(kind, path, &bucket_of, on)?.0
     } else {
-        split(kind, path, opts.inputs.dialect, buckets, on)?
+        split(kind, path, opts.inputs.dialect, &bucket_of, on)?
     })
 }
 

@@ -1,5 +1,6 @@
 //! Which part of a run a seeker belongs to: the stable partition function
-//! behind `--shard I/N` and `indus merge` (and the one Python and Spark call).
+//! behind `--shard I/N` and `indus merge` (and the one Python and Spark call),
+//! and the ranges of seeker ids a `--memory-limit` run is split into.
 //!
 //! A seeker's records, previous findings, notice and decisions all go to
 //! the partition of its `seeker_id`; every output row is a seeker's, so the
@@ -68,9 +69,96 @@ impl FromStr for Shard {
     }
 }
 
+/// A `--memory-limit` run's partitions: consecutive ranges of seeker ids,
+/// in the order outputs are sorted in (byte order of the id), so that each
+/// partition's rows follow the last one's and are written as they come.
+/// The bounds only balance the partitions (they come from a sample of the
+/// inputs); which seeker lands where never changes an output byte.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Ranges {
+    /// Partition k holds the ids from `bounds[k - 1]` (included) to
+    /// `bounds[k]` (excluded); sorted, maybe with repeats (then empty partitions).
+    bounds: Vec<String>,
+}
+
+impl Ranges {
+    /// `n` ranges holding about equal shares of `sample`: seeker ids, each
+    /// standing for a weight (bytes of input).
+    pub(crate) fn balanced(mut sample: Vec<(String, f64)>, n: u32) -> Ranges {
+        sample.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let total: f64 = sample.iter().map(|s| s.1).sum();
+        let mut bounds = Vec::with_capacity(n.saturating_sub(1) as usize);
+        let mut seen = 0.0;
+        let mut it = sample.iter().peekable();
+        for k in 1..n {
+            let share = total * f64::from(k) / f64::from(n);
+            while let Some((_, w)) = it.peek() {
+                if seen + w > share {
+                    break;
+                }
+                seen += w;
+                it.next();
+            }
+            // The first id past this share opens the next range.
+            match it.peek().or(sample.last().as_ref()) {
+                Some((id, _)) => bounds.push(id.clone()),
+                None => bounds.push(String::new()),
+            }
+        }
+        Ranges { bounds }
+    }
+
+    /// How many partitions.
+    pub(crate) fn count(&self) -> u32 {
+        self.bounds.len() as u32 + 1
+    }
+
+    /// The partition of a record by its (trimmed) `seeker_id`: one whose
+    /// seeker cannot be read (empty) is partition 0's, so that it is
+    /// rejected exactly once.
+    pub(crate) fn of_record(&self, seeker_id: &str) -> u32 {
+        if seeker_id.is_empty() {
+            return 0;
+        }
+        self.bounds.partition_point(|b| b.as_str() <= seeker_id) as u32
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Ranges follow the ids' byte order (so partitions are written one
+    /// after the other), share a weighted sample evenly, and put an
+    /// unreadable seeker in partition 0.
+    #[test]
+    fn ranges_follow_the_output_order_and_share_the_sample() {
+        let sample: Vec<(String, f64)> = (0..1000).rev().map(|i| (format!("S{i:04}"), 1.0)).collect();
+        let r = Ranges::balanced(sample, 4);
+        assert_eq!(r.bounds, ["S0250", "S0500", "S0750"]);
+        assert_eq!(r.count(), 4);
+        assert_eq!(r.of_record(""), 0);
+        assert_eq!(r.of_record("S0249"), 0);
+        assert_eq!(r.of_record("S0250"), 1);
+        assert_eq!(r.of_record("S0999"), 3);
+        // Ids not in the sample fall between in byte order ("S1" > "S0999", "A" < "S").
+        assert_eq!(r.of_record("S1"), 3);
+        assert_eq!(r.of_record("A"), 0);
+        assert_eq!(r.of_record("S05"), 1);
+        // Weights, not counts: the heavy first id is a partition of its own.
+        let mut w: Vec<(String, f64)> = vec![("A".into(), 30.0)];
+        w.extend((0..30).map(|i| (format!("B{i:02}"), 1.0)));
+        let r = Ranges::balanced(w, 2);
+        assert_eq!(r.bounds, ["B00"]);
+        // A sample of one id: empty partitions around it, every record placed.
+        let r = Ranges::balanced(vec![("S1".into(), 1.0)], 3);
+        assert_eq!(r.count(), 3);
+        assert_eq!(r.of_record("S0"), 0);
+        assert_eq!(r.of_record("S1"), 2);
+        // No sample at all (empty inputs): still n partitions, all but the last empty.
+        let r = Ranges::balanced(Vec::new(), 3);
+        assert_eq!((r.count(), r.of_record("S1"), r.of_record("")), (3, 2, 0));
+    }
 
     #[test]
     fn the_partition_is_pmod_of_xxhash64_with_seed_42() {

@@ -1,6 +1,7 @@
 //! Splits an input into partitions of seekers without holding it in
 //! memory (`--memory-limit`). Each CSV record is copied as it is, bytes
-//! untouched, into the partition of its `seeker_id` (`partition::partition_of`),
+//! untouched, into the partition of its `seeker_id` (`partition::Ranges`,
+//! drawn from a sample of the inputs read first: [`sample_seekers`]),
 //! after the file's own header line, and its physical line is kept, so that
 //! each partition reads as the original file would for those records and
 //! its rejects name the original lines. A Parquet input is read a slice of
@@ -25,7 +26,7 @@ use sha2::{Digest, Sha256};
 
 use super::{DialectChoice, InputKind};
 use crate::error::Error;
-use crate::partition::partition_of_record;
+use crate::partition::Ranges;
 use crate::util::hex;
 
 /// One input split into partitions.
@@ -111,14 +112,16 @@ fn create_all(paths: &[PathBuf], scratch: &Path) -> Result<Vec<BufWriter<File>>,
         .map_err(|e| Error::output(scratch, e))
 }
 
-/// Splits `path` into `n` partition files in `scratch`.
+/// Splits `path` into the partition files of `ranges` in `scratch`.
 pub(crate) fn scatter(
     kind: InputKind,
     path: &Path,
     choice: DialectChoice,
-    n: u32,
+    ranges: &Ranges,
     scratch: &Path,
 ) -> Result<Scattered, Error> {
+    let n = ranges.count();
+    let part_of = |seeker: &str| ranges.of_record(seeker);
     let parts: Vec<PathBuf> = (0..n).map(|k| scratch.join(format!("{}-{k}.csv", kind.name()))).collect();
     let line_files: Vec<PathBuf> = (0..n).map(|k| scratch.join(format!("{}-{k}.lines", kind.name()))).collect();
     // As many buckets of id hashes as partitions: a bucket is read whole.
@@ -168,10 +171,10 @@ pub(crate) fn scatter(
     };
     let (sha256, from_parquet, choice) = if is_parquet(path) {
         // Its partitions are international CSV of its known columns.
-        let (sha256, unknown) = split_parquet(kind, path, n, on_piece)?;
+        let (sha256, unknown) = split_parquet(kind, path, &part_of, on_piece)?;
         (sha256, Some(unknown), DialectChoice::Intl)
     } else {
-        (split(kind, path, choice, n, on_piece)?, None, choice)
+        (split(kind, path, choice, &part_of, on_piece)?, None, choice)
     };
     for w in writers.iter_mut().chain(&mut line_writers).chain(&mut id_writers) {
         w.flush().map_err(write_err)?;
@@ -197,6 +200,85 @@ pub(crate) fn is_parquet(path: &Path) -> bool {
     path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
 }
 
+/// About `count` seeker ids of an input, read at evenly spaced places: a
+/// sample for [`Ranges::balanced`], each id standing for an equal share of
+/// the file. A CSV file is read at `count` offsets (the first whole record
+/// after each), a Parquet file's seeker column in a few slices of rows.
+/// What cannot be read is left out: the sample only balances partitions,
+/// and the scatter that follows names any problem of the file.
+pub(crate) fn sample_seekers(kind: InputKind, path: &Path, choice: DialectChoice, count: usize) -> Vec<String> {
+    if is_parquet(path) {
+        return sample_parquet(path, count);
+    }
+    let Ok(mut file) = File::open(path) else { return Vec::new() };
+    let Ok(len) = file.metadata().map(|m| m.len()) else { return Vec::new() };
+    let mut head = vec![0u8; 64 << 10];
+    let Ok(got) = read_window(&mut file, 0, &mut head) else { return Vec::new() };
+    let Some((end, _)) = record_end(&head[..got], got < head.len()) else { return Vec::new() };
+    let h = Header::read(kind, &head[..end], choice);
+    let Some(seeker) = h.seeker else { return Vec::new() };
+    let body = len.saturating_sub(end as u64);
+    let mut ids = Vec::with_capacity(count);
+    let mut window = vec![0u8; 16 << 10];
+    for i in 0..count as u64 {
+        let at = end as u64 + body * (2 * i + 1) / (2 * count as u64);
+        let Ok(got) = read_window(&mut file, at, &mut window) else { break };
+        // The record cut by `at` is skipped: the next one is whole.
+        let Some(nl) = memchr::memchr(b'\n', &window[..got]) else { continue };
+        let rest = &window[nl + 1..got];
+        let Some((rec_end, _)) = record_end(rest, at + got as u64 >= len) else { continue };
+        let rec = &rest[..rec_end];
+        if std::str::from_utf8(rec).is_err() {
+            continue;
+        }
+        let fields = Fields::of(rec, h.separator, memchr::memchr(b'"', rec).is_some());
+        let id = fields.get(seeker).map(unquote).unwrap_or_default();
+        let id = id.trim();
+        if !id.is_empty() {
+            ids.push(id.to_string());
+        }
+    }
+    ids
+}
+
+/// [`sample_seekers`] of a Parquet input: 16 slices of its seeker column.
+fn sample_parquet(path: &Path, count: usize) -> Vec<String> {
+    use polars::prelude::{DataType, ParquetReader, SerReader};
+    let slices = count.clamp(1, 16);
+    let per = count.div_ceil(slices);
+    let read = || -> Option<Vec<String>> {
+        let rows = ParquetReader::new(File::open(path).ok()?).num_rows().ok()?;
+        let mut ids = Vec::with_capacity(count);
+        for j in 0..slices {
+            let start = (rows * (2 * j + 1) / (2 * slices)).saturating_sub(per / 2);
+            let df = ParquetReader::new(File::open(path).ok()?)
+                .with_columns(Some(vec!["seeker_id".into()]))
+                .with_slice(Some((start, per)))
+                .finish()
+                .ok()?;
+            let col = df.column("seeker_id").ok()?.cast(&DataType::String).ok()?;
+            let values = col.str().ok()?;
+            ids.extend(values.iter().flatten().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string));
+        }
+        Some(ids)
+    };
+    // A damaged file may panic in polars' reader: the scatter names it.
+    std::panic::catch_unwind(read).ok().flatten().unwrap_or_default()
+}
+
+/// Reads what it can of `buf.len()` bytes at `at`.
+fn read_window(file: &mut File, at: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+    file.seek(SeekFrom::Start(at))?;
+    let mut got = 0;
+    while got < buf.len() {
+        match file.read(&mut buf[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    Ok(got)
+}
+
 /// Rows of a Parquet input read at a time: its text columns, never the file.
 const PARQUET_ROWS: usize = 262_144;
 
@@ -209,7 +291,7 @@ const PARQUET_ROWS: usize = 262_144;
 pub(crate) fn split_parquet(
     kind: InputKind,
     path: &Path,
-    n: u32,
+    part_of: &dyn Fn(&str) -> u32,
     mut on: impl FnMut(Piece<'_>) -> Result<(), Error>,
 ) -> Result<(String, Vec<String>), Error> {
     use polars::prelude::{ParquetReader, SerReader};
@@ -254,7 +336,7 @@ pub(crate) fn split_parquet(
                 csv_field(&mut line, col.get(row));
             }
             line.push(b'\n');
-            let part = partition_of_record(seeker.and_then(|c| t.cell(c, row)).unwrap_or_default(), n);
+            let part = part_of(seeker.and_then(|c| t.cell(c, row)).unwrap_or_default());
             let id_hash = t.cell(0, row).map(id_hash);
             on(Piece::Record { part, rec: &line, line: file_line, id_hash })?;
         }
@@ -303,12 +385,13 @@ pub(crate) enum Piece<'a> {
 }
 
 /// Reads a CSV input once, without holding it, and hands each header,
-/// record and empty line to `on`; the file's SHA-256.
+/// record (with its partition, `part_of` its trimmed seeker id) and empty
+/// line to `on`; the file's SHA-256.
 pub(crate) fn split(
     kind: InputKind,
     path: &Path,
     choice: DialectChoice,
-    n: u32,
+    part_of: &dyn Fn(&str) -> u32,
     mut on: impl FnMut(Piece<'_>) -> Result<(), Error>,
 ) -> Result<String, Error> {
     let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
@@ -353,7 +436,7 @@ pub(crate) fn split(
                     } else {
                         let seeker = text(h.seeker);
                         let seeker = seeker.trim();
-                        let part = partition_of_record(seeker, n);
+                        let part = part_of(seeker);
                         let id = text(h.id);
                         let id = id.trim();
                         let id_hash = (!id.is_empty()).then(|| id_hash(id));
@@ -614,7 +697,7 @@ fn repeat_candidates(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::partition::partition_of_record;
+    use crate::partition::Ranges;
 
     /// Each partition gets back the lines of its records, in file order,
     /// from its line file; the ids a file repeats (in other partitions, and
@@ -634,15 +717,16 @@ mod tests {
             }
         }
         std::fs::write(&path, &text).unwrap();
-        let n = 3;
-        let mut s = scatter(InputKind::Ledger, &path, DialectChoice::Auto, n, tmp.path()).unwrap();
+        let ranges = Ranges::balanced(vec![("S2".into(), 1.0), ("S3".into(), 1.0), ("S4".into(), 1.0)], 3);
+        let n = ranges.count();
+        let mut s = scatter(InputKind::Ledger, &path, DialectChoice::Auto, &ranges, tmp.path()).unwrap();
         assert_eq!(s.empty_lines, [13]);
         let repeats = s.repeats.as_ref().expect("P7 repeats");
         let lines: Vec<u64> = repeats.at.iter().map(|a| a.0).collect();
         assert_eq!(lines, [9, 28, 36], "the three rows of P7, in file order");
         for k in 0..n {
             let expected: Vec<u64> = (0..40u64)
-                .filter(|&i| partition_of_record(&format!("S{i}"), n) == k)
+                .filter(|&i| ranges.of_record(&format!("S{i}")) == k)
                 .map(|i| if i <= 10 { i + 2 } else { i + 3 })
                 .collect();
             let (got, duplicates) = s.take_part(k as usize).unwrap();
@@ -651,11 +735,70 @@ mod tests {
             assert!(!s.line_files[k as usize].exists(), "a partition's line file is read once");
         }
         // A line file that lost its last record's line.
-        let mut s = scatter(InputKind::Ledger, &path, DialectChoice::Auto, n, tmp.path()).unwrap();
+        let mut s = scatter(InputKind::Ledger, &path, DialectChoice::Auto, &ranges, tmp.path()).unwrap();
         let cut = s.line_files[1].clone();
         let len = std::fs::metadata(&cut).unwrap().len();
         std::fs::OpenOptions::new().write(true).open(&cut).unwrap().set_len(len - 8).unwrap();
         let err = s.take_part(1).unwrap_err().to_string();
         assert!(err.contains("ledger-1.lines"), "{err}");
+    }
+
+    /// A CSV file's sample is read at evenly spaced places: from a file of
+    /// 1000 seekers in order, the i-th of 10 ids is about the (100 i + 50)-th
+    /// seeker (places are bytes: the first hundred records are shorter), in
+    /// either dialect, quoted values and a quoted line break read as the
+    /// file has them.
+    #[test]
+    fn a_csv_sample_is_spread_over_the_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        for (sep, choice) in [(',', DialectChoice::Auto), (';', DialectChoice::Fr)] {
+            let path = tmp.path().join("ledger.csv");
+            let mut text =
+                ["payment_id", "seeker_id", "right_id", "month", "kind", "days", "daily_rate", "amount", "paid_on"]
+                    .join(&sep.to_string())
+                    + "\n";
+            for i in 0..1000 {
+                // Every tenth seeker quoted, every hundredth with a line break in its right.
+                let seeker = if i % 10 == 0 { format!("\" S{i:04} \"") } else { format!("S{i:04}") };
+                let right = if i % 100 == 7 { "\"R\nX\"".to_string() } else { format!("R{i}") };
+                let fields = [
+                    format!("P{i}"),
+                    seeker,
+                    right,
+                    "2024-03".into(),
+                    "advance".into(),
+                    "31".into(),
+                    "40".into(),
+                    "1240".into(),
+                    "2024-04-04".into(),
+                ];
+                text += &(fields.join(&sep.to_string()) + "\n");
+            }
+            std::fs::write(&path, &text).unwrap();
+            let ids = sample_seekers(InputKind::Ledger, &path, choice, 10);
+            assert_eq!(ids.len(), 10, "{ids:?}");
+            for (i, id) in ids.iter().enumerate() {
+                let n: i64 = id[1..].parse().unwrap_or_else(|_| panic!("{id:?}"));
+                assert!((n - (100 * i as i64 + 50)).abs() <= 8, "sample {i} is {id} ({sep:?})");
+            }
+        }
+        // A file that cannot be read gives no sample (the scatter names the problem).
+        assert!(sample_seekers(InputKind::Ledger, &tmp.path().join("missing.csv"), DialectChoice::Auto, 10).is_empty());
+    }
+
+    /// A Parquet file's sample comes from slices spread over its rows.
+    #[test]
+    fn a_parquet_sample_is_spread_over_the_file() {
+        use polars::prelude::{Column, DataFrame, ParquetWriter};
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("rights.parquet");
+        let ids: Vec<String> = (0..1000).map(|i| format!("S{i:04}")).collect();
+        let mut df = DataFrame::new_infer_height(vec![Column::new("seeker_id".into(), ids)]).unwrap();
+        ParquetWriter::new(File::create(&path).unwrap()).finish(&mut df).unwrap();
+        let sample = sample_seekers(InputKind::Rights, &path, DialectChoice::Auto, 32);
+        assert_eq!(sample.len(), 32);
+        let first: i64 = sample[0][1..].parse().unwrap();
+        let last: i64 = sample[31][1..].parse().unwrap();
+        assert!(first < 60 && last > 940, "from S{first:04} to S{last:04}");
     }
 }

@@ -731,27 +731,7 @@ fn write_csv_in_windows<R: CsvRow + Sync>(
     window_chunks: usize,
 ) -> Result<Written, Error> {
     let mut out = CsvStream::create(dir, file, header)?;
-    // Rows are formatted in parallel a window of chunks at a time, then
-    // hashed and written in order: the text of a million rows is never all
-    // in memory, and each window reuses the memory the last one freed.
-    let chunks: Vec<&[R]> = parts.iter().flat_map(|p| p.chunks(chunk_rows)).collect();
-    let format = |window: &[&[R]]| -> Vec<(String, usize)> {
-        window.par_iter().map(|chunk| (CsvStream::lines(chunk), chunk.len())).collect()
-    };
-    // A window is hashed and written while the next one is formatted: the
-    // hash and the write are one thread's, and would leave the other core idle.
-    let mut windows = chunks.chunks(window_chunks);
-    let mut ready = windows.next().map(format).unwrap_or_default();
-    loop {
-        let next = windows.next();
-        let (written, formatted) =
-            rayon::join(|| ready.iter().try_for_each(|(text, rows)| out.put_lines(text, *rows)), || next.map(format));
-        written?;
-        match formatted {
-            Some(f) => ready = f,
-            None => break,
-        }
-    }
+    out.put_rows_in_windows(parts, chunk_rows, window_chunks)?;
     out.finish()
 }
 
@@ -792,6 +772,44 @@ impl CsvStream {
             }
         }
         s
+    }
+
+    /// Appends `parts`' rows, formatted in parallel chunks.
+    pub(crate) fn put_rows<R: CsvRow + Sync>(&mut self, parts: &[&[R]]) -> Result<(), Error> {
+        self.put_rows_in_windows(parts, 16_384, 16)
+    }
+
+    /// [`CsvStream::put_rows`] with a given chunk size (rows) and window
+    /// (chunks formatted in parallel before writing); tests use small ones.
+    fn put_rows_in_windows<R: CsvRow + Sync>(
+        &mut self,
+        parts: &[&[R]],
+        chunk_rows: usize,
+        window_chunks: usize,
+    ) -> Result<(), Error> {
+        // Rows are formatted in parallel a window of chunks at a time, then
+        // hashed and written in order: the text of a million rows is never all
+        // in memory, and each window reuses the memory the last one freed.
+        let chunks: Vec<&[R]> = parts.iter().flat_map(|p| p.chunks(chunk_rows)).collect();
+        let format = |window: &[&[R]]| -> Vec<(String, usize)> {
+            window.par_iter().map(|chunk| (CsvStream::lines(chunk), chunk.len())).collect()
+        };
+        // A window is hashed and written while the next one is formatted: the
+        // hash and the write are one thread's, and would leave the other core idle.
+        let mut windows = chunks.chunks(window_chunks);
+        let mut ready = windows.next().map(format).unwrap_or_default();
+        loop {
+            let next = windows.next();
+            let (written, formatted) = rayon::join(
+                || ready.iter().try_for_each(|(text, rows)| self.put_lines(text, *rows)),
+                || next.map(format),
+            );
+            written?;
+            match formatted {
+                Some(f) => ready = f,
+                None => return Ok(()),
+            }
+        }
     }
 
     /// Appends lines formatted by [`CsvStream::lines`] for `rows` rows.
