@@ -85,7 +85,7 @@ pub fn scan(
         match piece {
             Piece::Header(h) => header = h.to_vec(),
             Piece::Empty(line) => empty_lines.push(line),
-            Piece::Record { part, rec, line, id_hash } => {
+            Piece::Record { part, rec, line, id_hash, .. } => {
                 ids.extend(id_hash.map(|h| (h, line)));
                 let start = cur.text.len();
                 cur.text.extend_from_slice(rec);

@@ -35,7 +35,7 @@ pub(crate) fn sort_by_ids<T: Send + Sync>(v: &mut Vec<T>, ids: impl Fn(&T) -> (&
 /// The first 16 bytes of `s`, big-endian, zero-padded: `a < b` as strings
 /// implies `prefix_key(a) <= prefix_key(b)`, so sorting by the key then by
 /// the string is sorting by the string.
-fn prefix_key(s: &str) -> u128 {
+pub(crate) fn prefix_key(s: &str) -> u128 {
     let b = s.as_bytes();
     let mut buf = [0u8; 16];
     let n = b.len().min(16);

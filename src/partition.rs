@@ -14,6 +14,8 @@ use std::str::FromStr;
 
 use xxhash_rust::xxh64::xxh64;
 
+use crate::order::prefix_key;
+
 /// Spark's seed for `xxhash64`.
 const SEED: u64 = 42;
 
@@ -79,6 +81,9 @@ pub(crate) struct Ranges {
     /// Partition k holds the ids from `bounds[k - 1]` (included) to
     /// `bounds[k]` (excluded); sorted, maybe with repeats (then empty partitions).
     bounds: Vec<String>,
+    /// Each bound's first 16 bytes as an integer ([`crate::order::prefix_key`]):
+    /// every record is placed, and comparing strings was 8 % of the scatter.
+    keys: Vec<u128>,
 }
 
 impl Ranges {
@@ -105,7 +110,12 @@ impl Ranges {
                 None => bounds.push(String::new()),
             }
         }
-        Ranges { bounds }
+        Ranges::new(bounds)
+    }
+
+    fn new(bounds: Vec<String>) -> Ranges {
+        let keys = bounds.iter().map(|b| prefix_key(b)).collect();
+        Ranges { bounds, keys }
     }
 
     /// How many partitions.
@@ -120,7 +130,11 @@ impl Ranges {
         if seeker_id.is_empty() {
             return 0;
         }
-        self.bounds.partition_point(|b| b.as_str() <= seeker_id) as u32
+        let key = prefix_key(seeker_id);
+        // Keys in order, ties (ids alike in their first 16 bytes) by the whole id.
+        let at = self.keys.partition_point(|&k| k < key);
+        let ties = self.keys[at..].partition_point(|&k| k == key);
+        (at + self.bounds[at..at + ties].partition_point(|b| b.as_str() <= seeker_id)) as u32
     }
 }
 
@@ -145,6 +159,15 @@ mod tests {
         assert_eq!(r.of_record("S1"), 3);
         assert_eq!(r.of_record("A"), 0);
         assert_eq!(r.of_record("S05"), 1);
+        // Ids alike in their first 16 bytes are told apart by the rest.
+        let long = |i: u32| format!("SEEKER-0000000000-{i:03}");
+        let r = Ranges::balanced((0..100).map(|i| (long(i), 1.0)).collect(), 4);
+        assert_eq!(r.bounds, [long(25), long(50), long(75)]);
+        let placed: Vec<u32> = (0..100).map(|i| r.of_record(&long(i))).collect();
+        let by_strings: Vec<u32> =
+            (0..100).map(|i| r.bounds.partition_point(|b| b.as_str() <= long(i).as_str()) as u32).collect();
+        assert_eq!(placed, by_strings);
+        assert_eq!((r.of_record("SEEKER-0000000000"), r.of_record("SEEKER-0000000001")), (0, 3));
         // Weights, not counts: the heavy first id is a partition of its own.
         let mut w: Vec<(String, f64)> = vec![("A".into(), 30.0)];
         w.extend((0..30).map(|i| (format!("B{i:02}"), 1.0)));

@@ -374,7 +374,8 @@ fn reconcile_in_order(
                 let (lines, duplicates) = s.take_part(k)?;
                 // A Parquet input's partitions are international CSV of its known columns.
                 let choice = if s.from_parquet.is_some() { DialectChoice::Intl } else { opts.inputs.dialect };
-                let mut t = ingest::read_part(s.kind, &s.path, &s.sha256, &s.parts[k], lines, duplicates, choice)?;
+                let bytes = s.part_bytes(k)?;
+                let mut t = ingest::read_part_bytes(s.kind, &s.path, &s.sha256, bytes, lines, duplicates, choice)?;
                 if let Some(unknown) = &s.from_parquet {
                     t.unknown_columns = unknown.clone();
                 }
