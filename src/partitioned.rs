@@ -65,10 +65,11 @@ const PARQUET_TEXT_PER_BYTE: u64 = 12;
 /// The most input a partition is given, when a run is partitioned at all.
 const PARTITION_BYTES: u64 = 128_000_000;
 
-/// The merge's memory per byte of CSV input (findings, notices and changes
-/// held, entitlements streamed), measured: 1.69 GB peak for the 2.85 GB of
-/// the generated 10M month in 27 partitions (1.07 GB since the scatter keeps
-/// its line maps and id hashes in files; kept as the bound, not re-tuned).
+/// The memory a run reserves per byte of CSV input for what it keeps until
+/// the end (findings, notices, changes, the previous night; entitlements
+/// are written as they come), first measured as a whole merge's: 1.69 GB
+/// peak for the 2.85 GB of the generated 10M month. That month now peaks at
+/// 1.27 GB in all; kept as the bound, not re-tuned.
 const MERGE_MEMORY_PER_INPUT_BYTE: (u64, u64) = (3, 5);
 
 /// How many partitions keep a run under `limit` bytes: 1 when the inputs
@@ -91,8 +92,8 @@ pub(crate) fn partitions_for(opts: &RunOptions, limit: u64) -> Result<u32> {
     let merge = bytes * MERGE_MEMORY_PER_INPUT_BYTE.0 / MERGE_MEMORY_PER_INPUT_BYTE.1 / shards;
     if n > 1 && merge > limit {
         return Err(Error::Usage(format!(
-            "--memory-limit {} is too small for these inputs ({}): merging their partitions holds every \
-             finding, notice and change, about {}; give at least that, or split the run with (more) --shard",
+            "--memory-limit {} is too small for these inputs ({}): the run keeps every finding, notice and \
+             change until it writes them, about {}; give at least that, or split the run with (more) --shard",
             size_text(limit),
             size_text(bytes),
             size_text(merge)
@@ -187,7 +188,7 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
     Ok(RunReport { manifest, warnings, timings, computed: None, partitions: n })
 }
 
-/// What the merge needs of an input file once its records are in partitions.
+/// What the end of a run needs of an input file once its records are in partitions.
 #[derive(Clone, Debug)]
 pub struct FileFacts {
     pub kind: InputKind,
@@ -197,10 +198,11 @@ pub struct FileFacts {
     pub empty_lines: Vec<u64>,
 }
 
-/// What is about the whole, once every partition is reconciled into its
-/// folder: the reject threshold, the empty-run check, the months, the
-/// previous night; then the merged folder, written into `staging` (not
-/// committed) and the warnings about the inputs.
+/// What is about the whole, once every partition is reconciled: the
+/// reject threshold, the empty-run check, the months, the previous night;
+/// then the run's folder, written into `staging` (not committed; a
+/// cluster's buckets merged by seeker first), and the warnings about the
+/// inputs.
 pub(crate) fn finish(
     staging: &Staging,
     mut p: Partitions,
@@ -248,7 +250,7 @@ pub(crate) fn finish(
         Some(o) => (o.findings, o.candidates, Some(o.entitlements)),
         None => (findings, candidates, None),
     };
-    let rows = merge_night(findings, candidates, &p.rules, previous.as_ref(), &months, opts)?;
+    let rows = night_rows(findings, candidates, &p.rules, previous.as_ref(), &months, opts)?;
     // A shard sees a part of the withdrawals: `indus merge` guards the whole.
     let standing = previous.as_ref().map_or(0, nights::standing_notices);
     let shard = opts.shard.map(|s| ShardRef { index: s.index, count: s.count, previous_notices_standing: standing });
@@ -308,7 +310,7 @@ fn scatter_inputs(
     Ok(scattered)
 }
 
-/// What the partitions left for the merge.
+/// What the partitions leave for the end of the run.
 pub(crate) struct Partitions {
     pub rules: RuleSet,
     /// Each input's counts, summed over the partitions.
@@ -447,7 +449,7 @@ fn reconcile_tables(
 /// The run's findings and tonight's candidate notices (in seeker order)
 /// compared with the previous night (nights.md §8.1–§8.4) and totalled by
 /// agency: every row but the entitlements.
-fn merge_night(
+fn night_rows(
     findings: Chunked<FindingRow>,
     candidates: Vec<NoticeRow>,
     rules: &RuleSet,
