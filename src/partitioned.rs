@@ -238,17 +238,14 @@ pub(crate) fn finish(
     if let (Some(shard), Some(prev)) = (opts.shard, previous.as_mut()) {
         prev.keep_shard(shard);
     }
-    let in_order = p.in_order.take();
-    let (findings, candidates) = match &in_order {
-        Some(_) => (Chunked::default(), Vec::new()),
+    // Partitions in order left their rows so; a cluster's buckets are merged by seeker.
+    let (findings, candidates, streamed) = match p.in_order.take() {
+        Some(o) => (o.findings, o.candidates, Some(o.entitlements)),
         None => (
             Chunked(vec![by_seeker(read_parts(&p.dirs, "findings.csv", output::read::findings)?, |r| &r.seeker_id)]),
             by_seeker(read_parts(&p.dirs, "notices.csv", output::read::notices)?, |r| &r.seeker_id),
+            None,
         ),
-    };
-    let (findings, candidates, streamed) = match in_order {
-        Some(o) => (o.findings, o.candidates, Some(o.entitlements)),
-        None => (findings, candidates, None),
     };
     let rows = night_rows(findings, candidates, &p.rules, previous.as_ref(), &months, opts)?;
     // A shard sees a part of the withdrawals: `indus merge` guards the whole.

@@ -1,11 +1,15 @@
 //! Splits an input into partitions of seekers without holding it in
-//! memory (`--memory-limit`). Each CSV record is copied as it is, bytes
-//! untouched, into the partition of its `seeker_id` (`partition::Ranges`,
-//! drawn from a sample of the inputs read first: [`sample_seekers`]),
-//! after the file's own header line, and its physical line is kept, so that
-//! each partition reads as the original file would for those records and
-//! its rejects name the original lines. A Parquet input is read a slice of
-//! rows at a time, and its partitions are CSV ([`split_parquet`]).
+//! memory (`--memory-limit`). Each CSV record goes, bytes untouched, to the
+//! partition of its `seeker_id` (`partition::Ranges`, drawn from a sample
+//! of the inputs read first: [`sample_seekers`]), after the file's own
+//! header line, and its physical line is kept, so that each partition
+//! reads as the original file would for those records and its rejects name
+//! the original lines. While a partition's records are one run of the
+//! input's bytes (an input in seeker order), nothing is copied: the
+//! partition is read from the input itself ([`Scattered::part_bytes`]);
+//! once the run is broken, its records are copied into its file. A Parquet
+//! input is read a slice of rows at a time, and its partitions are CSV
+//! ([`split_parquet`]).
 //!
 //! Two things need the whole file and are settled here: lines without any
 //! value (only a warning names them), and ids repeated across partitions
@@ -133,9 +137,10 @@ pub(crate) fn scatter(
 ) -> Result<Scattered, Error> {
     let n = ranges.count();
     let part_of = |seeker: &str| ranges.of_record(seeker);
-    // A Parquet input's records are lines written here, never its bytes.
-    let csv = !is_parquet(path);
+    // A Parquet input's records are lines written here, never its bytes;
+    // spans need the input's size and time to check it later.
     let stamp = stamp(path);
+    let spans_ok = !is_parquet(path) && stamp.is_some();
     let mut place: Vec<Place> = vec![Place::Nothing; n as usize];
     let mut original: Option<File> = None;
     let mut header: Vec<u8> = Vec::new();
@@ -189,10 +194,10 @@ pub(crate) fn scatter(
             Piece::Record { part, rec, line, id_hash, offset } => {
                 let k = part as usize;
                 let end = offset + rec.len() as u64;
-                // A CSV record's place is its offset in the input (read
-                // again from there if its id may repeat another's).
+                // Where spans may be, a record's place is its offset in the
+                // input (read again from there if its id may repeat another's).
                 let start = match place[k] {
-                    _ if !csv => write_line(k, rec, None)?,
+                    _ if !spans_ok => write_line(k, rec, None)?,
                     Place::Nothing => {
                         place[k] = Place::Span(offset, end);
                         offset
@@ -237,7 +242,8 @@ pub(crate) fn scatter(
         w.flush().map_err(write_err)?;
     }
     drop((writers, line_writers, id_writers));
-    let source = if csv { Source::Input(path) } else { Source::Parts(&parts) };
+    // Offsets are the input's where records may stay spans, else the partition files'.
+    let source = if spans_ok { Source::Input(path) } else { Source::Parts(&parts) };
     let repeats = repeat_candidates(kind, path, choice, source, &id_files, scratch)?;
     let spans = place.iter().map(|p| if let Place::Span(a, b) = *p { Some((a, b)) } else { None }).collect();
     Ok(Scattered {
@@ -701,7 +707,7 @@ impl Scattered {
                 .map_err(|e| Error::Unreadable { path: self.parts[k].clone(), problem: e.to_string() });
         };
         let unreadable = |problem: String| Error::Unreadable { path: self.path.clone(), problem };
-        if stamp(&self.path) != self.stamp || self.stamp.is_none() {
+        if stamp(&self.path) != self.stamp {
             return Err(unreadable(
                 "it changed while the run was reading it (its size or time is not what it was): run again once \
                  the export is complete"
