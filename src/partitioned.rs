@@ -122,12 +122,11 @@ fn seeker_ranges(inputs: &[(InputKind, PathBuf)], dialect: DialectChoice, n: u32
     let count = SAMPLE_PER_PARTITION * n as usize;
     let sample = inputs
         .par_iter()
-        .map(|(kind, path)| {
+        .flat_map_iter(|(kind, path)| {
             let ids = ingest::scatter::sample_seekers(*kind, path, dialect, count);
             let weight = csv_bytes(path) as f64 / ids.len().max(1) as f64;
-            ids.into_iter().map(|id| (id, weight)).collect::<Vec<_>>()
+            ids.into_iter().map(move |id| (id, weight))
         })
-        .flatten()
         .collect();
     Ranges::balanced(sample, n)
 }

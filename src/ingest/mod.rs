@@ -723,24 +723,10 @@ fn split_table(kind: InputKind, path: &Path, file: split::SplitFile) -> Result<R
     Ok(RawTable::read(kind, path, file.rows(), columns, &file.header, uniform_starts))
 }
 
-/// Reads one partition of a CSV input (`--memory-limit`): its rows are
-/// the original file's records at `lines`, and it speaks for that file
-/// (path, SHA-256) in rejects, errors and the manifest.
-pub(crate) fn read_part(
-    kind: InputKind,
-    original: &Path,
-    sha256: &str,
-    part: &Path,
-    lines: Vec<u64>,
-    duplicates: Vec<bool>,
-    choice: DialectChoice,
-) -> Result<RawTable, Error> {
-    let bytes =
-        std::fs::read(part).map_err(|e| Error::Unreadable { path: part.to_path_buf(), problem: e.to_string() })?;
-    read_part_bytes(kind, original, sha256, bytes, lines, duplicates, choice)
-}
-
-/// [`read_part`] of a partition's bytes (a bucket of a cluster run arrives in memory).
+/// Reads one partition of a CSV input (`--memory-limit`, a cluster's
+/// bucket), given as its bytes: its rows are the original file's records
+/// at `lines`, and it speaks for that file (path, SHA-256) in rejects,
+/// errors and the manifest.
 pub(crate) fn read_part_bytes(
     kind: InputKind,
     original: &Path,

@@ -244,7 +244,7 @@ pub(crate) fn scatter(
     drop((writers, line_writers, id_writers));
     // Offsets are the input's where records may stay spans, else the partition files'.
     let source = if spans_ok { Source::Input(path) } else { Source::Parts(&parts) };
-    let repeats = repeat_candidates(kind, path, choice, source, &id_files, scratch)?;
+    let repeats = repeat_candidates(kind, path, choice, &header, source, &id_files)?;
     let spans = place.iter().map(|p| if let Place::Span(a, b) = *p { Some((a, b)) } else { None }).collect();
     Ok(Scattered {
         kind,
@@ -776,9 +776,9 @@ fn repeat_candidates(
     kind: InputKind,
     path: &Path,
     choice: DialectChoice,
+    header: &[u8],
     source: Source<'_>,
     buckets: &[PathBuf],
-    scratch: &Path,
 ) -> Result<Option<Repeats>, Error> {
     // Equal hashes are in one bucket: a bucket at a time.
     let mut candidates: Vec<IdKey> = Vec::new();
@@ -804,33 +804,18 @@ fn repeat_candidates(
     let unreadable = |p: &Path, e: std::io::Error| Error::Unreadable { path: p.to_path_buf(), problem: e.to_string() };
     // The header, then each candidate record as it is in the input (or,
     // for a Parquet input, as it was written into its partition).
-    let mut files: Vec<Option<File>> = Vec::new();
-    let (header_file, header_path) = match source {
-        Source::Input(p) => (File::open(p).map_err(|e| unreadable(p, e))?, p.to_path_buf()),
-        Source::Parts(parts) => {
-            files = (0..parts.len()).map(|_| None).collect();
-            (File::open(&parts[0]).map_err(|e| unreadable(&parts[0], e))?, parts[0].clone())
-        }
+    let mut input = match source {
+        Source::Input(p) => Some(File::open(p).map_err(|e| unreadable(p, e))?),
+        Source::Parts(_) => None,
     };
-    let header_line = {
-        let mut head = Vec::new();
-        for byte in std::io::BufReader::new(&header_file).bytes() {
-            let byte = byte.map_err(|e| unreadable(&header_path, e))?;
-            head.push(byte);
-            if byte == b'\n' {
-                break;
-            }
-        }
-        if !head.ends_with(b"\n") {
-            head.push(b'\n');
-        }
-        head
+    let mut files: Vec<Option<File>> = match source {
+        Source::Parts(parts) => (0..parts.len()).map(|_| None).collect(),
+        Source::Input(_) => Vec::new(),
     };
-    let mut input = header_file;
-    let mut mini = header_line;
+    let mut mini = header.to_vec();
     for k in &candidates {
         let (f, at) = match source {
-            Source::Input(p) => (&mut input, p),
+            Source::Input(p) => (input.as_mut().expect("opened above"), p),
             Source::Parts(parts) => (opened(&mut files, parts, k.part as usize)?, parts[k.part as usize].as_path()),
         };
         let mut rec = vec![0u8; k.len as usize];
@@ -841,10 +826,8 @@ fn repeat_candidates(
             mini.push(b'\n');
         }
     }
-    let mini_path = scratch.join(format!("{}-repeated.csv", kind.name()));
-    std::fs::write(&mini_path, &mini).map_err(|e| Error::output(&mini_path, e))?;
     let mini_lines: Vec<u64> = candidates.iter().map(|k| k.line).collect();
-    let mut t = super::read_part(kind, path, "", &mini_path, mini_lines, Vec::new(), choice)?;
+    let mut t = super::read_part_bytes(kind, path, "", mini, mini_lines, Vec::new(), choice)?;
     t.known_duplicates = None;
     Ok(Some(Repeats { table: t, at: candidates.iter().map(|k| (k.line, k.part, k.row)).collect() }))
 }
