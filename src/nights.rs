@@ -25,6 +25,12 @@ use crate::status::Action;
 /// Nights.md §8.1: tonight's months must include the month of every finding
 /// a standing previous notice rests on (what the seekers were told).
 pub(crate) fn check_window(previous: &Previous, months: &[Month]) -> Result<()> {
+    window_error(&previous.dir, &missing_months(previous, months))
+}
+
+/// The months of findings that standing previous notices rest on and that
+/// tonight's `months` leave out ([`check_window`], a seeker range at a time).
+pub(crate) fn missing_months(previous: &Previous, months: &[Month]) -> BTreeSet<Month> {
     let mut missing: BTreeSet<Month> = BTreeSet::new();
     for n in previous.notices.iter().filter(|n| n.action != Action::Withdrawn) {
         for m in notice_months(n, previous_findings_of(previous, &n.seeker_id)) {
@@ -33,6 +39,11 @@ pub(crate) fn check_window(previous: &Previous, months: &[Month]) -> Result<()> 
             }
         }
     }
+    missing
+}
+
+/// The error [`check_window`] gives when `missing` months are left out of the previous run `dir`'s.
+pub(crate) fn window_error(dir: &std::path::Path, missing: &BTreeSet<Month>) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
@@ -40,7 +51,7 @@ pub(crate) fn check_window(previous: &Previous, months: &[Month]) -> Result<()> 
     Err(Error::Usage(format!(
         "the previous run {} notified findings of {} and tonight's run leaves {} out: run the months still \
          open (--months) so that what the seekers were told is compared",
-        previous.dir.display(),
+        dir.display(),
         names.join(", "),
         if names.len() == 1 { "it" } else { "them" }
     )))
@@ -255,7 +266,16 @@ fn notice(
 /// Nights.md §8.4: more than 100 withdrawals that are more than `max_rate`
 /// of the previous notices look like a truncated export, not a good night.
 pub(crate) fn guard_withdrawals(notices: &[NoticeRow], standing: u64, max_rate: f64) -> Result<()> {
-    let withdrawn = notices.iter().filter(|n| n.action == Action::Withdrawn).count() as u64;
+    guard_withdrawn(withdrawn(notices), standing, max_rate)
+}
+
+/// How many of `notices` are withdrawals.
+pub(crate) fn withdrawn(notices: &[NoticeRow]) -> u64 {
+    notices.iter().filter(|n| n.action == Action::Withdrawn).count() as u64
+}
+
+/// [`guard_withdrawals`] once the withdrawals are counted (a seeker range at a time).
+pub(crate) fn guard_withdrawn(withdrawn: u64, standing: u64, max_rate: f64) -> Result<()> {
     let rate = if standing == 0 { 0.0 } else { withdrawn as f64 / standing as f64 };
     if withdrawn > 100 && rate > max_rate {
         return Err(Error::MassWithdrawal { withdrawn, previous: standing, rate, max_rate });

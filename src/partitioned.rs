@@ -5,19 +5,23 @@
 //! sample  seeker ids from each input, read at evenly spaced places: ranges of ids, a partition each
 //! scatter each input by seeker range (ingest::scatter; Parquet a slice of rows at a time) into a scratch folder
 //! for each partition, in id order: ingest → validate → recompute → settle → its rows, sorted by seeker;
-//!         entitlements written on (CSV, and Parquet row groups), findings and notices kept
-//! finish  nights (§8), guards and totals over the whole; the other files
+//!         entitlements and findings written on (CSV, and entitlements' Parquet row groups);
+//!         findings and candidate notices also to scratch files
+//! finish  the previous night split by the same ranges; for each range: nights (§8), notices and
+//!         changes written on; guards and totals over the whole; the Parquet twins group by group
 //! ```
 //!
 //! Every output row is one seeker's, a seeker is in one partition, and the
 //! partitions are ranges of ids in output order: each partition's rows
 //! follow the last one's, so the outputs are those of the in-memory run,
-//! byte for byte, without a merge. Only what is about the whole waits for
-//! the end: the reject threshold, the empty-run check, the months, the
-//! comparison with the previous night and its guard.
+//! byte for byte, without a merge. What is about the whole waits for the
+//! end (the reject threshold, the empty-run check, the months, the
+//! comparison with the previous night and its guard), and is taken a range
+//! at a time: the run never holds more than a partition's rows, whatever
+//! the size of its inputs.
 //!
 //! A cluster's buckets are hashes of the seeker instead (`bucket`, Spark):
-//! their rows interleave, and [`finish`] merges them by seeker.
+//! their rows interleave, and [`finish`] merges them by seeker, in memory.
 //!
 //! The scratch folder is inside the run's staging folder: removed with it
 //! on failure, and by the next run after a kill.
@@ -27,6 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use polars::prelude::{DataFrame, PolarsError, PolarsResult};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -36,7 +41,9 @@ use crate::merge::{by_file_and_line, by_seeker};
 use crate::model::Month;
 use crate::nights;
 use crate::output::manifest::{PreviousRef, ShardRef};
+use crate::output::parquet::{frame_groups, FrameParquet};
 use crate::output::parquet::{EntitlementsParquet, RuleSetTag, ENTITLEMENTS_ROW_GROUP};
+use crate::output::rows::Tally;
 use crate::output::{self, Chunked, CsvStream, EntitlementRow, FindingRow, FolderKind, NoticeRow, Staging, Written};
 use crate::partition::Ranges;
 use crate::previous;
@@ -50,10 +57,9 @@ use crate::validate::{self, InputStats, Reject, Window};
 const MEMORY_PER_INPUT_BYTE: u64 = 5;
 
 /// The share of `--memory-limit` a partition may plan to use: the rest is
-/// for the findings and notices kept as partitions come (measured: 0.06
-/// bytes a byte of input, the 10M month peaking at 1.27 GB against 1.10 GB
-/// when they were spilled to disk instead), then, once the partitions are
-/// done, the changes and the previous night.
+/// for what does not shrink with partitions (the scatter's buffers, the
+/// Parquet row groups being written, a range of the previous night, the
+/// rejects).
 const PARTITION_SHARE: (u64, u64) = (1, 2);
 
 /// Bytes of CSV a byte of Parquet input stands for, measured on the
@@ -65,12 +71,10 @@ const PARQUET_TEXT_PER_BYTE: u64 = 12;
 /// The most input a partition is given, when a run is partitioned at all.
 const PARTITION_BYTES: u64 = 128_000_000;
 
-/// The memory a run reserves per byte of CSV input for what it keeps until
-/// the end (findings, notices, changes, the previous night; entitlements
-/// are written as they come), first measured as a whole merge's: 1.69 GB
-/// peak for the 2.85 GB of the generated 10M month. That month now peaks at
-/// 1.27 GB in all; kept as the bound, not re-tuned.
-const MERGE_MEMORY_PER_INPUT_BYTE: (u64, u64) = (3, 5);
+/// The most partitions a run is split into: each holds three scratch files
+/// an input open while the inputs are split (12 a partition for a month's
+/// four files), and a system allows a few thousand open files.
+const MAX_PARTITIONS: u64 = 1024;
 
 /// How many partitions keep a run under `limit` bytes: 1 when the inputs
 /// fit (the in-memory run).
@@ -83,23 +87,19 @@ pub(crate) fn partitions_for(opts: &RunOptions, limit: u64) -> Result<u32> {
         // Smaller partitions cost less a seeker (the 10M month: 100 s in 27
         // partitions, 112 – 117 s in 7): once partitioned, no more than
         // PARTITION_BYTES of input each.
-        n = n.max(bytes.div_ceil(PARTITION_BYTES));
+        n = n.max(bytes.div_ceil(PARTITION_BYTES).min(MAX_PARTITIONS));
     }
-    // The run ends holding every finding, notice and change (not the
-    // entitlements, which it writes as they come), a shard's share for a
-    // shard: a limit below that cannot be kept.
-    let shards = opts.shard.map_or(1, |s| u64::from(s.count));
-    let merge = bytes * MERGE_MEMORY_PER_INPUT_BYTE.0 / MERGE_MEMORY_PER_INPUT_BYTE.1 / shards;
-    if n > 1 && merge > limit {
+    if n > MAX_PARTITIONS {
+        let least = bytes * MEMORY_PER_INPUT_BYTE * PARTITION_SHARE.1 / PARTITION_SHARE.0 / MAX_PARTITIONS;
         return Err(Error::Usage(format!(
-            "--memory-limit {} is too small for these inputs ({}): the run keeps every finding, notice and \
-             change until it writes them, about {}; give at least that, or split the run with (more) --shard",
+            "--memory-limit {} is too small for these inputs ({}): it would take {n} partitions, and a run \
+             takes at most {MAX_PARTITIONS}; give at least {}",
             size_text(limit),
             size_text(bytes),
-            size_text(merge)
+            size_text(least)
         )));
     }
-    u32::try_from(n).map_err(|_| Error::Usage("--memory-limit is far too small for these inputs".into()))
+    Ok(n as u32)
 }
 
 /// An input's size in bytes of CSV: a Parquet input holds more records a byte.
@@ -169,7 +169,7 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
     let ranges = seeker_ranges(&inputs, opts.inputs.dialect, n);
     let mut scattered = scatter_inputs(&inputs, opts, &ranges, &scratch, &window)?;
     timings.lap("scatter", &mut t);
-    let p = reconcile_in_order(&mut scattered, opts, &staging.dir, &window, selected.as_deref(), rules)?;
+    let p = reconcile_in_order(&mut scattered, ranges, opts, &staging.dir, &window, selected.as_deref(), rules)?;
     timings.lap("partitions", &mut t);
 
     let files: Vec<FileFacts> = scattered
@@ -233,45 +233,13 @@ pub(crate) fn finish(
         run::check_not_empty(&paths, &p.stats, &known, opts.as_of, selected.as_deref())?;
     }
     let months = selected.unwrap_or(known);
-    let mut previous = previous.map(previous::Checked::read).transpose()?;
-    if let (Some(shard), Some(prev)) = (opts.shard, previous.as_mut()) {
-        prev.keep_shard(shard);
-    }
-    // Partitions in order left their rows so; a cluster's buckets are merged by seeker.
-    let (findings, candidates, streamed) = match p.in_order.take() {
-        Some(o) => (o.findings, o.candidates, Some(o.entitlements)),
-        None => (
-            Chunked(vec![by_seeker(read_parts(&p.dirs, "findings.csv", output::read::findings)?, |r| &r.seeker_id)]),
-            by_seeker(read_parts(&p.dirs, "notices.csv", output::read::notices)?, |r| &r.seeker_id),
-            None,
-        ),
+    let inputs_ref: Vec<_> =
+        files.iter().map(|f| run::input_ref(f.kind, &f.path, &f.sha256, &p.stats[&f.kind])).collect();
+    let end = End { months, inputs: inputs_ref, rejects };
+    let manifest = match p.in_order.take() {
+        Some(o) => finish_in_order(staging, &p, o, end, opts, previous, timings, t)?,
+        None => finish_merged(staging, &mut p, end, opts, previous, timings, t)?,
     };
-    let rows = night_rows(findings, candidates, &p.rules, previous.as_ref(), &months, opts)?;
-    // A shard sees a part of the withdrawals: `indus merge` guards the whole.
-    let standing = previous.as_ref().map_or(0, nights::standing_notices);
-    let shard = opts.shard.map(|s| ShardRef { index: s.index, count: s.count, previous_notices_standing: standing });
-    timings.lap("nights", t);
-
-    let tag = RuleSetTag { label: p.rules.label(), sha256: p.rules.sha256.clone() };
-    let entitlements = match streamed {
-        Some(w) => w,
-        None => {
-            let spilled: Vec<PathBuf> = p.dirs.iter().map(|d| d.join("entitlements.bin")).collect();
-            let w = merge_entitlements(&staging.dir, &spilled, &tag)?;
-            timings.lap("entitlements", t);
-            w
-        }
-    };
-    let inputs_ref = files.iter().map(|f| run::input_ref(f.kind, &f.path, &f.sha256, &p.stats[&f.kind])).collect();
-    let previous_ref =
-        previous.map(|p| PreviousRef { path: p.dir.display().to_string(), manifest_sha256: p.manifest_sha256 });
-    let head = run::manifest_head(&p.rules, opts, &months, previous_ref, p.decisions_unmatched, shard, inputs_ref);
-    // The output folder holds the outputs only.
-    let scratch = staging.dir.join(".partitions");
-    if scratch.exists() {
-        std::fs::remove_dir_all(&scratch).map_err(|e| Error::output(&scratch, e))?;
-    }
-    let manifest = run::write_folder(&staging.dir, &rows, &rejects, &tag, head, Some(&entitlements))?;
     let warnings = files
         .iter()
         .flat_map(|f| {
@@ -280,6 +248,209 @@ pub(crate) fn finish(
         })
         .collect();
     Ok((manifest, warnings))
+}
+
+/// What both ends of a run share: its months, its inputs as the manifest
+/// lists them, and its rejects (a shard's).
+pub(crate) struct End {
+    months: Vec<Month>,
+    inputs: Vec<crate::output::manifest::InputRef>,
+    rejects: Vec<Reject>,
+}
+
+/// The end of a run whose buckets are hashes of the seeker (a cluster's):
+/// their rows read back and merged by seeker, compared with the previous
+/// night in memory, and written.
+fn finish_merged(
+    staging: &Staging,
+    p: &mut Partitions,
+    end: End,
+    opts: &RunOptions,
+    previous: Option<previous::Checked>,
+    timings: &mut Timings,
+    t: &mut Instant,
+) -> Result<crate::output::manifest::Manifest> {
+    let End { months, inputs, rejects } = end;
+    let mut previous = previous.map(previous::Checked::read).transpose()?;
+    if let (Some(shard), Some(prev)) = (opts.shard, previous.as_mut()) {
+        prev.keep_shard(shard);
+    }
+    let findings =
+        Chunked(vec![by_seeker(read_parts(&p.dirs, "findings.csv", output::read::findings)?, |r| &r.seeker_id)]);
+    let candidates = by_seeker(read_parts(&p.dirs, "notices.csv", output::read::notices)?, |r| &r.seeker_id);
+    let rows = night_rows(findings, candidates, &p.rules, previous.as_ref(), &months, opts)?;
+    // A shard sees a part of the withdrawals: `indus merge` guards the whole.
+    let standing = previous.as_ref().map_or(0, nights::standing_notices);
+    let shard = opts.shard.map(|s| ShardRef { index: s.index, count: s.count, previous_notices_standing: standing });
+    timings.lap("nights", t);
+
+    let tag = RuleSetTag { label: p.rules.label(), sha256: p.rules.sha256.clone() };
+    let spilled: Vec<PathBuf> = p.dirs.iter().map(|d| d.join("entitlements.bin")).collect();
+    let entitlements = merge_entitlements(&staging.dir, &spilled, &tag)?;
+    timings.lap("entitlements", t);
+    let previous_ref =
+        previous.map(|p| PreviousRef { path: p.dir.display().to_string(), manifest_sha256: p.manifest_sha256 });
+    let head = run::manifest_head(&p.rules, opts, &months, previous_ref, p.decisions_unmatched, shard, inputs);
+    remove_scratch(staging)?;
+    run::write_folder(&staging.dir, &rows, &rejects, &tag, head, Some(&entitlements))
+}
+
+/// The output folder holds the outputs only.
+fn remove_scratch(staging: &Staging) -> Result<()> {
+    let scratch = staging.dir.join(".partitions");
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch).map_err(|e| Error::output(&scratch, e))?;
+    }
+    Ok(())
+}
+
+/// The end of a run whose partitions are ranges of seekers, in output
+/// order: findings.csv and the entitlements are written already, each
+/// range's findings and candidate notices are in the scratch folder. A
+/// range at a time, they are read back with that range of the previous
+/// night and compared (nights.md §8), notices.csv and changes.csv written
+/// on; then the Parquet twins, group by group. Never more than a range's
+/// rows in memory, whatever the run's size.
+#[allow(clippy::too_many_arguments)]
+fn finish_in_order(
+    staging: &Staging,
+    p: &Partitions,
+    o: InOrder,
+    end: End,
+    opts: &RunOptions,
+    previous: Option<previous::Checked>,
+    timings: &mut Timings,
+    t: &mut Instant,
+) -> Result<crate::output::manifest::Manifest> {
+    let End { months, inputs, rejects } = end;
+    let dir = &staging.dir;
+    let scratch = dir.join(".partitions");
+    let previous = previous.map(|c| c.split(&o.ranges, &scratch)).transpose()?;
+    let np = p.rules.notice_params(opts.as_of)?;
+    let mut notices = CsvStream::create(dir, "notices.csv", output::NOTICES_HEADER)?;
+    let mut changes = CsvStream::create(dir, "changes.csv", output::CHANGES_HEADER)?;
+    let mut change_parts = Vec::with_capacity(o.parts.len());
+    let mut tally = Tally::default();
+    let (mut missing, mut standing, mut withdrawn) = (BTreeSet::new(), 0, 0);
+    for (k, (findings_part, candidates_part)) in o.parts.iter().enumerate() {
+        let findings = output::read::findings(findings_part)?;
+        let candidates = output::read::notices(candidates_part)?;
+        let prev = previous.as_ref().map(|s| s.range(k, opts.shard)).transpose()?;
+        if let Some(prev) = &prev {
+            missing.extend(nights::missing_months(prev, &months));
+            standing += nights::standing_notices(prev);
+        }
+        let night = nights::compare(findings.iter(), candidates.into_iter(), prev.as_ref(), &months, opts.as_of, &np);
+        withdrawn += nights::withdrawn(&night.notices);
+        tally.add_findings(findings.iter());
+        tally.add_notices(night.notices.iter());
+        notices.put_rows(&[&night.notices])?;
+        changes.put_rows(&[&night.changes])?;
+        let part = format!("changes-{k}.csv");
+        output::write_csv(&scratch, &part, output::CHANGES_HEADER, &[&night.changes])?;
+        change_parts.push(scratch.join(part));
+    }
+    if let Some(prev) = &previous {
+        nights::window_error(prev.reference().0, &missing)?;
+    }
+    // A shard sees a part of the withdrawals: `indus merge` guards the whole.
+    if opts.shard.is_none() {
+        nights::guard_withdrawn(withdrawn, standing, opts.max_withdrawal_rate)?;
+    }
+    let agencies = tally.agencies()?;
+    tally.check()?;
+    let shard = opts.shard.map(|s| ShardRef { index: s.index, count: s.count, previous_notices_standing: standing });
+    timings.lap("nights", t);
+
+    let tag = RuleSetTag { label: p.rules.label(), sha256: p.rules.sha256.clone() };
+    let finding_parts: Vec<PathBuf> = o.parts.iter().map(|(f, _)| f.clone()).collect();
+    let changes = changes.finish()?;
+    // One after the other: each holds a row group of up to half a million rows.
+    let findings_parquet = parquet_from_parts(
+        dir,
+        "findings.parquet",
+        &tag,
+        o.findings.rows,
+        &finding_parts,
+        output::read::findings,
+        |r| output::parquet::findings_frame(&Chunked(vec![r])),
+    );
+    let changes_parquet =
+        parquet_from_parts(dir, "changes.parquet", &tag, changes.rows, &change_parts, output::read::changes, |r| {
+            output::parquet::changes_frame(&r)
+        });
+    let [entitlements_csv, entitlements_parquet] = o.entitlements;
+    let seeker_months = entitlements_csv.rows;
+    let written = [
+        o.findings,
+        findings_parquet?,
+        entitlements_csv,
+        entitlements_parquet,
+        notices.finish()?,
+        changes,
+        changes_parquet?,
+        output::write_csv(dir, "agencies.csv", output::AGENCIES_HEADER, &[&agencies])?,
+        output::write_csv(dir, "rejects.csv", output::REJECTS_HEADER, &[&rejects])?,
+    ];
+    let previous_ref = previous.as_ref().map(|s| {
+        let (path, sha) = s.reference();
+        PreviousRef { path: path.display().to_string(), manifest_sha256: sha.to_string() }
+    });
+    let head = run::manifest_head(&p.rules, opts, &months, previous_ref, p.decisions_unmatched, shard, inputs);
+    remove_scratch(staging)?;
+    run::seal_folder(dir, &written, tally.totals(seeker_months, rejects.len() as u64), head)
+}
+
+/// findings.parquet or changes.parquet (`total` rows) from the ranges'
+/// rows, read back a range at a time from `parts` and written in the row
+/// groups the in-memory run cuts the whole frame into.
+fn parquet_from_parts<R>(
+    dir: &Path,
+    file: &str,
+    tag: &RuleSetTag,
+    total: u64,
+    parts: &[PathBuf],
+    read: fn(&Path) -> Result<Vec<R>>,
+    frame: impl Fn(Vec<R>) -> PolarsResult<DataFrame>,
+) -> Result<Written> {
+    parquet_from_parts_in_groups(dir, file, tag, total, parts, read, frame, output::parquet::FRAME_ROW_GROUP)
+}
+
+/// [`parquet_from_parts`] with a given row-group size (tests use small ones).
+#[allow(clippy::too_many_arguments)]
+fn parquet_from_parts_in_groups<R>(
+    dir: &Path,
+    file: &str,
+    tag: &RuleSetTag,
+    total: u64,
+    parts: &[PathBuf],
+    read: fn(&Path) -> Result<Vec<R>>,
+    frame: impl Fn(Vec<R>) -> PolarsResult<DataFrame>,
+    group: usize,
+) -> Result<Written> {
+    let path = dir.join(file);
+    let err = |e: PolarsError| Error::output(&path, e);
+    if total == 0 {
+        return output::parquet::write_frame_in_groups(dir, file, frame(Vec::new()).map_err(err)?, tag, group);
+    }
+    let schema = frame(Vec::new()).map_err(err)?.schema().clone();
+    let mut out = FrameParquet::new(dir, file, &schema, tag)?;
+    let mut sizes = frame_groups(total as usize, group).into_iter().map(|(s, e)| e - s).peekable();
+    // Rows wait as columns, a third of their size as structs: a group is
+    // up to twice FRAME_ROW_GROUP rows (half a million, at national scale).
+    let mut pending = frame(Vec::new()).map_err(err)?;
+    for part in parts {
+        pending.vstack_mut_owned(frame(read(part)?).map_err(err)?).map_err(err)?;
+        while let Some(&size) = sizes.peek().filter(|&&size| pending.height() >= size) {
+            out.write_frame(&pending.slice(0, size))?;
+            pending = pending.slice(size as i64, pending.height() - size);
+            sizes.next();
+        }
+    }
+    if pending.height() > 0 || sizes.next().is_some() {
+        return Err(Error::output(&path, format!("the ranges hold other than the {total} rows counted")));
+    }
+    out.finish()
 }
 
 /// Every CSV input split by seeker, side by side (the files are
@@ -328,8 +499,11 @@ pub(crate) struct Partitions {
 /// What partitions of seeker ranges leave, in output order: the findings
 /// and tonight's candidate notices, and the entitlements files, written.
 pub(crate) struct InOrder {
-    findings: Chunked<FindingRow>,
-    candidates: Vec<NoticeRow>,
+    ranges: Ranges,
+    /// findings.csv, written.
+    findings: Written,
+    /// Each range's findings and candidate notices, in the scratch folder.
+    parts: Vec<(PathBuf, PathBuf)>,
     entitlements: [Written; 2],
 }
 
@@ -350,9 +524,11 @@ impl Partitions {
 
 /// Each partition in turn, in id order: ingest, validate (the reject
 /// threshold is the whole file's, checked after), recompute and settle;
-/// its entitlements written on into `dir`, its findings and notices kept.
+/// its entitlements and findings written on into `dir`, its findings and
+/// candidate notices also into the scratch folder, for the end.
 fn reconcile_in_order(
     scattered: &mut [Scattered],
+    ranges: Ranges,
     opts: &RunOptions,
     dir: &Path,
     window: &Window,
@@ -361,8 +537,10 @@ fn reconcile_in_order(
 ) -> Result<Partitions> {
     let mut out = Partitions::new(rules);
     let tag = RuleSetTag { label: out.rules.label(), sha256: out.rules.sha256.clone() };
+    let scratch = dir.join(".partitions");
     let mut entitlements = EntitlementsSink::create(dir, &tag, ENTITLEMENTS_ROW_GROUP)?;
-    let (mut findings, mut candidates) = (Vec::new(), Vec::new());
+    let mut findings = CsvStream::create(dir, "findings.csv", output::FINDINGS_HEADER)?;
+    let mut parts = Vec::new();
     let n = scattered.first().map_or(0, |s| s.parts.len());
     for k in 0..n {
         let tables = scattered
@@ -381,11 +559,15 @@ fn reconcile_in_order(
             })
             .collect::<Result<Vec<_>>>()?;
         let r = reconcile_tables(tables, opts, window, selected, &mut out)?;
-        findings.extend(r.findings);
-        candidates.extend(r.candidates.into_iter().flatten());
+        let found = Chunked(r.findings);
+        findings.put_rows(&found.parts())?;
+        let (f, c) = (format!("findings-{k}.csv"), format!("candidates-{k}.csv"));
+        output::write_csv(&scratch, &f, output::FINDINGS_HEADER, &found.parts())?;
+        output::write_csv(&scratch, &c, output::NOTICES_HEADER, &Chunked(r.candidates).parts())?;
+        parts.push((scratch.join(f), scratch.join(c)));
         entitlements.put(r.entitlements)?;
     }
-    out.in_order = Some(InOrder { findings: Chunked(findings), candidates, entitlements: entitlements.finish()? });
+    out.in_order = Some(InOrder { ranges, findings: findings.finish()?, parts, entitlements: entitlements.finish()? });
     Ok(out)
 }
 
@@ -714,6 +896,89 @@ mod tests {
                 sink.put(part).unwrap();
             }
             assert_the_runs_files(sink.finish().unwrap(), &sunk, &rows, &tag, group);
+        }
+    }
+
+    /// findings.parquet written group by group from the ranges' files is
+    /// the in-memory run's file, byte for byte, whatever the count of rows
+    /// against the group size (none, fewer than a group, exactly one, a
+    /// group and a bit, many with a remainder) and the ranges' sizes
+    /// (empty ones, one longer than several groups).
+    #[test]
+    fn findings_parquet_written_from_the_ranges_is_the_runs_file() {
+        use crate::model::Month;
+        use crate::reconcile::{Cause, Status};
+        let finding = |i: usize| FindingRow {
+            finding_id: format!("{i:016x}"),
+            seeker_id: format!("S{i:05}").into(),
+            agency_id: format!("A{}", i % 3).into(),
+            right_id: format!("R{i}").into(),
+            month: Month::new(2024, 1 + (i % 3) as u32).unwrap(),
+            cause: Cause::ALL[i % Cause::ALL.len()],
+            amount: rust_decimal::Decimal::new(i as i64 * 137 - 500, 2),
+            status: Status::ALL[i % Status::ALL.len()],
+            basis: if i.is_multiple_of(2) { "attested" } else { "" },
+            time_barred_on: i
+                .is_multiple_of(4)
+                .then(|| chrono::NaiveDate::from_ymd_opt(2027, 1, 1 + (i % 28) as u32).unwrap()),
+            evidence: format!("D{i} P{}", i + 1),
+            rule_set: "fr-are@test".into(),
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let tag = RuleSetTag { label: "fr-are@test".into(), sha256: "0".repeat(64) };
+        let group = 7;
+        for total in [0, 1, 6, 7, 8, 13, 14, 15, 20, 21, 22, 50] {
+            let rows: Vec<FindingRow> = (0..total).map(finding).collect();
+            let dir = tmp.path().join(format!("t{total}"));
+            std::fs::create_dir_all(dir.join("whole")).unwrap();
+            let frame = |r: Vec<FindingRow>| output::parquet::findings_frame(&Chunked(vec![r]));
+            let whole = output::parquet::write_frame_in_groups(
+                &dir.join("whole"),
+                "f.parquet",
+                frame(rows.clone()).unwrap(),
+                &tag,
+                group,
+            )
+            .unwrap();
+            // Ranges of 0, 3, 0, 19, then the rest (some of them past the end).
+            let mut parts = Vec::new();
+            let mut at = 0;
+            for (k, len) in [0, 3, 0, 19, usize::MAX].into_iter().enumerate() {
+                let end = at + len.min(total - at);
+                let path = dir.join(format!("findings-{k}.csv"));
+                output::write_csv(&dir, &format!("findings-{k}.csv"), output::FINDINGS_HEADER, &[&rows[at..end]])
+                    .unwrap();
+                parts.push(path);
+                at = end;
+            }
+            let got = parquet_from_parts_in_groups(
+                &dir,
+                "f.parquet",
+                &tag,
+                total as u64,
+                &parts,
+                output::read::findings,
+                frame,
+                group,
+            )
+            .unwrap();
+            assert_eq!(got, whole, "{total} rows");
+            let bytes = |d: &Path| std::fs::read(d.join("f.parquet")).unwrap();
+            assert_eq!(bytes(&dir), bytes(&dir.join("whole")), "{total} rows");
+            // A count that is not the ranges' is an error, not a short file.
+            if total > 0 {
+                let e = parquet_from_parts_in_groups(
+                    &dir,
+                    "g.parquet",
+                    &tag,
+                    total as u64 + 1,
+                    &parts,
+                    output::read::findings,
+                    frame,
+                    group,
+                );
+                assert!(e.is_err(), "{total} rows");
+            }
         }
     }
 

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
-use rust_decimal::Decimal;
 
 use crate::error::{Error, Result};
 use crate::ingest::{self, DialectChoice, InputKind, RawTable};
@@ -20,10 +19,8 @@ use crate::model::Decision;
 use crate::model::Month;
 use crate::nights;
 use crate::order;
-use crate::output::manifest::{InputRef, Manifest, OutputRef, PreviousRef, RuleSetRef, ShardRef, Total, Totals};
-use crate::output::{
-    self, money, AgencyRow, ChangeRow, Chunked, EntitlementRow, FindingRow, NoticeRow, Staging, Written,
-};
+use crate::output::manifest::{InputRef, Manifest, OutputRef, PreviousRef, RuleSetRef, ShardRef, Totals};
+use crate::output::{self, AgencyRow, ChangeRow, Chunked, EntitlementRow, FindingRow, NoticeRow, Staging, Written};
 use crate::partition::Shard;
 use crate::previous;
 use crate::reconcile::{reconcile_seeker, Context, MonthOutcome, SeekerRecords, Status};
@@ -861,7 +858,7 @@ pub(crate) fn write_folder(
     rows: &Rows,
     rejects: &[Reject],
     tag: &output::parquet::RuleSetTag,
-    mut manifest: Manifest,
+    manifest: Manifest,
     entitlements: Option<&[Written; 2]>,
 ) -> Result<Manifest> {
     // The files are independent: write them side by side (each is also parallel inside).
@@ -888,50 +885,23 @@ pub(crate) fn write_folder(
         Box::new(|| output::write_csv(dir, "rejects.csv", output::REJECTS_HEADER, &[rejects])),
     ];
     let written: Vec<Written> = jobs.par_iter().map(|job| job()).collect::<Result<_>>()?;
-    manifest.outputs =
-        written.iter().map(|w| OutputRef { file: w.file.clone(), sha256: w.sha256.clone(), rows: w.rows }).collect();
     let seeker_months = match entitlements {
         Some(w) => w[0].rows,
         None => rows.entitlements.len() as u64,
     };
-    manifest.totals = totals(rows, seeker_months, rejects.len() as u64);
+    let tally = output::rows::Tally::of(rows.findings.iter(), rows.notices.iter());
+    seal_folder(dir, &written, tally.totals(seeker_months, rejects.len() as u64), manifest)
+}
+
+/// A run folder's manifest.json, once its outputs are `written` (in the
+/// manifest's order) and totalled.
+pub(crate) fn seal_folder(dir: &Path, written: &[Written], totals: Totals, mut manifest: Manifest) -> Result<Manifest> {
+    manifest.outputs =
+        written.iter().map(|w| OutputRef { file: w.file.clone(), sha256: w.sha256.clone(), rows: w.rows }).collect();
+    manifest.totals = totals;
     let json = serde_json::to_string_pretty(&manifest).map_err(|e| Error::output(dir.join("manifest.json"), e))? + "\n";
     output::write_file(&dir.join("manifest.json"), json.as_bytes())?;
     Ok(manifest)
-}
-
-/// The manifest's totals: counts, and sums by cause, status, channel and action.
-fn totals(rows: &Rows, seeker_months: u64, rejects: u64) -> Totals {
-    let mut totals = Totals {
-        seeker_months,
-        findings: rows.findings.len() as u64,
-        notices: rows.notices.len() as u64,
-        rejects,
-        ..Default::default()
-    };
-    let add = |map: &mut BTreeMap<String, (u64, Decimal)>, key: &str, amount: Decimal| {
-        let e = map.entry(key.to_string()).or_default();
-        e.0 += 1;
-        e.1 += amount;
-    };
-    let (mut by_cause, mut by_status, mut by_channel, mut by_action) =
-        (BTreeMap::new(), BTreeMap::new(), BTreeMap::new(), BTreeMap::new());
-    for f in rows.findings.iter() {
-        add(&mut by_cause, f.cause.as_str(), f.amount);
-        add(&mut by_status, f.status.as_str(), f.amount);
-    }
-    for n in rows.notices.iter() {
-        add(&mut by_channel, n.channel.as_str(), n.net);
-        add(&mut by_action, n.action.as_str(), n.net);
-    }
-    let to_totals = |m: BTreeMap<String, (u64, Decimal)>| {
-        m.into_iter().map(|(k, (n, a))| (k, Total { findings: n, amount: money(a) })).collect()
-    };
-    totals.by_cause = to_totals(by_cause);
-    totals.by_status = to_totals(by_status);
-    totals.notices_by_channel = to_totals(by_channel);
-    totals.notices_by_action = to_totals(by_action);
-    totals
 }
 
 /// What a run's manifest says of its inputs, rules and options; the

@@ -177,29 +177,100 @@ fn a_partitioned_run_killed_at_any_moment_leaves_the_previous_output_and_nothing
 }
 
 #[test]
-fn a_limit_the_merge_cannot_keep_is_refused_before_any_work() {
+fn a_limit_smaller_than_the_runs_findings_notices_and_changes_still_gives_the_same_night() {
+    // 64 KiB for about 1.2 MB of inputs: a partition of a few dozen
+    // seekers, and less memory than the night's findings, notices and
+    // changes take (about 0.6 byte a byte of input): the run never holds
+    // them all, but a range of them, and a range of the previous night.
+    let tmp = tempfile::tempdir().unwrap();
+    let (chain, as_ofs) = generate_two_nights(tmp.path(), "2000");
+    let night1 = tmp.path().join("night1");
+    run_ok(&chain.join("night1"), &night1, &as_ofs[0], &["-q"]);
+    let previous = ["--previous", night1.to_str().unwrap()];
+    let whole = tmp.path().join("whole");
+    run_ok(&chain.join("night2"), &whole, &as_ofs[1], &previous);
+    let changes = read_csv(&whole.join("changes.csv"));
+    for change in ["new", "unchanged", "revised", "withdrawn"] {
+        assert!(changes.iter().any(|c| c["change"] == change), "the night has {change} findings");
+    }
+    let part = tmp.path().join("part");
+    let n = run_partitioned(&chain.join("night2"), &part, &as_ofs[1], "64KiB", &previous);
+    assert!(n >= 100, "{n} partitions");
+    assert_same_folder(&whole, &part);
+    // A shard of that night, in partitions: the in-memory shard's part.
+    let shard = [&previous[..], &["--shard", "1/4"]].concat();
+    let mem = tmp.path().join("mem");
+    run_ok(&chain.join("night2"), &mem, &as_ofs[1], &shard);
+    let part = tmp.path().join("shard");
+    run_partitioned(&chain.join("night2"), &part, &as_ofs[1], "64KiB", &shard);
+    assert_same_folder(&mem, &part);
+}
+
+#[test]
+fn a_night_refused_in_memory_is_refused_alike_in_partitions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let month = fixtures().join("months/2024-03-5k");
+    let prev = tmp.path().join("prev");
+    run_ok(&month, &prev, "2024-04-15", &["-q"]);
+    let both = |input: &Path, prev: &Path, extra: &[&str]| {
+        let args = [&["--previous", prev.to_str().unwrap()], extra].concat();
+        let whole = run_input(input, &tmp.path().join("whole"), "2024-04-16", &args);
+        let limited = [&args[..], &["--memory-limit", "128KiB"]].concat();
+        let part = run_input(input, &tmp.path().join("part"), "2024-04-16", &limited);
+        assert_eq!(whole.status.code(), Some(2), "{}", stderr(&whole));
+        assert_eq!(part.status.code(), Some(2), "{}", stderr(&part));
+        assert!(!tmp.path().join("whole").exists() && !tmp.path().join("part").exists(), "nothing is written");
+        (stderr(&whole), stderr(&part))
+    };
+    // A truncated export: the ledger lost all but its first 20 rows, and
+    // the withdrawals, counted a range at a time, trip the guard.
+    let truncated = tmp.path().join("truncated");
+    copy_dir(&month, &truncated);
+    let ledger = std::fs::read_to_string(month.join("ledger.csv")).unwrap();
+    std::fs::write(truncated.join("ledger.csv"), ledger.lines().take(21).collect::<Vec<_>>().join("\n") + "\n")
+        .unwrap();
+    let (whole, part) = both(&truncated, &prev, &[]);
+    assert!(whole.contains("of the previous run's 995 notices would be withdrawn"), "{whole}");
+    assert_eq!(part, whole);
+    // A month the previous run notified, left out of tonight's.
+    let (whole, part) = both(&month, &prev, &["--months", "2024-04", "--allow-empty"]);
+    assert!(whole.contains("notified findings of 2024-03"), "{whole}");
+    assert_eq!(part, whole);
+    // The previous findings edited after the check (here, before the run:
+    // found by the check before any work) and an unreadable amount in a
+    // previous run whose manifest was made to match: named by line.
+    let edited = tmp.path().join("edited");
+    copy_dir(&prev, &edited);
+    let findings = std::fs::read_to_string(edited.join("findings.csv")).unwrap();
+    let line = findings.lines().nth(40).unwrap().to_string();
+    let amount = line.split(',').nth(6).unwrap().to_string();
+    let broken = findings.replacen(&line, &line.replacen(&format!(",{amount},"), ",12x.00,", 1), 1);
+    std::fs::write(edited.join("findings.csv"), &broken).unwrap();
+    let (whole, part) = both(&month, &edited, &[]);
+    assert!(whole.contains("findings.csv no longer matches its manifest"), "{whole}");
+    assert_eq!(part, whole);
+    let manifest = std::fs::read_to_string(edited.join("manifest.json")).unwrap();
+    let old = sha256_hex(findings.as_bytes());
+    std::fs::write(edited.join("manifest.json"), manifest.replace(&old, &sha256_hex(broken.as_bytes()))).unwrap();
+    let (whole, part) = both(&month, &edited, &[]);
+    assert!(whole.contains("line 41: amount `12x.00` cannot be read"), "{whole}");
+    assert_eq!(part, whole);
+}
+
+#[test]
+fn a_limit_that_would_take_too_many_partitions_is_refused_before_any_work() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    // 1.5 MB of inputs: their findings, notices and changes need about 0.9 MB at the merge.
-    let o = run_input(&fixtures().join("months/2024-03-5k"), &out, "2024-06-30", &["--memory-limit", "256KiB"]);
+    let o = run_input(&fixtures().join("months/2024-03-5k"), &out, "2024-06-30", &["--memory-limit", "4KiB"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    // Sizes a person reads: 256 KiB = 262,144 bytes; the four inputs are
-    // 1,483,963 bytes; the merge needs 3/5 of that, 890,377 bytes.
+    // The four inputs are 1,483,963 bytes; planned at 5 bytes of memory a
+    // byte, in half of 4,096 bytes: 3,623 partitions. The least limit that
+    // takes 1,024: 1,483,963 × 5 × 2 / 1,024 = 14,491 bytes.
     let err = stderr(&o);
-    assert!(err.contains("--memory-limit 263 KB is too small for these inputs (1.5 MB)"), "{err}");
-    assert!(err.contains("about 891 KB"), "{err}");
-    assert!(stderr(&o).contains("--shard"), "{}", stderr(&o));
+    assert!(err.contains("--memory-limit 5 KB is too small for these inputs (1.5 MB)"), "{err}");
+    assert!(err.contains("3623 partitions, and a run takes at most 1024; give at least 15 KB"), "{err}");
     assert!(!out.exists());
     assert!(names(tmp.path()).is_empty(), "{:?}", names(tmp.path()));
-    // A shard of 4 merges a quarter of them: 890,377 / 4 = 222,594 bytes fit
-    // in 262,144. It runs in partitions and writes the in-memory shard's part.
-    let input = fixtures().join("months/2024-03-5k");
-    let part = tmp.path().join("part");
-    let n = run_partitioned(&input, &part, "2024-06-30", "256KiB", &["--shard", "1/4"]);
-    assert!(n > 1, "{n}");
-    let mem = tmp.path().join("mem");
-    run_ok(&input, &mem, "2024-06-30", &["--shard", "1/4", "-q"]);
-    assert_same_folder(&mem, &part);
 }
 
 #[test]

@@ -118,11 +118,17 @@ impl IdKey {
     }
 }
 
+/// The memory an input's scatter gives its writers' buffers (three a
+/// partition): 64 KB each up to 170 partitions, less past that, so that a
+/// run of a thousand partitions does not spend its limit on buffers.
+const SCATTER_BUFFERS: usize = 32 << 20;
+
 /// Buffered writers of scratch files, created together.
 fn create_all(paths: &[PathBuf], scratch: &Path) -> Result<Vec<BufWriter<File>>, Error> {
+    let each = (SCATTER_BUFFERS / (3 * paths.len().max(1))).clamp(8 << 10, 64 << 10);
     paths
         .iter()
-        .map(|p| File::create(p).map(|f| BufWriter::with_capacity(1 << 16, f)))
+        .map(|p| File::create(p).map(|f| BufWriter::with_capacity(each, f)))
         .collect::<std::io::Result<Vec<_>>>()
         .map_err(|e| Error::output(scratch, e))
 }

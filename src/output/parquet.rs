@@ -77,13 +77,29 @@ fn rule_set_metadata(tag: &RuleSetTag) -> KeyValueMetadata {
     ])
 }
 
-fn write(dir: &Path, file: &str, mut df: DataFrame, tag: &RuleSetTag) -> Result<Written, Error> {
+/// Rows a row group of findings.parquet and changes.parquet holds: polars'
+/// default, which they were always written with.
+pub(crate) const FRAME_ROW_GROUP: usize = 512 * 512;
+
+fn write(dir: &Path, file: &str, df: DataFrame, tag: &RuleSetTag) -> Result<Written, Error> {
+    write_frame_in_groups(dir, file, df, tag, FRAME_ROW_GROUP)
+}
+
+/// [`write`] with a given row-group size (tests use small ones).
+pub(crate) fn write_frame_in_groups(
+    dir: &Path,
+    file: &str,
+    mut df: DataFrame,
+    tag: &RuleSetTag,
+    group: usize,
+) -> Result<Written, Error> {
     let path = dir.join(file);
     let rows = df.height() as u64;
     let mut buf = Cursor::new(Vec::new());
     ParquetWriter::new(&mut buf)
         .with_compression(compression())
         .with_key_value_metadata(Some(rule_set_metadata(tag)))
+        .with_row_group_size(Some(group))
         .finish(&mut df)
         .map_err(|e| Error::output(&path, e))?;
     let bytes = buf.into_inner();
@@ -112,6 +128,19 @@ pub(crate) fn findings_frame(rows: &Chunked<FindingRow>) -> PolarsResult<DataFra
         str_col("evidence", rows.iter().map(|r| r.evidence.as_str())),
         str_col("rule_set", rows.iter().map(|r| r.rule_set.as_str())),
     ])
+}
+
+/// The row groups, as (first row, end), that polars cuts a one-chunk frame
+/// of `height` rows into (`chunk_df_for_writing`, `split_df`): one when it
+/// holds fewer than `group` rows, else `height / group` of equal size, the
+/// last taking the rest.
+pub(crate) fn frame_groups(height: usize, group: usize) -> Vec<(usize, usize)> {
+    let n = height / group.max(1);
+    if n == 0 {
+        return vec![(0, height)];
+    }
+    let size = height / n;
+    (0..n).map(|i| (i * size, if i + 1 == n { height } else { (i + 1) * size })).collect()
 }
 
 /// changes.parquet: the twin of changes.csv (nights.md §8.3), empty
@@ -184,11 +213,15 @@ pub(crate) fn write_entitlements_in_groups(
 
 const ENTITLEMENTS_FILE: &str = "entitlements.parquet";
 
-/// entitlements.parquet written row group by row group: all at once by a
-/// run, as its partitions are merged by a partitioned run. Both encode the
-/// same groups the same way, so the bytes are the same.
-pub(crate) struct EntitlementsParquet {
+/// A Parquet output written a row group at a time, each group encoded and
+/// compressed as polars' writer does it (any thread), then appended: the
+/// same bytes as polars' eager writer given the same groups.
+/// findings.parquet and changes.parquet are written so by a run that never
+/// holds all their rows (`--memory-limit`), in the groups [`frame_groups`]
+/// gives; entitlements.parquet so by every run ([`EntitlementsParquet`]).
+pub(crate) struct FrameParquet {
     path: PathBuf,
+    file_name: String,
     writer: polars::io::parquet::write::BatchedWriter<HashingFile>,
     file: HashingFile,
     fields: Vec<ParquetType>,
@@ -197,16 +230,16 @@ pub(crate) struct EntitlementsParquet {
     rows: u64,
 }
 
-impl EntitlementsParquet {
-    pub(crate) fn new(dir: &Path, tag: &RuleSetTag) -> Result<Self, Error> {
-        let path = dir.join(ENTITLEMENTS_FILE);
+impl FrameParquet {
+    /// `file` in `dir`, of frames with `schema` (an empty frame's).
+    pub(crate) fn new(dir: &Path, file: &str, schema: &Schema, tag: &RuleSetTag) -> Result<Self, Error> {
+        let path = dir.join(file);
         let err = |e: PolarsError| Error::output(&path, e);
-        let schema = EntitlementColumns::new(0).finish().map_err(err)?.schema().clone();
-        let file = HashingFile::create(&path)?;
-        let mut writer = ParquetWriter::new(file.clone())
+        let handle = HashingFile::create(&path)?;
+        let mut writer = ParquetWriter::new(handle.clone())
             .with_compression(compression())
             .with_key_value_metadata(Some(rule_set_metadata(tag)))
-            .batched(&schema)
+            .batched(schema)
             .map_err(err)?;
         let fields = writer.parquet_schema().fields().to_vec();
         let encodings = get_encodings(&schema.to_arrow(CompatLevel::newest()));
@@ -216,7 +249,59 @@ impl EntitlementsParquet {
             version: Version::V1,
             data_page_size: None,
         };
-        Ok(EntitlementsParquet { path, writer, file, fields, encodings: encodings.to_vec(), options, rows: 0 })
+        Ok(FrameParquet {
+            path,
+            file_name: file.to_string(),
+            writer,
+            file: handle,
+            fields,
+            encodings: encodings.to_vec(),
+            options,
+            rows: 0,
+        })
+    }
+
+    /// Encodes `df` as one row group (any thread; a column made one chunk
+    /// at a time, so a frame in many chunks is never copied whole).
+    pub(crate) fn encode(&self, df: &DataFrame) -> PolarsResult<(usize, Vec<Vec<CompressedPage>>)> {
+        encode_row_group(df, &self.fields, &self.encodings, self.options)
+    }
+
+    /// Appends an encoded row group.
+    pub(crate) fn write(&mut self, num_rows: usize, pages: &[Vec<CompressedPage>]) -> Result<(), Error> {
+        self.writer.write_row_group(num_rows as u64, pages).map_err(|e| Error::output(&self.path, e))?;
+        self.rows += num_rows as u64;
+        Ok(())
+    }
+
+    /// Encodes and appends `df` as one row group.
+    pub(crate) fn write_frame(&mut self, df: &DataFrame) -> Result<(), Error> {
+        let (rows, pages) = self.encode(df).map_err(|e| Error::output(&self.path, e))?;
+        self.write(rows, &pages)
+    }
+
+    pub(crate) fn finish(self) -> Result<Written, Error> {
+        let err = |e: PolarsError| Error::output(&self.path, e);
+        let writer = self.writer;
+        writer.finish().map_err(err)?;
+        drop(writer);
+        let sha256 = self.file.finish().map_err(|e| Error::output(&self.path, e))?;
+        Ok(Written { file: self.file_name, sha256, rows: self.rows })
+    }
+}
+
+/// entitlements.parquet written row group by row group: all at once by a
+/// run, as its partitions come by a partitioned run. Both encode the same
+/// groups the same way, so the bytes are the same.
+pub(crate) struct EntitlementsParquet {
+    file: FrameParquet,
+}
+
+impl EntitlementsParquet {
+    pub(crate) fn new(dir: &Path, tag: &RuleSetTag) -> Result<Self, Error> {
+        let path = dir.join(ENTITLEMENTS_FILE);
+        let schema = EntitlementColumns::new(0).finish().map_err(|e| Error::output(&path, e))?.schema().clone();
+        Ok(EntitlementsParquet { file: FrameParquet::new(dir, ENTITLEMENTS_FILE, &schema, tag)? })
     }
 
     /// Encodes one row group (any thread).
@@ -231,23 +316,17 @@ impl EntitlementsParquet {
     /// What encodes row groups, apart from the file they are written to (so
     /// that one group is encoded while the last is written).
     pub(crate) fn encoder(&self) -> EntitlementsEncoder {
-        EntitlementsEncoder { fields: self.fields.clone(), encodings: self.encodings.clone(), options: self.options }
+        let f = &self.file;
+        EntitlementsEncoder { fields: f.fields.clone(), encodings: f.encodings.clone(), options: f.options }
     }
 
     /// Appends an encoded row group.
     pub(crate) fn write(&mut self, num_rows: usize, pages: &[Vec<CompressedPage>]) -> Result<(), Error> {
-        self.writer.write_row_group(num_rows as u64, pages).map_err(|e| Error::output(&self.path, e))?;
-        self.rows += num_rows as u64;
-        Ok(())
+        self.file.write(num_rows, pages)
     }
 
     pub(crate) fn finish(self) -> Result<Written, Error> {
-        let err = |e: PolarsError| Error::output(&self.path, e);
-        let writer = self.writer;
-        writer.finish().map_err(err)?;
-        drop(writer);
-        let sha256 = self.file.finish().map_err(|e| Error::output(&self.path, e))?;
-        Ok(Written { file: ENTITLEMENTS_FILE.to_string(), sha256, rows: self.rows })
+        self.file.finish()
     }
 }
 

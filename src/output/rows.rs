@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
+use super::manifest::{Total, Totals};
 use super::{AgencyRow, EntitlementRow, FindingRow, Fixed, NoticeRow};
 use crate::error::{Error, Result};
 use crate::model::{Decision, Month};
@@ -165,22 +166,117 @@ pub fn agencies<'a>(
     findings: impl Iterator<Item = &'a FindingRow>,
     notices: impl Iterator<Item = &'a NoticeRow>,
 ) -> Result<Vec<AgencyRow>> {
-    let mut by: BTreeMap<&str, AgencyRow> = BTreeMap::new();
-    for f in findings.filter(|f| !f.agency_id.is_empty()) {
-        by.entry(f.agency_id.as_str()).or_default().add_finding(f.status, f.amount);
+    Tally::of(findings, notices).agencies()
+}
+
+/// What the manifest's totals and agencies.csv sum over a run's findings
+/// and notices, taken as the rows come: all at once by a run, a seeker
+/// range at a time by a `--memory-limit` run, which never holds them all.
+#[derive(Default)]
+pub(crate) struct Tally {
+    findings: u64,
+    notices: u64,
+    by_cause: BTreeMap<&'static str, (u64, Decimal)>,
+    by_status: BTreeMap<&'static str, (u64, Decimal)>,
+    by_channel: BTreeMap<&'static str, (u64, Decimal)>,
+    by_action: BTreeMap<&'static str, (u64, Decimal)>,
+    agencies: BTreeMap<String, AgencyRow>,
+    /// The first notice, in output order, whose net the outputs cannot hold.
+    net_out_of_range: Option<(String, Decimal)>,
+}
+
+fn add(map: &mut BTreeMap<&'static str, (u64, Decimal)>, key: &'static str, amount: Decimal) {
+    let e = map.entry(key).or_default();
+    e.0 += 1;
+    e.1 += amount;
+}
+
+impl Tally {
+    pub(crate) fn of<'a>(
+        findings: impl Iterator<Item = &'a FindingRow>,
+        notices: impl Iterator<Item = &'a NoticeRow>,
+    ) -> Tally {
+        let mut t = Tally::default();
+        t.add_findings(findings);
+        t.add_notices(notices);
+        t
     }
-    for n in notices.filter(|n| !n.agency_id.is_empty()) {
-        by.entry(n.agency_id.as_str()).or_default().add_notice(n.action, n.channel);
-    }
-    by.into_iter()
-        .map(|(id, mut a)| {
-            a.agency_id = id.to_string();
-            for (name, sum) in a.sums() {
-                check_sum(&format!("agencies.csv, agency {id}, {name}"), sum)?;
+
+    pub(crate) fn add_findings<'a>(&mut self, findings: impl Iterator<Item = &'a FindingRow>) {
+        for f in findings {
+            self.findings += 1;
+            add(&mut self.by_cause, f.cause.as_str(), f.amount);
+            add(&mut self.by_status, f.status.as_str(), f.amount);
+            if !f.agency_id.is_empty() {
+                self.agency(&f.agency_id).add_finding(f.status, f.amount);
             }
-            Ok(a)
-        })
-        .collect()
+        }
+    }
+
+    pub(crate) fn add_notices<'a>(&mut self, notices: impl Iterator<Item = &'a NoticeRow>) {
+        for n in notices {
+            self.notices += 1;
+            add(&mut self.by_channel, n.channel.as_str(), n.net);
+            add(&mut self.by_action, n.action.as_str(), n.net);
+            if !n.agency_id.is_empty() {
+                self.agency(&n.agency_id).add_notice(n.action, n.channel);
+            }
+            if self.net_out_of_range.is_none() && Fixed::new(n.net, 2).is_none() {
+                self.net_out_of_range = Some((n.seeker_id.to_string(), n.net));
+            }
+        }
+    }
+
+    fn agency(&mut self, id: &str) -> &mut AgencyRow {
+        if !self.agencies.contains_key(id) {
+            self.agencies.insert(id.to_string(), AgencyRow { agency_id: id.to_string(), ..Default::default() });
+        }
+        self.agencies.get_mut(id).expect("just inserted")
+    }
+
+    /// agencies.csv's rows, every sum checked to fit the outputs.
+    pub(crate) fn agencies(&self) -> Result<Vec<AgencyRow>> {
+        self.agencies
+            .iter()
+            .map(|(id, a)| {
+                for (name, sum) in a.sums() {
+                    check_sum(&format!("agencies.csv, agency {id}, {name}"), sum)?;
+                }
+                Ok(a.clone())
+            })
+            .collect()
+    }
+
+    /// The manifest's totals by cause and by status, and every notice's net, fit the outputs.
+    pub(crate) fn check(&self) -> Result<()> {
+        for (k, (_, v)) in &self.by_cause {
+            check_sum(&format!("manifest.json, total of cause {k}"), *v)?;
+        }
+        for (k, (_, v)) in &self.by_status {
+            check_sum(&format!("manifest.json, total of status {k}"), *v)?;
+        }
+        match &self.net_out_of_range {
+            Some((seeker, net)) => check_sum(&format!("notices.csv, the net of seeker {seeker}"), *net),
+            None => Ok(()),
+        }
+    }
+
+    /// The manifest's totals: counts, and sums by cause, status, channel and action.
+    pub(crate) fn totals(&self, seeker_months: u64, rejects: u64) -> Totals {
+        let to_totals = |m: &BTreeMap<&'static str, (u64, Decimal)>| {
+            m.iter().map(|(k, (n, a))| (k.to_string(), Total { findings: *n, amount: super::money(*a) })).collect()
+        };
+        Totals {
+            seeker_months,
+            findings: self.findings,
+            notices: self.notices,
+            rejects,
+            by_cause: to_totals(&self.by_cause),
+            by_status: to_totals(&self.by_status),
+            notices_by_channel: to_totals(&self.by_channel),
+            notices_by_action: to_totals(&self.by_action),
+        }
+    }
 }
 
 /// A sum the outputs hold (an agency's, a total of the manifest) must fit
@@ -195,20 +291,5 @@ fn check_sum(what: &str, sum: Decimal) -> Result<()> {
 
 /// The manifest's totals by cause and by status, and every notice's net, fit the outputs.
 pub(crate) fn check_totals(rows: &Rows) -> Result<()> {
-    let mut by_cause: BTreeMap<&str, Decimal> = BTreeMap::new();
-    let mut by_status: BTreeMap<&str, Decimal> = BTreeMap::new();
-    for f in rows.findings.iter() {
-        *by_cause.entry(f.cause.as_str()).or_default() += f.amount;
-        *by_status.entry(f.status.as_str()).or_default() += f.amount;
-    }
-    for (k, v) in by_cause {
-        check_sum(&format!("manifest.json, total of cause {k}"), v)?;
-    }
-    for (k, v) in by_status {
-        check_sum(&format!("manifest.json, total of status {k}"), v)?;
-    }
-    for n in rows.notices.iter() {
-        check_sum(&format!("notices.csv, the net of seeker {}", n.seeker_id), n.net)?;
-    }
-    Ok(())
+    Tally::of(rows.findings.iter(), rows.notices.iter()).check()
 }

@@ -169,3 +169,9 @@ pub fn assert_rejects_include(run: &Path, codes: &[&str]) {
         assert!(found.iter().any(|c| c == code), "no {code} reject in {}", run.display());
     }
 }
+
+/// The SHA-256 of `bytes` in lowercase hex, as manifests give it.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
