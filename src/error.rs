@@ -26,7 +26,8 @@ pub enum Error {
         rate: f64,
         max_rate: f64,
         by_code: String,
-        /// The file's rejects (the message shows the first 20, one line each).
+        /// The file's rejects (the message shows the first 20, one line each;
+        /// a `--memory-limit` run, which never holds them all, gives just those).
         rejects: Vec<crate::validate::Reject>,
     },
 
@@ -94,7 +95,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 fn first_rejects(rejects: &[crate::validate::Reject]) -> String {
     let lines: Vec<String> = rejects
         .iter()
-        .take(20)
+        .take(crate::validate::FIRST_REJECTS)
         .map(|r| {
             format!("  {} line {} {} [{}] {}: {}", r.file, r.line, r.record_id, r.column, r.code.as_str(), r.message)
         })

@@ -247,6 +247,10 @@ struct RunArgs {
     /// [default: three quarters of the machine's memory].
     #[arg(long, value_name = "SIZE", value_parser = indus::run::parse_size)]
     memory_limit: Option<u64>,
+    /// Reconcile in exactly N partitions of seekers, one after the other, whatever the
+    /// memory (for benchmarks and tests; the outputs are the same for every N).
+    #[arg(long, value_name = "N", conflicts_with = "memory_limit")]
+    partitions: Option<u32>,
 }
 
 #[derive(Args)]
@@ -429,6 +433,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         progress: !args.quiet,
         shard: args.shard,
         memory_limit: args.memory_limit,
+        partitions: args.partitions,
     };
     probe_parquet_inputs(&opts.inputs)?;
     let report = indus::run::run(&opts)?;
@@ -446,7 +451,8 @@ fn run(args: RunArgs) -> Result<(), Error> {
     }
     if !args.quiet {
         if report.partitions > 1 {
-            eprintln!("indus: reconciled in {} partitions of seekers to stay under --memory-limit", report.partitions);
+            let why = if args.partitions.is_some() { "as --partitions says" } else { "to stay under --memory-limit" };
+            eprintln!("indus: reconciled in {} partitions of seekers {why}", report.partitions);
         }
         print!("{}", indus::run::summary(&report.manifest));
     }

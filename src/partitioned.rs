@@ -49,7 +49,7 @@ use crate::partition::Ranges;
 use crate::previous;
 use crate::rules::RuleSet;
 use crate::run::{self, Prepared, Rows, RunOptions, RunReport, Timings};
-use crate::validate::{self, InputStats, Reject, Window};
+use crate::validate::{self, InputStats, Reject, RejectSummary, Window};
 
 /// Peak memory of the in-memory run per byte of CSV input, measured: 1.09 GB
 /// for the 285 MB of the generated 1M month (3.8); rounded up for months
@@ -76,12 +76,37 @@ const PARTITION_BYTES: u64 = 128_000_000;
 /// four files), and a system allows a few thousand open files.
 const MAX_PARTITIONS: u64 = 1024;
 
+/// The least `--memory-limit`: what a run needs whatever the size of its
+/// inputs (the program and its thread pool, a Parquet row group of up to
+/// half a million findings or changes being written, a partition's
+/// buffers). Measured: the 10M month under 256 MiB peaks at 378 MB, the
+/// 1M month at 245 MB.
+pub const MIN_MEMORY_LIMIT: u64 = 512 << 20;
+
 /// How many partitions keep a run under `limit` bytes: 1 when the inputs
-/// fit (the in-memory run).
+/// fit (the in-memory run); or `--partitions`, as given.
 pub(crate) fn partitions_for(opts: &RunOptions, limit: u64) -> Result<u32> {
+    if let Some(n) = opts.partitions {
+        if n == 0 || u64::from(n) > MAX_PARTITIONS {
+            return Err(Error::Usage(format!("--partitions {n} is not one of 1 … {MAX_PARTITIONS}")));
+        }
+        return Ok(n);
+    }
     let inputs = opts.inputs.locate()?;
-    let bytes: u64 = inputs.iter().map(|(_, p)| csv_bytes(p)).sum();
-    let budget = (limit * PARTITION_SHARE.0 / PARTITION_SHARE.1).max(1);
+    plan(inputs.iter().map(|(_, p)| csv_bytes(p)).sum(), limit)
+}
+
+/// [`partitions_for`] `bytes` of CSV input under `limit`.
+fn plan(bytes: u64, limit: u64) -> Result<u32> {
+    if limit < MIN_MEMORY_LIMIT {
+        return Err(Error::Usage(format!(
+            "--memory-limit {} is less than a run needs whatever its size ({}: the program, a Parquet row \
+             group of each output being written, a partition's buffers); give at least 512MiB",
+            size_text(limit),
+            size_text(MIN_MEMORY_LIMIT)
+        )));
+    }
+    let budget = limit * PARTITION_SHARE.0 / PARTITION_SHARE.1;
     let mut n = (bytes * MEMORY_PER_INPUT_BYTE).div_ceil(budget).max(1);
     if n > 1 {
         // Smaller partitions cost less a seeker (the 10M month: 100 s in 27
@@ -93,10 +118,10 @@ pub(crate) fn partitions_for(opts: &RunOptions, limit: u64) -> Result<u32> {
         let least = bytes * MEMORY_PER_INPUT_BYTE * PARTITION_SHARE.1 / PARTITION_SHARE.0 / MAX_PARTITIONS;
         return Err(Error::Usage(format!(
             "--memory-limit {} is too small for these inputs ({}): it would take {n} partitions, and a run \
-             takes at most {MAX_PARTITIONS}; give at least {}",
+             takes at most {MAX_PARTITIONS}; give at least {}MiB",
             size_text(limit),
             size_text(bytes),
-            size_text(least)
+            least.div_ceil(1 << 20)
         )));
     }
     Ok(n as u32)
@@ -222,12 +247,21 @@ pub(crate) fn finish(
         .iter()
         .map(|f| f.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
         .collect();
-    let mut rejects = by_file_and_line(std::mem::take(&mut p.rejects), &names);
     // The threshold is the whole file's; a shard then keeps its own rejects.
-    validate::check_reject_rates(&paths, &p.stats, &rejects, opts.max_reject_rate)?;
-    if let Some(shard) = opts.shard {
-        rejects.retain(|r| shard.holds(&r.seeker_id));
-    }
+    let rejects = match &p.in_order {
+        Some(o) => {
+            validate::check_reject_summary(&paths, &p.stats, &o.reject_summary, opts.max_reject_rate)?;
+            Vec::new()
+        }
+        None => {
+            let mut rejects = by_file_and_line(std::mem::take(&mut p.rejects), &names);
+            validate::check_reject_rates(&paths, &p.stats, &rejects, opts.max_reject_rate)?;
+            if let Some(shard) = opts.shard {
+                rejects.retain(|r| shard.holds(&r.seeker_id));
+            }
+            rejects
+        }
+    };
     let known: Vec<Month> = p.known.iter().copied().collect();
     if !opts.allow_empty {
         run::check_not_empty(&paths, &p.stats, &known, opts.as_of, selected.as_deref())?;
@@ -251,7 +285,8 @@ pub(crate) fn finish(
 }
 
 /// What both ends of a run share: its months, its inputs as the manifest
-/// lists them, and its rejects (a shard's).
+/// lists them, and its rejects (a shard's; those of partitions in order
+/// are in their scratch files instead).
 pub(crate) struct End {
     months: Vec<Month>,
     inputs: Vec<crate::output::manifest::InputRef>,
@@ -322,7 +357,7 @@ fn finish_in_order(
     timings: &mut Timings,
     t: &mut Instant,
 ) -> Result<crate::output::manifest::Manifest> {
-    let End { months, inputs, rejects } = end;
+    let End { months, inputs, .. } = end;
     let dir = &staging.dir;
     let scratch = dir.join(".partitions");
     let previous = previous.map(|c| c.split(&o.ranges, &scratch)).transpose()?;
@@ -379,6 +414,7 @@ fn finish_in_order(
         parquet_from_parts(dir, "changes.parquet", &tag, changes.rows, &change_parts, output::read::changes, |r| {
             output::parquet::changes_frame(&r)
         });
+    let rejects = merge_rejects(dir, &o.reject_parts, &o.files)?;
     let [entitlements_csv, entitlements_parquet] = o.entitlements;
     let seeker_months = entitlements_csv.rows;
     let written = [
@@ -390,7 +426,7 @@ fn finish_in_order(
         changes,
         changes_parquet?,
         output::write_csv(dir, "agencies.csv", output::AGENCIES_HEADER, &[&agencies])?,
-        output::write_csv(dir, "rejects.csv", output::REJECTS_HEADER, &[&rejects])?,
+        rejects,
     ];
     let previous_ref = previous.as_ref().map(|s| {
         let (path, sha) = s.reference();
@@ -398,7 +434,37 @@ fn finish_in_order(
     });
     let head = run::manifest_head(&p.rules, opts, &months, previous_ref, p.decisions_unmatched, shard, inputs);
     remove_scratch(staging)?;
-    run::seal_folder(dir, &written, tally.totals(seeker_months, rejects.len() as u64), head)
+    let rejects = written[8].rows;
+    run::seal_folder(dir, &written, tally.totals(seeker_months, rejects), head)
+}
+
+/// rejects.csv from the partitions' rejects files, each in file and line
+/// order: merged in that order (a record's rejects are one partition's, in
+/// their order), a row at a time.
+fn merge_rejects(dir: &Path, parts: &[PathBuf], files: &[String]) -> Result<Written> {
+    let order = |file: &str| files.iter().position(|f| f == file).unwrap_or(usize::MAX);
+    let mut readers = parts.iter().map(|p| output::read::reject_rows(p)).collect::<Result<Vec<_>>>()?;
+    let mut heads: Vec<Option<Reject>> = readers.iter_mut().map(|r| r.next_row()).collect::<Result<_>>()?;
+    let mut heap: BinaryHeap<Reverse<(usize, u64, usize)>> = heads
+        .iter()
+        .enumerate()
+        .filter_map(|(k, h)| h.as_ref().map(|r| Reverse((order(&r.file), r.line, k))))
+        .collect();
+    let mut out = CsvStream::create(dir, "rejects.csv", output::REJECTS_HEADER)?;
+    let mut batch = Vec::with_capacity(4096);
+    while let Some(Reverse((_, _, k))) = heap.pop() {
+        batch.push(heads[k].take().expect("a head"));
+        heads[k] = readers[k].next_row()?;
+        if let Some(r) = &heads[k] {
+            heap.push(Reverse((order(&r.file), r.line, k)));
+        }
+        if batch.len() == batch.capacity() {
+            out.put_rows(&[&batch])?;
+            batch.clear();
+        }
+    }
+    out.put_rows(&[&batch])?;
+    out.finish()
 }
 
 /// findings.parquet or changes.parquet (`total` rows) from the ranges'
@@ -505,6 +571,12 @@ pub(crate) struct InOrder {
     /// Each range's findings and candidate notices, in the scratch folder.
     parts: Vec<(PathBuf, PathBuf)>,
     entitlements: [Written; 2],
+    /// Each partition's rejects (a shard's), in file and line order, in the scratch folder.
+    reject_parts: Vec<PathBuf>,
+    /// What the reject threshold needs of them all.
+    reject_summary: RejectSummary,
+    /// The inputs' file names, in the order rejects.csv lists them.
+    files: Vec<String>,
 }
 
 impl Partitions {
@@ -541,6 +613,11 @@ fn reconcile_in_order(
     let mut entitlements = EntitlementsSink::create(dir, &tag, ENTITLEMENTS_ROW_GROUP)?;
     let mut findings = CsvStream::create(dir, "findings.csv", output::FINDINGS_HEADER)?;
     let mut parts = Vec::new();
+    let (mut reject_parts, mut reject_summary) = (Vec::new(), RejectSummary::default());
+    let files: Vec<String> = scattered
+        .iter()
+        .map(|s| s.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+        .collect();
     let n = scattered.first().map_or(0, |s| s.parts.len());
     for k in 0..n {
         let tables = scattered
@@ -559,6 +636,15 @@ fn reconcile_in_order(
             })
             .collect::<Result<Vec<_>>>()?;
         let r = reconcile_tables(tables, opts, window, selected, &mut out)?;
+        let rejects = out.rejects.pop().unwrap_or_default();
+        reject_summary.add(&rejects);
+        let mut kept = by_file_and_line(vec![rejects], &files);
+        if let Some(shard) = opts.shard {
+            kept.retain(|r| shard.holds(&r.seeker_id));
+        }
+        let part = format!("rejects-{k}.csv");
+        output::write_csv(&scratch, &part, output::REJECTS_HEADER, &[&kept])?;
+        reject_parts.push(scratch.join(part));
         let found = Chunked(r.findings);
         findings.put_rows(&found.parts())?;
         let (f, c) = (format!("findings-{k}.csv"), format!("candidates-{k}.csv"));
@@ -567,7 +653,15 @@ fn reconcile_in_order(
         parts.push((scratch.join(f), scratch.join(c)));
         entitlements.put(r.entitlements)?;
     }
-    out.in_order = Some(InOrder { ranges, findings: findings.finish()?, parts, entitlements: entitlements.finish()? });
+    out.in_order = Some(InOrder {
+        ranges,
+        findings: findings.finish()?,
+        parts,
+        entitlements: entitlements.finish()?,
+        reject_parts,
+        reject_summary,
+        files,
+    });
     Ok(out)
 }
 
@@ -980,6 +1074,31 @@ mod tests {
                 assert!(e.is_err(), "{total} rows");
             }
         }
+    }
+
+    /// The planner's arithmetic, worked by hand: 5 bytes of memory a byte
+    /// of input, in half the limit; once partitioned, 128 MB of input at
+    /// most a partition; the least limit, and the most partitions.
+    #[test]
+    fn the_plan_keeps_a_partition_in_half_the_limit() {
+        const GIB: u64 = 1 << 30;
+        // The 1M month (296 MB) fits in 4 GiB: 1.48 GB in 2 GiB.
+        assert_eq!(plan(296_000_000, 4 * GIB).unwrap(), 1);
+        // Under 1 GiB: 1.48 GB in 512 MiB (536,870,912 bytes) is 2.76, so 3.
+        assert_eq!(plan(296_000_000, GIB).unwrap(), 3);
+        // The 10M month (2.85 GB) under 4 GiB: 14.25 GB in 2 GiB is 6.6, but
+        // 2.85 GB in partitions of 128 MB at most is 22.3, so 23.
+        assert_eq!(plan(2_850_000_000, 4 * GIB).unwrap(), 23);
+        // Under 512 MiB: 14.25 GB in 256 MiB (268,435,456) is 53.1, so 54.
+        assert_eq!(plan(2_850_000_000, 512 << 20).unwrap(), 54);
+        let e = plan(296_000_000, 256 << 20).unwrap_err().to_string();
+        assert!(e.contains("--memory-limit 268.4 MB is less than a run needs whatever its size (536.9 MB"), "{e}");
+        // 60 GB of input: 300 GB of memory in 256 MiB is 1117.6, so 1118
+        // partitions; 1024 of them take 300 GB / 1024 = 292,968,750 bytes
+        // each, twice that a limit: 585,937,500 bytes, 558.8 MiB, so 559MiB.
+        let e = plan(60_000_000_000, 512 << 20).unwrap_err().to_string();
+        assert!(e.contains("it would take 1118 partitions, and a run takes at most 1024; give at least 559MiB"), "{e}");
+        assert_eq!(plan(60_000_000_000, 559 << 20).unwrap(), 1024);
     }
 
     /// The ranges drawn from samples of the 5k month's four files share

@@ -140,6 +140,7 @@ pub fn replay(opts: &ReplayOptions) -> Result<String> {
         shard: m.shard.as_ref().map(|s| crate::partition::Shard { index: s.index, count: s.count }),
         // Replay computes in memory: a partitioned run's outputs are the same bytes.
         memory_limit: None,
+        partitions: None,
     };
     // A previous folder whose files no longer match its own manifest is a changed input.
     let computed = compute(&run_opts).map_err(|e| match e {

@@ -95,6 +95,8 @@ pub struct RunOptions {
     pub shard: Option<Shard>,
     /// `--memory-limit` in bytes; `None`: [`default_memory_limit`].
     pub memory_limit: Option<u64>,
+    /// `--partitions N`: that many partitions, whatever the memory.
+    pub partitions: Option<u32>,
 }
 
 /// Three quarters of the machine's memory: a run that fits stays in memory
@@ -110,7 +112,7 @@ pub fn default_memory_limit() -> u64 {
             .map(|kb| kb * 1024)
     });
     // Without /proc (not Linux): 8 GiB, a laptop's.
-    total.unwrap_or(8 << 30) / 4 * 3
+    (total.unwrap_or(8 << 30) / 4 * 3).max(crate::partitioned::MIN_MEMORY_LIMIT)
 }
 
 /// A size as `--memory-limit` takes it: bytes, or a number with KiB, MiB,

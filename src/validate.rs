@@ -918,16 +918,41 @@ pub(crate) fn check_reject_rates(
     rejects: &[Reject],
     max_reject_rate: f64,
 ) -> Result<(), Error> {
+    check_rates(files, stats, max_reject_rate, |file_name| {
+        let mine: Vec<&Reject> = rejects.iter().filter(|r| r.file == file_name).collect();
+        let mut by_code: BTreeMap<&'static str, u64> = BTreeMap::new();
+        for r in &mine {
+            *by_code.entry(r.code.as_str()).or_default() += 1;
+        }
+        (by_code, mine.into_iter().cloned().collect())
+    })
+}
+
+/// [`check_reject_rates`] of a run that kept only a [`RejectSummary`] of
+/// its rejects (`--memory-limit`): the error holds the file's first rejects.
+pub(crate) fn check_reject_summary(
+    files: &[(InputKind, &Path)],
+    stats: &BTreeMap<InputKind, InputStats>,
+    summary: &RejectSummary,
+    max_reject_rate: f64,
+) -> Result<(), Error> {
+    check_rates(files, stats, max_reject_rate, |file_name| {
+        summary.files.get(file_name).map(|f| (f.by_code.clone(), f.first.clone())).unwrap_or_default()
+    })
+}
+
+fn check_rates(
+    files: &[(InputKind, &Path)],
+    stats: &BTreeMap<InputKind, InputStats>,
+    max_reject_rate: f64,
+    rejects_of: impl Fn(&str) -> (BTreeMap<&'static str, u64>, Vec<Reject>),
+) -> Result<(), Error> {
     for &(kind, path) in files {
         let stats = &stats[&kind];
         let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         let rate = if stats.rows_read == 0 { 0.0 } else { stats.rejected as f64 / stats.rows_read as f64 };
         if stats.rejected > 10 && rate > max_reject_rate {
-            let mine: Vec<&Reject> = rejects.iter().filter(|r| r.file == file_name).collect();
-            let mut by_code: BTreeMap<&str, u64> = BTreeMap::new();
-            for r in &mine {
-                *by_code.entry(r.code.as_str()).or_default() += 1;
-            }
+            let (by_code, rejects) = rejects_of(&file_name);
             return Err(Error::TooManyRejects {
                 path: path.to_path_buf(),
                 rejected: stats.rejected,
@@ -935,11 +960,44 @@ pub(crate) fn check_reject_rates(
                 rate,
                 max_rate: max_reject_rate,
                 by_code: by_code.iter().map(|(c, n)| format!("{c} {n}")).collect::<Vec<_>>().join(", "),
-                rejects: mine.into_iter().cloned().collect(),
+                rejects,
             });
         }
     }
     Ok(())
+}
+
+/// Rejects the threshold's error shows, a file.
+pub(crate) const FIRST_REJECTS: usize = 20;
+
+/// What the reject threshold needs of a run's rejects, gathered a
+/// partition at a time by a run that writes them to scratch files as they
+/// come: each file's rejects by code, and its first ones in line order.
+#[derive(Default)]
+pub(crate) struct RejectSummary {
+    files: BTreeMap<String, FileRejects>,
+}
+
+#[derive(Default)]
+struct FileRejects {
+    by_code: BTreeMap<&'static str, u64>,
+    first: Vec<Reject>,
+}
+
+impl RejectSummary {
+    /// Adds a partition's rejects (a record's, all in one partition, in their order).
+    pub(crate) fn add(&mut self, rejects: &[Reject]) {
+        for r in rejects {
+            let f = self.files.entry(r.file.clone()).or_default();
+            *f.by_code.entry(r.code.as_str()).or_default() += 1;
+            f.first.push(r.clone());
+        }
+        for f in self.files.values_mut() {
+            // Stable: a record's rejects keep their order.
+            f.first.sort_by_key(|r| r.line);
+            f.first.truncate(FIRST_REJECTS);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ fn options(input: &Path, out: &Path, as_of: &str) -> RunOptions {
         progress: false,
         shard: None,
         memory_limit: None,
+        partitions: None,
     }
 }
 

@@ -1,6 +1,8 @@
 //! `indus run --memory-limit`: inputs larger than the limit are reconciled
 //! in partitions of seekers, one after the other, and the folder written is
-//! the in-memory run's, byte for byte (every file, manifest included).
+//! the in-memory run's, byte for byte (every file, manifest included). The
+//! fixtures are small: `--partitions N` splits them as a limit splits a
+//! national month (the planner's arithmetic is a unit test).
 //! Through the real binary: the 5k month, months with bad records of every
 //! kind (repeated ids across partitions, a record with a field too many, a
 //! quoted line break, lines without any value), Parquet inputs, a night with `--previous`
@@ -14,19 +16,14 @@ use std::time::Instant;
 
 use common::*;
 
-/// Runs in partitions under `limit` and returns how many the run said it used.
-fn run_partitioned(input: &Path, out: &Path, as_of: &str, limit: &str, extra: &[&str]) -> u32 {
-    let mut args = vec!["--memory-limit", limit];
+/// Runs in `partitions` partitions, checking that the run says it did.
+fn run_partitioned(input: &Path, out: &Path, as_of: &str, partitions: u32, extra: &[&str]) {
+    let count = partitions.to_string();
+    let mut args = vec!["--partitions", &count];
     args.extend_from_slice(extra);
     let o = run_ok(input, out, as_of, &args);
-    let err = stderr(&o);
-    let n = err
-        .split("reconciled in ")
-        .nth(1)
-        .and_then(|s| s.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("the run says how many partitions it used: {err}"));
-    n
+    let said = format!("indus: reconciled in {partitions} partitions of seekers as --partitions says");
+    assert!(stderr(&o).contains(&said), "{}", stderr(&o));
 }
 
 #[test]
@@ -36,8 +33,7 @@ fn the_5k_month_in_partitions_is_the_in_memory_run_byte_for_byte() {
     let whole = tmp.path().join("whole");
     run_ok(&input, &whole, "2024-06-30", &["-q"]);
     let part = tmp.path().join("part");
-    let n = run_partitioned(&input, &part, "2024-06-30", "1MiB", &[]);
-    assert!(n >= 8, "1 MiB for 1.5 MB of inputs should take at least 8 partitions, took {n}");
+    run_partitioned(&input, &part, "2024-06-30", 12, &[]);
     assert_same_folder(&whole, &part);
     // Nothing of the partitions is left beside the output.
     assert_eq!(names(tmp.path()), [".part.indus-lock", ".whole.indus-lock", "part", "whole"]);
@@ -50,18 +46,17 @@ fn months_with_bad_records_of_every_kind_give_the_same_rejects_at_the_same_lines
     generate(&input, &["--seekers", "3000", "--months", "2024-01..2024-03", "--seed", "13", "--bad-rate", "0.006"]);
     add_records_the_generator_does_not_write(&input);
     let codes = ["duplicate_id", "bad_record", "bad_date", "missing_value", "negative_value"];
-    assert_partitioned_as_in_memory(tmp.path(), &input, "2MiB", &codes);
+    assert_partitioned_as_in_memory(tmp.path(), &input, 16, &codes);
 }
 
-/// `input` run in memory and under `limit`: rejects of every kind of
-/// `codes`, at least 8 partitions, and the same folder.
-fn assert_partitioned_as_in_memory(tmp: &Path, input: &Path, limit: &str, codes: &[&str]) {
+/// `input` run in memory and in `partitions`: rejects of every kind of
+/// `codes`, and the same folder.
+fn assert_partitioned_as_in_memory(tmp: &Path, input: &Path, partitions: u32, codes: &[&str]) {
     let whole = tmp.join("whole");
     run_ok(input, &whole, "2024-06-30", &["-q"]);
     assert_rejects_include(&whole, codes);
     let part = tmp.join("part");
-    let n = run_partitioned(input, &part, "2024-06-30", limit, &[]);
-    assert!(n >= 8, "{n} partitions");
+    run_partitioned(input, &part, "2024-06-30", partitions, &[]);
     assert_same_folder(&whole, &part);
 }
 
@@ -77,8 +72,7 @@ fn a_night_with_previous_and_decisions_in_partitions_is_the_same_night() {
     let whole = tmp.path().join("whole");
     run_ok(&chain.join("night2"), &whole, &as_of(1), &previous);
     let part = tmp.path().join("part");
-    let n = run_partitioned(&chain.join("night2"), &part, &as_of(1), "1MiB", &previous);
-    assert!(n >= 8, "{n} partitions");
+    run_partitioned(&chain.join("night2"), &part, &as_of(1), 12, &previous);
     assert_same_folder(&whole, &part);
 }
 
@@ -95,7 +89,7 @@ fn rejects_over_the_threshold_fail_the_partitioned_run_as_they_fail_the_run() {
     };
     let whole = run(&tmp.path().join("whole"), &[]);
     assert_eq!(whole.status.code(), Some(2), "{}", stderr(&whole));
-    let part = run(&tmp.path().join("part"), &["--memory-limit", "512KiB"]);
+    let part = run(&tmp.path().join("part"), &["--partitions", "9"]);
     assert_eq!(part.status.code(), Some(2), "{}", stderr(&part));
     // The same file, counts, codes and first rejects (file and line).
     assert_eq!(stderr(&part), stderr(&whole));
@@ -112,8 +106,7 @@ fn parquet_inputs_too_large_for_the_limit_are_partitioned_byte_for_byte() {
     let args = ["--seekers", "3000", "--months", "2024-01..2024-03", "--seed", "13", "--bad-rate", "0.006"];
     generate(&input, &[&args[..], &["--format", "parquet"]].concat());
     let codes = ["duplicate_id", "bad_date", "bad_decimal", "missing_value", "negative_value"];
-    // 3 MiB for about 3.5 MB of CSV's worth (the Parquet files are 12 times smaller).
-    assert_partitioned_as_in_memory(tmp.path(), &input, "3MiB", &codes);
+    assert_partitioned_as_in_memory(tmp.path(), &input, 10, &codes);
 }
 
 #[test]
@@ -134,15 +127,15 @@ fn a_partitioned_run_killed_at_any_moment_leaves_the_previous_output_and_nothing
             out.to_str().unwrap().into(),
             "--as-of".into(),
             as_of.into(),
-            "--memory-limit".into(),
-            "1MiB".into(),
+            "--partitions".into(),
+            "12".into(),
             "-q".into(),
         ]
     };
     // How long a whole partitioned run takes here, to spread the kills over it.
     let reference = tmp.path().join("reference");
     let started = Instant::now();
-    run_partitioned(&input, &reference, "2024-06-30", "1MiB", &[]);
+    run_partitioned(&input, &reference, "2024-06-30", 12, &[]);
     let took = started.elapsed();
     for i in 1..=12u32 {
         let at = took * i / 12;
@@ -169,7 +162,7 @@ fn a_partitioned_run_killed_at_any_moment_leaves_the_previous_output_and_nothing
         }
     }
     // The next night runs over whatever the kills left, and leaves nothing beside its output.
-    run_partitioned(&input, &out, "2024-06-30", "1MiB", &[]);
+    run_partitioned(&input, &out, "2024-06-30", 12, &[]);
     assert_same_folder(&reference, &out);
     let left: Vec<String> =
         names(tmp.path()).into_iter().filter(|n| n.starts_with(".out.") && !n.ends_with("lock")).collect();
@@ -177,11 +170,10 @@ fn a_partitioned_run_killed_at_any_moment_leaves_the_previous_output_and_nothing
 }
 
 #[test]
-fn a_limit_smaller_than_the_runs_findings_notices_and_changes_still_gives_the_same_night() {
-    // 64 KiB for about 1.2 MB of inputs: a partition of a few dozen
-    // seekers, and less memory than the night's findings, notices and
-    // changes take (about 0.6 byte a byte of input): the run never holds
-    // them all, but a range of them, and a range of the previous night.
+fn a_night_in_many_small_partitions_is_the_same_night_and_so_are_its_shards() {
+    // 150 partitions of about a dozen seekers each: the end of the run
+    // compares, writes and totals a range of them at a time, with that
+    // range of the previous night.
     let tmp = tempfile::tempdir().unwrap();
     let (chain, as_ofs) = generate_two_nights(tmp.path(), "2000");
     let night1 = tmp.path().join("night1");
@@ -194,15 +186,14 @@ fn a_limit_smaller_than_the_runs_findings_notices_and_changes_still_gives_the_sa
         assert!(changes.iter().any(|c| c["change"] == change), "the night has {change} findings");
     }
     let part = tmp.path().join("part");
-    let n = run_partitioned(&chain.join("night2"), &part, &as_ofs[1], "64KiB", &previous);
-    assert!(n >= 100, "{n} partitions");
+    run_partitioned(&chain.join("night2"), &part, &as_ofs[1], 150, &previous);
     assert_same_folder(&whole, &part);
     // A shard of that night, in partitions: the in-memory shard's part.
     let shard = [&previous[..], &["--shard", "1/4"]].concat();
     let mem = tmp.path().join("mem");
     run_ok(&chain.join("night2"), &mem, &as_ofs[1], &shard);
     let part = tmp.path().join("shard");
-    run_partitioned(&chain.join("night2"), &part, &as_ofs[1], "64KiB", &shard);
+    run_partitioned(&chain.join("night2"), &part, &as_ofs[1], 150, &shard);
     assert_same_folder(&mem, &part);
 }
 
@@ -215,7 +206,7 @@ fn a_night_refused_in_memory_is_refused_alike_in_partitions() {
     let both = |input: &Path, prev: &Path, extra: &[&str]| {
         let args = [&["--previous", prev.to_str().unwrap()], extra].concat();
         let whole = run_input(input, &tmp.path().join("whole"), "2024-04-16", &args);
-        let limited = [&args[..], &["--memory-limit", "128KiB"]].concat();
+        let limited = [&args[..], &["--partitions", "100"]].concat();
         let part = run_input(input, &tmp.path().join("part"), "2024-04-16", &limited);
         assert_eq!(whole.status.code(), Some(2), "{}", stderr(&whole));
         assert_eq!(part.status.code(), Some(2), "{}", stderr(&part));
@@ -258,17 +249,20 @@ fn a_night_refused_in_memory_is_refused_alike_in_partitions() {
 }
 
 #[test]
-fn a_limit_that_would_take_too_many_partitions_is_refused_before_any_work() {
+fn a_limit_below_what_a_run_needs_and_partitions_out_of_range_are_refused_before_any_work() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let o = run_input(&fixtures().join("months/2024-03-5k"), &out, "2024-06-30", &["--memory-limit", "4KiB"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    // The four inputs are 1,483,963 bytes; planned at 5 bytes of memory a
-    // byte, in half of 4,096 bytes: 3,623 partitions. The least limit that
-    // takes 1,024: 1,483,963 × 5 × 2 / 1,024 = 14,491 bytes.
-    let err = stderr(&o);
-    assert!(err.contains("--memory-limit 5 KB is too small for these inputs (1.5 MB)"), "{err}");
-    assert!(err.contains("3623 partitions, and a run takes at most 1024; give at least 15 KB"), "{err}");
+    let month = fixtures().join("months/2024-03-5k");
+    let refused = |extra: &[&str], words: &str| {
+        let o = run_input(&month, &out, "2024-06-30", extra);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(words), "{extra:?}: {}", stderr(&o));
+    };
+    // 4 KiB = 4,096 bytes, 5 KB rounded up; 512 MiB = 536,870,912 bytes.
+    refused(&["--memory-limit", "4KiB"], "--memory-limit 5 KB is less than a run needs whatever its size (536.9 MB");
+    refused(&["--partitions", "0"], "--partitions 0 is not one of 1 … 1024");
+    refused(&["--partitions", "1025"], "--partitions 1025 is not one of 1 … 1024");
+    refused(&["--partitions", "8", "--memory-limit", "1GiB"], "cannot be used with");
     assert!(!out.exists());
     assert!(names(tmp.path()).is_empty(), "{:?}", names(tmp.path()));
 }
@@ -295,8 +289,7 @@ fn the_french_dialect_a_months_selection_and_records_not_yet_known_partition_ali
         args.push("-q");
         run_ok(input, &whole, as_of, &args);
         let part = tmp.path().join(format!("part-{k}"));
-        let n = run_partitioned(input, &part, as_of, "1MiB", extra);
-        assert!(n >= 4, "{n} partitions");
+        run_partitioned(input, &part, as_of, 12, extra);
         assert_same_folder(&whole, &part);
     }
 }

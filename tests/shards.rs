@@ -25,15 +25,23 @@ fn run_shards(input: &Path, dir: &Path, as_of: &str, n: u32, extra: &[&str]) -> 
         .collect()
 }
 
-/// [`run_shards`] under `--memory-limit LIMIT`, each shard saying it was
-/// reconciled in partitions.
-fn run_shards_partitioned(input: &Path, dir: &Path, as_of: &str, n: u32, limit: &str, extra: &[&str]) -> Vec<PathBuf> {
+/// [`run_shards`] in `partitions` partitions each (as a shard too large for
+/// its machine's memory runs), each shard saying it was.
+fn run_shards_partitioned(
+    input: &Path,
+    dir: &Path,
+    as_of: &str,
+    n: u32,
+    partitions: u32,
+    extra: &[&str],
+) -> Vec<PathBuf> {
     (0..n)
         .map(|i| {
             let part = dir.join(format!("part-{i}"));
             let shard = format!("{i}/{n}");
+            let count = partitions.to_string();
             let mut args = extra.to_vec();
-            args.extend(["--shard", &shard, "--memory-limit", limit]);
+            args.extend(["--shard", &shard, "--partitions", &count]);
             let o = run_ok(input, &part, as_of, &args);
             assert!(stderr(&o).contains("partitions of seekers"), "shard {shard} in memory: {}", stderr(&o));
             part
@@ -121,7 +129,7 @@ fn shards_under_a_memory_limit_write_the_parts_of_shards_in_memory() {
     let input = tmp.path().join("in");
     generate(&input, &["--seekers", "1500", "--months", "2024-01..2024-03", "--seed", "13", "--bad-rate", "0.004"]);
     let in_memory = run_shards(&input, &tmp.path().join("mem"), "2024-06-30", 3, &[]);
-    let limited = run_shards_partitioned(&input, &tmp.path().join("lim"), "2024-06-30", 3, "1MiB", &[]);
+    let limited = run_shards_partitioned(&input, &tmp.path().join("lim"), "2024-06-30", 3, 12, &[]);
     for (m, l) in in_memory.iter().zip(&limited) {
         assert_same_folder(m, l);
     }
@@ -136,7 +144,7 @@ fn shards_under_a_memory_limit_write_the_parts_of_shards_in_memory() {
     run_ok(&chain.join("night1"), &night1, &as_ofs[0], &["-q"]);
     let prev = ["--previous", night1.to_str().unwrap()];
     let mem = run_shards(&chain.join("night2"), &tmp.path().join("nmem"), &as_ofs[1], 2, &prev);
-    let lim = run_shards_partitioned(&chain.join("night2"), &tmp.path().join("nlim"), &as_ofs[1], 2, "1MiB", &prev);
+    let lim = run_shards_partitioned(&chain.join("night2"), &tmp.path().join("nlim"), &as_ofs[1], 2, 12, &prev);
     for (m, l) in mem.iter().zip(&lim) {
         assert_same_folder(m, l);
     }

@@ -125,6 +125,7 @@ impl Options {
             progress: false,
             shard: None,
             memory_limit: None,
+            partitions: None,
         })
     }
 }

@@ -99,6 +99,7 @@ mod tests {
             progress: false,
             shard: None,
             memory_limit: None,
+            partitions: None,
         };
         let c = crate::run::compute(&opts).unwrap();
         let heights: Vec<usize> = OUTPUTS.iter().map(|n| output_frame(&c, n).unwrap().unwrap().height()).collect();

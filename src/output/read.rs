@@ -20,7 +20,7 @@ use crate::status::{Action, Channel};
 use crate::validate::{Code, Reject};
 
 /// One record of an output file, with what an error needs to name it.
-struct Record<'a> {
+pub(crate) struct Record<'a> {
     path: &'a Path,
     header: &'static [&'static str],
     fields: &'a csv::StringRecord,
@@ -100,27 +100,53 @@ fn read<R>(
     header: &'static [&'static str],
     row: impl Fn(&Record) -> Result<R, Error>,
 ) -> Result<Vec<R>, Error> {
-    let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
-    let mut reader = csv::ReaderBuilder::new().from_path(path).map_err(|e| unreadable(e.to_string()))?;
-    let found: Vec<String> =
-        reader.headers().map_err(|e| unreadable(e.to_string()))?.iter().map(str::to_string).collect();
-    if found != header {
-        return Err(unreadable(format!("its header is not that of an indus output ({})", header.join(","))));
-    }
     let mut rows = Vec::new();
-    let mut fields = csv::StringRecord::new();
-    while reader.read_record(&mut fields).map_err(|e| unreadable(e.to_string()))? {
-        let line = fields.position().map_or(0, |p| p.line());
-        if fields.len() != header.len() {
+    let mut reader = Rows::open(path, header, row)?;
+    while let Some(r) = reader.next_row()? {
+        rows.push(r);
+    }
+    Ok(rows)
+}
+
+/// The rows of an output file, one at a time.
+pub(crate) struct Rows<'p, F> {
+    path: &'p Path,
+    header: &'static [&'static str],
+    reader: csv::Reader<std::fs::File>,
+    fields: csv::StringRecord,
+    row: F,
+}
+
+impl<'p, R, F: Fn(&Record) -> Result<R, Error>> Rows<'p, F> {
+    /// `path`, whose header must be `header`, its records made into rows by `row`.
+    fn open(path: &'p Path, header: &'static [&'static str], row: F) -> Result<Self, Error> {
+        let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
+        let mut reader = csv::ReaderBuilder::new().from_path(path).map_err(|e| unreadable(e.to_string()))?;
+        let found: Vec<String> =
+            reader.headers().map_err(|e| unreadable(e.to_string()))?.iter().map(str::to_string).collect();
+        if found != header {
+            return Err(unreadable(format!("its header is not that of an indus output ({})", header.join(","))));
+        }
+        Ok(Rows { path, header, reader, fields: csv::StringRecord::new(), row })
+    }
+
+    /// The next row; `None` at the end.
+    pub(crate) fn next_row(&mut self) -> Result<Option<R>, Error> {
+        let (path, header) = (self.path, self.header);
+        let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
+        if !self.reader.read_record(&mut self.fields).map_err(|e| unreadable(e.to_string()))? {
+            return Ok(None);
+        }
+        let line = self.fields.position().map_or(0, |p| p.line());
+        if self.fields.len() != header.len() {
             return Err(unreadable(format!(
                 "line {line} has {} fields where the header has {}",
-                fields.len(),
+                self.fields.len(),
                 header.len()
             )));
         }
-        rows.push(row(&Record { path, header, fields: &fields, line })?);
+        (self.row)(&Record { path, header, fields: &self.fields, line }).map(Some)
     }
-    Ok(rows)
 }
 
 pub(crate) fn findings(path: &Path) -> Result<Vec<FindingRow>, Error> {
@@ -219,16 +245,26 @@ pub(crate) fn changes(path: &Path) -> Result<Vec<ChangeRow>, Error> {
 
 /// rejects.csv: the seeker and month of a reject are not written, and not needed to write it again.
 pub(crate) fn rejects(path: &Path) -> Result<Vec<Reject>, Error> {
-    read(path, REJECTS_HEADER, |r| {
-        Ok(Reject {
-            file: r.text(0).to_string(),
-            line: r.parse(1, "a line number", |s| s.parse().ok())?,
-            record_id: r.text(2).to_string(),
-            column: r.text(3).to_string(),
-            code: r.parse(4, "a reject code", |s| Code::ALL.into_iter().find(|c| c.as_str() == s))?,
-            message: r.text(5).to_string(),
-            seeker_id: String::new(),
-            month: None,
-        })
+    read(path, REJECTS_HEADER, reject)
+}
+
+/// What makes a record a row.
+type RowOf<R> = fn(&Record) -> Result<R, Error>;
+
+/// rejects.csv a row at a time.
+pub(crate) fn reject_rows(path: &Path) -> Result<Rows<'_, RowOf<Reject>>, Error> {
+    Rows::open(path, REJECTS_HEADER, reject as RowOf<Reject>)
+}
+
+fn reject(r: &Record) -> Result<Reject, Error> {
+    Ok(Reject {
+        file: r.text(0).to_string(),
+        line: r.parse(1, "a line number", |s| s.parse().ok())?,
+        record_id: r.text(2).to_string(),
+        column: r.text(3).to_string(),
+        code: r.parse(4, "a reject code", |s| Code::ALL.into_iter().find(|c| c.as_str() == s))?,
+        message: r.text(5).to_string(),
+        seeker_id: String::new(),
+        month: None,
     })
 }
