@@ -442,9 +442,10 @@ fn run(args: RunArgs) -> Result<(), Error> {
     }
     if args.timings {
         let (mut wall, mut cpu) = (0.0, 0.0);
-        for (stage, w, c) in &report.timings.stages {
+        for ((stage, w, c), peak) in report.timings.stages.iter().zip(&report.timings.peaks) {
             let (w, c) = (w.as_secs_f64(), c.as_secs_f64());
-            eprintln!("indus: timing {stage:<10} {w:>9.3} s wall {c:>9.3} s cpu");
+            let peak = *peak as f64 / 1e6;
+            eprintln!("indus: timing {stage:<10} {w:>9.3} s wall {c:>9.3} s cpu {peak:>8.0} MB peak so far");
             (wall, cpu) = (wall + w, cpu + c);
         }
         eprintln!("indus: timing {:<10} {wall:>9.3} s wall {cpu:>9.3} s cpu", "total");

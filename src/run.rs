@@ -150,6 +150,9 @@ pub struct Timings {
     /// Stage name, wall time, and CPU time of the whole process (user +
     /// system, every thread): CPU over wall shows how busy the cores were.
     pub stages: Vec<(&'static str, Duration, Duration)>,
+    /// The process's peak resident memory at the end of each stage, in
+    /// bytes (what `/usr/bin/time` calls maxrss): which stage set the peak.
+    pub peaks: Vec<u64>,
     cpu_mark: Option<Duration>,
     /// The terminal display, told each stage as it starts.
     pub progress: Option<crate::progress::Progress>,
@@ -174,9 +177,10 @@ impl Timings {
                 p.stage(next);
             }
         }
-        let cpu = process_cpu_time();
+        let (cpu, peak) = process_usage();
         let before = self.cpu_mark.unwrap_or_default();
         self.stages.push((stage, since.elapsed(), cpu.saturating_sub(before)));
+        self.peaks.push(peak);
         self.cpu_mark = Some(cpu);
         *since = Instant::now();
     }
@@ -192,23 +196,26 @@ impl Timings {
         let (w0, c0) = (wall.mul_f64(share), cpu.mul_f64(share));
         self.stages[start] = (stages[1], wall - w0, cpu - c0);
         self.stages.insert(start, (stages[0], w0, c0));
+        self.peaks.insert(start, self.peaks[start]);
     }
 
     /// Starts the clock of the first stage's CPU time.
     pub(crate) fn start(&mut self) {
-        self.cpu_mark = Some(process_cpu_time());
+        self.cpu_mark = Some(process_usage().0);
     }
 }
 
 /// User + system CPU time of this process so far, all threads.
-fn process_cpu_time() -> Duration {
+/// The CPU time of the whole process, and its peak resident memory in bytes.
+fn process_usage() -> (Duration, u64) {
     // SAFETY: getrusage only writes the struct it is given.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
     if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return Duration::ZERO;
+        return (Duration::ZERO, 0);
     }
     let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
-    tv(usage.ru_utime) + tv(usage.ru_stime)
+    // Linux gives ru_maxrss in KiB.
+    (tv(usage.ru_utime) + tv(usage.ru_stime), usage.ru_maxrss.max(0) as u64 * 1024)
 }
 
 /// What a run did, for stdout and the caller.

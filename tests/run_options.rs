@@ -152,6 +152,19 @@ fn timings_go_to_stderr_by_stage_and_never_into_the_outputs() {
         assert_eq!((f[4], f[5], f[7], f[8]), ("s", "wall", "s", "cpu"), "{l}");
         assert!(f[3].parse::<f64>().unwrap() >= 0.0 && f[6].parse::<f64>().unwrap() >= 0.0, "{l}");
     }
+    // Each stage's line ends with the process's peak memory so far: never
+    // falling, and in MB (the 5k month's run takes tens of them, not
+    // thousands and not none: ru_maxrss is in KiB).
+    let peaks: Vec<f64> = stderr
+        .lines()
+        .filter(|l| l.starts_with("indus: timing ") && !l.contains(" total "))
+        .map(|l| {
+            assert!(l.ends_with(" MB peak so far"), "{l}");
+            l.split_whitespace().nth(9).unwrap().parse().unwrap()
+        })
+        .collect();
+    assert!(peaks.windows(2).all(|w| w[0] <= w[1]), "{peaks:?}");
+    assert!((10.0..2000.0).contains(peaks.last().unwrap()), "{peaks:?}");
     assert!(String::from_utf8(a.stderr).unwrap().is_empty());
     for f in std::fs::read_dir(&plain).unwrap() {
         let name = f.unwrap().file_name();
