@@ -127,6 +127,44 @@ fn plan(bytes: u64, limit: u64) -> Result<u32> {
     Ok(n as u32)
 }
 
+/// Files a partition holds open while an input is split: its records,
+/// their line numbers, a bucket of id hashes.
+const OPEN_FILES_PER_PARTITION: u64 = 3;
+
+/// Makes room for the files a run in `n` partitions holds open while its
+/// `inputs` are split side by side: the process's limit is raised to what
+/// that takes, up to what the system allows (a soft limit of 1,024 is
+/// common, with a hard one far above it); past that the run is refused
+/// before any work, rather than fail halfway through the split.
+fn open_files_for(n: u32, inputs: usize) -> Result<()> {
+    // The inputs themselves, the output's files, the standard streams.
+    let needed = OPEN_FILES_PER_PARTITION * u64::from(n) * inputs as u64 + 64;
+    #[cfg(unix)]
+    // rlim_t is u64 on Linux, not on every Unix.
+    #[allow(clippy::unnecessary_cast)]
+    {
+        let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit and setrlimit only read and write the struct they are given.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+            return Ok(());
+        }
+        if (lim.rlim_cur as u64) < needed {
+            let raised = libc::rlimit { rlim_cur: (needed as libc::rlim_t).min(lim.rlim_max), rlim_max: lim.rlim_max };
+            if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+                lim = raised;
+            }
+        }
+        if (lim.rlim_cur as u64) < needed {
+            return Err(Error::Usage(format!(
+                "splitting these inputs in {n} partitions holds {needed} files open, and this system allows \
+                 {} (ulimit -n): raise that limit, or give a larger --memory-limit (fewer partitions)",
+                lim.rlim_cur
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// An input's size in bytes of CSV: a Parquet input holds more records a byte.
 fn csv_bytes(path: &Path) -> u64 {
     let len = std::fs::metadata(path).map_or(0, |m| m.len());
@@ -169,6 +207,7 @@ fn size_text(bytes: u64) -> String {
 /// holding more than a partition's records.
 pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
     run::check_out_holds_no_input(opts)?;
+    open_files_for(n, opts.inputs.locate()?.len())?;
     let staging = Staging::new(&opts.out, FolderKind::Run)?;
     let scratch = staging.dir.join(".partitions");
     std::fs::create_dir(&scratch).map_err(|e| Error::output(&scratch, e))?;
@@ -367,23 +406,36 @@ fn finish_in_order(
     let mut change_parts = Vec::with_capacity(o.parts.len());
     let mut tally = Tally::default();
     let (mut missing, mut standing, mut withdrawn) = (BTreeSet::new(), 0, 0);
-    for (k, (findings_part, candidates_part)) in o.parts.iter().enumerate() {
+    // A range is read (and its slice of the previous night) while the last one is compared and written.
+    let read = |k: usize| -> Result<(Vec<FindingRow>, Vec<NoticeRow>, Option<previous::Previous>)> {
+        let (findings_part, candidates_part) = &o.parts[k];
         let findings = output::read::findings(findings_part)?;
         let candidates = output::read::notices(candidates_part)?;
-        let prev = previous.as_ref().map(|s| s.range(k, opts.shard)).transpose()?;
-        if let Some(prev) = &prev {
-            missing.extend(nights::missing_months(prev, &months));
-            standing += nights::standing_notices(prev);
-        }
-        let night = nights::compare(findings.iter(), candidates.into_iter(), prev.as_ref(), &months, opts.as_of, &np);
-        withdrawn += nights::withdrawn(&night.notices);
-        tally.add_findings(findings.iter());
-        tally.add_notices(night.notices.iter());
-        notices.put_rows(&[&night.notices])?;
-        changes.put_rows(&[&night.changes])?;
-        let part = format!("changes-{k}.csv");
-        output::write_csv(&scratch, &part, output::CHANGES_HEADER, &[&night.changes])?;
-        change_parts.push(scratch.join(part));
+        Ok((findings, candidates, previous.as_ref().map(|s| s.range(k, opts.shard)).transpose()?))
+    };
+    let mut next = (!o.parts.is_empty()).then(|| read(0));
+    for k in 0..o.parts.len() {
+        let (findings, candidates, prev) = next.take().expect("read ahead")?;
+        let (done, ahead) = rayon::join(
+            || -> Result<PathBuf> {
+                if let Some(prev) = &prev {
+                    missing.extend(nights::missing_months(prev, &months));
+                    standing += nights::standing_notices(prev);
+                }
+                let night =
+                    nights::compare(findings.iter(), candidates.into_iter(), prev.as_ref(), &months, opts.as_of, &np);
+                withdrawn += nights::withdrawn(&night.notices);
+                tally.add_findings(findings.iter());
+                tally.add_notices(night.notices.iter());
+                notices.put_rows(&[&night.notices])?;
+                let part = format!("changes-{k}.csv");
+                changes.put_rows_copied(&night.changes, &scratch, &part, output::CHANGES_HEADER)?;
+                Ok(scratch.join(part))
+            },
+            || (k + 1 < o.parts.len()).then(|| read(k + 1)),
+        );
+        change_parts.push(done?);
+        next = ahead;
     }
     if let Some(prev) = &previous {
         nights::window_error(prev.reference().0, &missing)?;
@@ -658,16 +710,15 @@ fn reconcile_in_order(
             kept.retain(|r| shard.holds(&r.seeker_id));
         }
         let part = format!("rejects-{k}.csv");
-        output::write_csv(&scratch, &part, output::REJECTS_HEADER, &[&kept])?;
+        output::write_scratch_csv(&scratch, &part, output::REJECTS_HEADER, &[&kept])?;
         reject_parts.push(scratch.join(part));
         let found = Chunked(r.findings);
         findings.put_rows(&found.parts())?;
         let (f, c) = (format!("findings-{k}.csv"), format!("candidates-{k}.csv"));
-        output::write_csv(&scratch, &f, output::FINDINGS_HEADER, &found.parts())?;
-        output::write_csv(&scratch, &c, output::NOTICES_HEADER, &Chunked(r.candidates).parts())?;
+        output::write_scratch_csv(&scratch, &f, output::FINDINGS_HEADER, &found.parts())?;
+        output::write_scratch_csv(&scratch, &c, output::NOTICES_HEADER, &Chunked(r.candidates).parts())?;
         parts.push((scratch.join(f), scratch.join(c)));
         entitlements.put(r.entitlements)?;
-        give_back_freed_memory();
     }
     out.in_order = Some(InOrder {
         ranges,
@@ -695,9 +746,9 @@ pub(crate) fn reconcile_partition(
 ) -> Result<()> {
     let r = reconcile_tables(tables, opts, window, selected, out)?;
     std::fs::create_dir(dir).map_err(|e| Error::output(dir, e))?;
-    output::write_csv(dir, "findings.csv", output::FINDINGS_HEADER, &Chunked(r.findings).parts())?;
+    output::write_scratch_csv(dir, "findings.csv", output::FINDINGS_HEADER, &Chunked(r.findings).parts())?;
     output::spill::write(&dir.join("entitlements.bin"), r.entitlements.iter().flatten())?;
-    output::write_csv(dir, "notices.csv", output::NOTICES_HEADER, &Chunked(r.candidates).parts())?;
+    output::write_scratch_csv(dir, "notices.csv", output::NOTICES_HEADER, &Chunked(r.candidates).parts())?;
     out.dirs.push(dir.to_path_buf());
     Ok(())
 }

@@ -267,6 +267,40 @@ fn a_limit_below_what_a_run_needs_and_partitions_out_of_range_are_refused_before
     assert!(names(tmp.path()).is_empty(), "{:?}", names(tmp.path()));
 }
 
+/// `indus run` in a shell whose limit of open files is set by `ulimit`.
+#[cfg(unix)]
+fn run_with_ulimit(ulimit: &str, input: &Path, out: &Path, partitions: u32) -> std::process::Output {
+    let script = format!(
+        "ulimit {ulimit} && exec \"$0\" run --input \"$1\" --out \"$2\" --as-of 2024-06-30 -q --partitions {partitions}"
+    );
+    Command::new("sh")
+        .args(["-c", &script, env!("CARGO_BIN_EXE_indus"), input.to_str().unwrap(), out.to_str().unwrap()])
+        .output()
+        .unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn the_open_files_a_split_takes_are_made_room_for_or_refused_before_any_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let month = fixtures().join("months/2024-03-5k");
+    let whole = tmp.path().join("whole");
+    run_ok(&month, &whole, "2024-06-30", &["-q"]);
+    // 40 partitions of 4 inputs hold 3 × 40 × 4 + 64 = 544 files open.
+    // A soft limit of 256 under a higher hard one is raised: the same folder.
+    let out = tmp.path().join("raised");
+    let o = run_with_ulimit("-S -n 256", &month, &out, 40);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_same_folder(&whole, &out);
+    // A hard limit of 256: refused, saying what it takes and what to do.
+    let out = tmp.path().join("refused");
+    let o = run_with_ulimit("-n 256", &month, &out, 40);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("in 40 partitions holds 544 files open, and this system allows 256 (ulimit -n)"), "{err}");
+    assert!(!out.exists());
+}
+
 #[test]
 fn the_french_dialect_a_months_selection_and_records_not_yet_known_partition_alike() {
     let tmp = tempfile::tempdir().unwrap();

@@ -735,12 +735,28 @@ fn write_csv_in_windows<R: CsvRow + Sync>(
     out.finish()
 }
 
+/// A scratch CSV file of a partitioned run (rows it reads back at its end):
+/// the same text as [`write_csv`]'s, neither hashed nor synced to disk (it
+/// dies with the run: a hundred syncs were a second of the 10M month).
+pub(crate) fn write_scratch_csv<R: CsvRow + Sync>(
+    dir: &Path,
+    file: &str,
+    header: &[&str],
+    parts: &[&[R]],
+) -> Result<(), Error> {
+    let mut out = CsvStream::create(dir, file, header)?;
+    out.hasher = None;
+    out.put_rows(parts)?;
+    out.file.flush().map_err(|e| Error::output(&out.path, e))
+}
+
 /// A CSV output written a batch of lines at a time: [`write_csv`]'s, and a
 /// partitioned run's merge, which has its rows a row group at a time.
 pub(crate) struct CsvStream {
     path: std::path::PathBuf,
     file: std::io::BufWriter<fs::File>,
-    hasher: Sha256,
+    /// None for a scratch file.
+    hasher: Option<Sha256>,
     rows: u64,
 }
 
@@ -748,15 +764,21 @@ impl CsvStream {
     pub(crate) fn create(dir: &Path, file: &str, header: &[&str]) -> Result<Self, Error> {
         let path = dir.join(file);
         let f = fs::File::create(&path).map_err(|e| Error::output(&path, e))?;
-        let mut s =
-            CsvStream { path, file: std::io::BufWriter::with_capacity(1 << 20, f), hasher: Sha256::new(), rows: 0 };
+        let mut s = CsvStream {
+            path,
+            file: std::io::BufWriter::with_capacity(1 << 20, f),
+            hasher: Some(Sha256::new()),
+            rows: 0,
+        };
         let head = format!("{}\n", header.join(","));
         s.put(head.as_bytes())?;
         Ok(s)
     }
 
     fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        self.hasher.update(bytes);
+        if let Some(h) = &mut self.hasher {
+            h.update(bytes);
+        }
         self.file.write_all(bytes).map_err(|e| Error::output(&self.path, e))
     }
 
@@ -812,6 +834,26 @@ impl CsvStream {
         }
     }
 
+    /// Appends `rows`, and writes them also to a new scratch file (`file`
+    /// in `dir`, with `header`; neither hashed nor synced), formatted once.
+    pub(crate) fn put_rows_copied<R: CsvRow + Sync>(
+        &mut self,
+        rows: &[R],
+        dir: &Path,
+        file: &str,
+        header: &[&str],
+    ) -> Result<(), Error> {
+        let mut copy = CsvStream::create(dir, file, header)?;
+        copy.hasher = None;
+        let chunks: Vec<&[R]> = rows.chunks(16_384).collect();
+        let texts: Vec<(String, usize)> = chunks.par_iter().map(|c| (CsvStream::lines(c), c.len())).collect();
+        for (text, n) in &texts {
+            self.put_lines(text, *n)?;
+            copy.put_lines(text, *n)?;
+        }
+        copy.file.flush().map_err(|e| Error::output(&copy.path, e))
+    }
+
     /// Appends lines formatted by [`CsvStream::lines`] for `rows` rows.
     pub(crate) fn put_lines(&mut self, text: &str, rows: usize) -> Result<(), Error> {
         self.put(text.as_bytes())?;
@@ -823,7 +865,8 @@ impl CsvStream {
         let name = self.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
         let f = self.file.into_inner().map_err(|e| Error::output(&self.path, e.error()))?;
         f.sync_all().map_err(|e| Error::output(&self.path, e))?;
-        Ok(Written { file: name, sha256: hex(&self.hasher.finalize()), rows: self.rows })
+        let sha256 = self.hasher.map(|h| hex(&h.finalize())).unwrap_or_default();
+        Ok(Written { file: name, sha256, rows: self.rows })
     }
 }
 
