@@ -62,6 +62,12 @@ const MEMORY_PER_INPUT_BYTE: u64 = 5;
 /// rejects).
 const PARTITION_SHARE: (u64, u64) = (1, 2);
 
+/// What a run holds besides its partition, whatever the limit: never given
+/// to a partition. Measured at the least limit: the partitions phase peaks
+/// 180 – 240 MB above what a partition plans (1M × 12 under 512 MiB: 0.44 –
+/// 0.50 GB in partitions of 53 MB, planned 263 MB).
+const RUN_BASE: u64 = 320 << 20;
+
 /// Bytes of CSV a byte of Parquet input stands for, measured on the
 /// generated 100k month: 28.5 MB of CSV, 3.4 MB of Parquet (8.4; the
 /// declarations 14); rounded up, so that a Parquet month is never planned
@@ -106,7 +112,7 @@ fn plan(bytes: u64, limit: u64) -> Result<u32> {
             size_text(MIN_MEMORY_LIMIT)
         )));
     }
-    let budget = limit * PARTITION_SHARE.0 / PARTITION_SHARE.1;
+    let budget = (limit * PARTITION_SHARE.0 / PARTITION_SHARE.1).min(limit - RUN_BASE);
     let mut n = (bytes * MEMORY_PER_INPUT_BYTE).div_ceil(budget).max(1);
     if n > 1 {
         // Smaller partitions cost less a seeker (the 10M month: 100 s in 27
@@ -115,7 +121,9 @@ fn plan(bytes: u64, limit: u64) -> Result<u32> {
         n = n.max(bytes.div_ceil(PARTITION_BYTES).min(MAX_PARTITIONS));
     }
     if n > MAX_PARTITIONS {
-        let least = bytes * MEMORY_PER_INPUT_BYTE * PARTITION_SHARE.1 / PARTITION_SHARE.0 / MAX_PARTITIONS;
+        // The least limit whose budget holds a 1024th of the planned memory.
+        let share = (bytes * MEMORY_PER_INPUT_BYTE).div_ceil(MAX_PARTITIONS);
+        let least = (share * PARTITION_SHARE.1 / PARTITION_SHARE.0).max(share + RUN_BASE);
         return Err(Error::Usage(format!(
             "--memory-limit {} is too small for these inputs ({}): it would take {n} partitions, and a run \
              takes at most {MAX_PARTITIONS}; give at least {}MiB",
@@ -233,7 +241,8 @@ pub(crate) fn run_partitioned(opts: &RunOptions, n: u32) -> Result<RunReport> {
     let ranges = seeker_ranges(&inputs, opts.inputs.dialect, n);
     let mut scattered = scatter_inputs(&inputs, opts, &ranges, &scratch, &window)?;
     timings.lap("scatter", &mut t);
-    let p = reconcile_in_order(&mut scattered, ranges, opts, &staging.dir, &window, selected.as_deref(), rules)?;
+    let limit = opts.memory_limit.unwrap_or_else(run::default_memory_limit);
+    let p = reconcile_in_order(&mut scattered, limit, ranges, opts, &staging.dir, &window, selected.as_deref(), rules)?;
     timings.lap("partitions", &mut t);
 
     let files: Vec<FileFacts> = scattered
@@ -572,18 +581,38 @@ fn parquet_from_parts_in_groups<R>(
     out.finish()
 }
 
-/// Returns the memory a partition freed to the system. glibc keeps freed
+/// Returns the memory the run freed to the system. glibc keeps freed
 /// blocks in its arenas (one a thread) for reuse, and they count in the
-/// process's resident memory: without this, what one partition freed and
-/// the next did not reuse stayed resident, and the end of the run started
-/// higher (the 7.5M month under 512 MiB, its findings one row group of
-/// 520,092 rows: 477 – 501 MB peak without, 385 – 392 MB with).
+/// process's resident memory: what one partition freed and the next did not
+/// reuse stayed resident, and the end of the run started higher (the 7.5M
+/// month under 512 MiB, its findings one row group of 520,092 rows: 477 –
+/// 501 MB peak without, 385 – 392 MB with).
 fn give_back_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free memory of glibc's heap to the system.
     unsafe {
         libc::malloc_trim(0);
     }
+}
+
+/// [`give_back_freed_memory`] after a partition, once the process holds
+/// more than three quarters of `limit`: each time costs the page faults of
+/// the memory taken again (0.1 s a partition of the 1M month), so only
+/// where the limit is near (1M × 12 under 512 MiB peaked at 0.46 – 0.50 GB
+/// without it).
+fn give_back_if_near(limit: u64) {
+    if resident_bytes().is_some_and(|r| r > limit / 4 * 3) {
+        give_back_freed_memory();
+    }
+}
+
+/// The process's resident memory now, where the system tells it.
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // SAFETY: sysconf only reads a system setting.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    Some(pages * u64::try_from(page).ok()?)
 }
 
 /// Every CSV input split by seeker, side by side (the files are
@@ -665,8 +694,10 @@ impl Partitions {
 /// threshold is the whole file's, checked after), recompute and settle;
 /// its entitlements and findings written on into `dir`, its findings and
 /// candidate notices also into the scratch folder, for the end.
+#[allow(clippy::too_many_arguments)]
 fn reconcile_in_order(
     scattered: &mut [Scattered],
+    limit: u64,
     ranges: Ranges,
     opts: &RunOptions,
     dir: &Path,
@@ -719,6 +750,7 @@ fn reconcile_in_order(
         output::write_scratch_csv(&scratch, &c, output::NOTICES_HEADER, &Chunked(r.candidates).parts())?;
         parts.push((scratch.join(f), scratch.join(c)));
         entitlements.put(r.entitlements)?;
+        give_back_if_near(limit);
     }
     out.in_order = Some(InOrder {
         ranges,
@@ -1144,8 +1176,9 @@ mod tests {
     }
 
     /// The planner's arithmetic, worked by hand: 5 bytes of memory a byte
-    /// of input, in half the limit; once partitioned, 128 MB of input at
-    /// most a partition; the least limit, and the most partitions.
+    /// of input, in half the limit but never in the 320 MiB a run keeps for
+    /// itself; once partitioned, 128 MB of input at most a partition; the
+    /// least limit, and the most partitions.
     #[test]
     fn the_plan_keeps_a_partition_in_half_the_limit() {
         const GIB: u64 = 1 << 30;
@@ -1156,16 +1189,19 @@ mod tests {
         // The 10M month (2.85 GB) under 4 GiB: 14.25 GB in 2 GiB is 6.6, but
         // 2.85 GB in partitions of 128 MB at most is 22.3, so 23.
         assert_eq!(plan(2_850_000_000, 4 * GIB).unwrap(), 23);
-        // Under 512 MiB: 14.25 GB in 256 MiB (268,435,456) is 53.1, so 54.
-        assert_eq!(plan(2_850_000_000, 512 << 20).unwrap(), 54);
+        // Under 512 MiB: half of it is 256 MiB, but a run keeps 320 MiB for
+        // itself: 192 MiB (201,326,592 bytes); 14.25 GB in that is 70.8, so 71.
+        assert_eq!(plan(2_850_000_000, 512 << 20).unwrap(), 71);
         let e = plan(296_000_000, 256 << 20).unwrap_err().to_string();
         assert!(e.contains("--memory-limit 268.4 MB is less than a run needs whatever its size (536.9 MB"), "{e}");
-        // 60 GB of input: 300 GB of memory in 256 MiB is 1117.6, so 1118
-        // partitions; 1024 of them take 300 GB / 1024 = 292,968,750 bytes
-        // each, twice that a limit: 585,937,500 bytes, 558.8 MiB, so 559MiB.
+        // 60 GB of input: 300 GB of memory in 192 MiB is 1490.1, so 1491
+        // partitions. 1024 of them take 292,968,750 bytes each: a limit of
+        // twice that (585.9 MB) would keep 320 MiB (335,544,320) for the run
+        // only from 628,513,070 bytes, 599.4 MiB: so 600MiB.
         let e = plan(60_000_000_000, 512 << 20).unwrap_err().to_string();
-        assert!(e.contains("it would take 1118 partitions, and a run takes at most 1024; give at least 559MiB"), "{e}");
-        assert_eq!(plan(60_000_000_000, 559 << 20).unwrap(), 1024);
+        assert!(e.contains("it would take 1491 partitions, and a run takes at most 1024; give at least 600MiB"), "{e}");
+        assert_eq!(plan(60_000_000_000, 600 << 20).unwrap(), 1022);
+        assert!(plan(60_000_000_000, 599 << 20).is_err());
     }
 
     /// The ranges drawn from samples of the 5k month's four files share
