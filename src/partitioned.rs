@@ -43,6 +43,7 @@ use crate::nights;
 use crate::output::manifest::{PreviousRef, ShardRef};
 use crate::output::parquet::{frame_groups, FrameParquet};
 use crate::output::parquet::{EntitlementsParquet, RuleSetTag, ENTITLEMENTS_ROW_GROUP};
+use crate::output::read;
 use crate::output::rows::Tally;
 use crate::output::{self, Chunked, CsvStream, EntitlementRow, FindingRow, FolderKind, NoticeRow, Staging, Written};
 use crate::partition::Ranges;
@@ -463,19 +464,30 @@ fn finish_in_order(
     let finding_parts: Vec<PathBuf> = o.parts.iter().map(|(f, _)| f.clone()).collect();
     let changes = changes.finish()?;
     // One after the other: each holds a row group of up to half a million rows.
+    let group = output::parquet::FRAME_ROW_GROUP;
+    let findings_frame = |r| output::parquet::findings_frame(&Chunked(vec![r]));
+    let (findings_total, changes_total) = (o.findings.rows, changes.rows);
     let findings_parquet = parquet_from_parts(
         dir,
         "findings.parquet",
         &tag,
-        o.findings.rows,
+        findings_total,
         &finding_parts,
-        output::read::findings,
-        |r| output::parquet::findings_frame(&Chunked(vec![r])),
+        read::findings,
+        findings_frame,
+        group,
     );
-    let changes_parquet =
-        parquet_from_parts(dir, "changes.parquet", &tag, changes.rows, &change_parts, output::read::changes, |r| {
-            output::parquet::changes_frame(&r)
-        });
+    let changes_frame = |r: Vec<_>| output::parquet::changes_frame(&r);
+    let changes_parquet = parquet_from_parts(
+        dir,
+        "changes.parquet",
+        &tag,
+        changes_total,
+        &change_parts,
+        read::changes,
+        changes_frame,
+        group,
+    );
     let rejects = merge_rejects(dir, &o.reject_parts, &o.files)?;
     let [entitlements_csv, entitlements_parquet] = o.entitlements;
     let seeker_months = entitlements_csv.rows;
@@ -531,22 +543,10 @@ fn merge_rejects(dir: &Path, parts: &[PathBuf], files: &[String]) -> Result<Writ
 
 /// findings.parquet or changes.parquet (`total` rows) from the ranges'
 /// rows, read back a range at a time from `parts` and written in the row
-/// groups the in-memory run cuts the whole frame into.
-fn parquet_from_parts<R>(
-    dir: &Path,
-    file: &str,
-    tag: &RuleSetTag,
-    total: u64,
-    parts: &[PathBuf],
-    read: fn(&Path) -> Result<Vec<R>>,
-    frame: impl Fn(Vec<R>) -> PolarsResult<DataFrame>,
-) -> Result<Written> {
-    parquet_from_parts_in_groups(dir, file, tag, total, parts, read, frame, output::parquet::FRAME_ROW_GROUP)
-}
-
-/// [`parquet_from_parts`] with a given row-group size (tests use small ones).
+/// groups the in-memory run cuts the whole frame into, for groups of
+/// `group` rows ([`output::parquet::FRAME_ROW_GROUP`]; tests use small ones).
 #[allow(clippy::too_many_arguments)]
-fn parquet_from_parts_in_groups<R>(
+fn parquet_from_parts<R>(
     dir: &Path,
     file: &str,
     tag: &RuleSetTag,
@@ -1144,23 +1144,15 @@ mod tests {
                 parts.push(path);
                 at = end;
             }
-            let got = parquet_from_parts_in_groups(
-                &dir,
-                "f.parquet",
-                &tag,
-                total as u64,
-                &parts,
-                output::read::findings,
-                frame,
-                group,
-            )
-            .unwrap();
+            let got =
+                parquet_from_parts(&dir, "f.parquet", &tag, total as u64, &parts, output::read::findings, frame, group)
+                    .unwrap();
             assert_eq!(got, whole, "{total} rows");
             let bytes = |d: &Path| std::fs::read(d.join("f.parquet")).unwrap();
             assert_eq!(bytes(&dir), bytes(&dir.join("whole")), "{total} rows");
             // A count that is not the ranges' is an error, not a short file.
             if total > 0 {
-                let e = parquet_from_parts_in_groups(
+                let e = parquet_from_parts(
                     &dir,
                     "g.parquet",
                     &tag,
