@@ -190,7 +190,9 @@ pub(crate) struct Split {
 impl Split {
     /// The previous night of the seekers of range `k` (a shard's of them).
     pub(crate) fn range(&self, k: usize, shard: Option<crate::partition::Shard>) -> Result<Previous> {
-        let text = |path: &Path| fs::read_to_string(path).map_err(|e| Error::output(path, e));
+        let text = |path: &Path| {
+            fs::read_to_string(path).map_err(|e| Error::Unreadable { path: path.to_path_buf(), problem: e.to_string() })
+        };
         let findings = read_findings(&self.findings[k], &text(&self.findings[k])?)?;
         let notices = read_notices(&self.notices[k], &text(&self.notices[k])?)?;
         let mut p = in_order(Previous {
