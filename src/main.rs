@@ -242,9 +242,9 @@ struct RunArgs {
     /// folder; `indus merge` joins the N parts into the run's folder.
     #[arg(long, value_name = "I/N")]
     shard: Option<indus::partition::Shard>,
-    /// Keep the run under this much memory (e.g. 2GiB): inputs too large for it are
-    /// reconciled in partitions of seekers, one after the other, with the same outputs
-    /// [default: three quarters of the machine's memory].
+    /// Keep the run under this much memory (e.g. 2GiB; at least 512MiB): inputs too large
+    /// for it are reconciled in partitions of seekers, one after the other, with the same
+    /// outputs [default: three quarters of the machine's memory].
     #[arg(long, value_name = "SIZE", value_parser = indus::run::parse_size)]
     memory_limit: Option<u64>,
     /// Reconcile in exactly N partitions of seekers, one after the other, whatever the
