@@ -677,8 +677,7 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
     }
     rows.notices = night.notices.into();
     rows.changes = night.changes;
-    rows.agencies = output::rows::agencies(rows.findings.iter(), rows.notices.iter())?.into();
-    output::rows::check_totals(&rows)?;
+    rows.agencies = output::rows::agencies(&rows)?.into();
     let decisions_unmatched = unmatched_decisions(&p, rows.findings.iter());
     timings.lap_shared(["recompute", "reconcile"], clocked, &mut t);
     let Prepared { rules, tables, validated, .. } = p;

@@ -159,14 +159,16 @@ pub(crate) fn entitlement_row(seeker: &str, m: &MonthOutcome, recs: &SeekerRecor
     Ok(row)
 }
 
-/// Totals by agency (rules.md §6, nights.md §8.4): sums by status, the
-/// messages sent tonight by channel, and the notices by action. Findings and
-/// notices without an agency are in no row.
-pub fn agencies<'a>(
-    findings: impl Iterator<Item = &'a FindingRow>,
-    notices: impl Iterator<Item = &'a NoticeRow>,
-) -> Result<Vec<AgencyRow>> {
-    Tally::of(findings, notices).agencies()
+/// Totals by agency (rules.md §6, nights.md §8.4) of a run's findings and
+/// notices: sums by status, the messages sent tonight by channel, and the
+/// notices by action (findings and notices without an agency are in no
+/// row); every sum of them, and the manifest's totals by cause and status
+/// and each notice's net, checked to fit the outputs. One pass over the rows.
+pub(crate) fn agencies(rows: &Rows) -> Result<Vec<AgencyRow>> {
+    let tally = Tally::of(rows.findings.iter(), rows.notices.iter());
+    let agencies = tally.agencies()?;
+    tally.check()?;
+    Ok(agencies)
 }
 
 /// What the manifest's totals and agencies.csv sum over a run's findings
@@ -287,9 +289,4 @@ fn check_sum(what: &str, sum: Decimal) -> Result<()> {
         Some(_) => Ok(()),
         None => Err(Error::SumOutOfRange { what: what.to_string(), value: sum.to_string() }),
     }
-}
-
-/// The manifest's totals by cause and by status, and every notice's net, fit the outputs.
-pub(crate) fn check_totals(rows: &Rows) -> Result<()> {
-    Tally::of(rows.findings.iter(), rows.notices.iter()).check()
 }
