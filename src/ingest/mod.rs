@@ -16,6 +16,9 @@ use sha2::{Digest, Sha256};
 pub(crate) mod scatter;
 pub mod schema;
 mod split;
+mod text;
+
+pub use text::FileText;
 
 use crate::error::Error;
 use crate::util::hex;
@@ -551,15 +554,21 @@ pub fn read_table(kind: InputKind, path: &Path, choice: DialectChoice) -> Result
             "not a regular file (an input is an exported file, not a device, pipe or folder)".into(),
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
+    let bytes = FileText::map(path).map_err(|e| unreadable(e.to_string()))?;
     let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    table_from(kind, path, bytes, choice, is_parquet)
+    let bytes = std::sync::Arc::new(bytes);
+    let t = table_from(kind, path, bytes.clone(), choice, is_parquet)?;
+    // What was hashed is what was split only if the file held still.
+    if !bytes.unchanged(path).map_err(|e| unreadable(e.to_string()))? {
+        return Err(unreadable("it changed while it was read (an input must not be written during a run)".into()));
+    }
+    Ok(t)
 }
 
 /// [`read_table`] of a file's bytes (the fuzz targets call it directly).
 pub fn table_from_bytes(kind: InputKind, path: &Path, bytes: &[u8], choice: DialectChoice) -> Result<RawTable, Error> {
     let is_parquet = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    table_from(kind, path, bytes.to_vec(), choice, is_parquet)
+    table_from(kind, path, std::sync::Arc::new(FileText::Owned(bytes.to_vec())), choice, is_parquet)
 }
 
 /// [`table_from_bytes`] of bytes that are Parquet or not whatever `path`
@@ -567,23 +576,22 @@ pub fn table_from_bytes(kind: InputKind, path: &Path, bytes: &[u8], choice: Dial
 fn table_from(
     kind: InputKind,
     path: &Path,
-    bytes: Vec<u8>,
+    bytes: std::sync::Arc<FileText>,
     choice: DialectChoice,
     is_parquet: bool,
 ) -> Result<RawTable, Error> {
     let unreadable = |problem: String| Error::Unreadable { path: path.to_path_buf(), problem };
     if is_parquet {
         // Hashing the file for the manifest overlaps with parsing it.
-        let (sha256, parsed) = rayon::join(|| hex(&Sha256::digest(&bytes)), || parse_parquet(&bytes));
+        let (sha256, parsed) = rayon::join(|| hex(&Sha256::digest(&bytes[..])), || parse_parquet(&bytes));
         let mut t = text_table(kind, path, &parsed.map_err(unreadable)?, true)?;
         t.sha256 = sha256;
         return Ok(t);
     }
     check_csv_text(&bytes).map_err(unreadable)?;
     // The file's text is shared with the split path's cells, which keep it.
-    let bytes = std::sync::Arc::new(bytes);
     let (sha256, read) = rayon::join(
-        || hex(&Sha256::digest(bytes.as_slice())),
+        || hex(&Sha256::digest(&bytes[..])),
         || -> Result<RawTable, Error> {
             let (offset, dialect) = csv_start(&bytes, choice).map_err(unreadable)?;
             let separator = dialect.separator();
@@ -737,7 +745,7 @@ pub(crate) fn read_part_bytes(
     choice: DialectChoice,
 ) -> Result<RawTable, Error> {
     // A partition is CSV, also of a Parquet input.
-    let mut t = table_from(kind, original, bytes, choice, false)?;
+    let mut t = table_from(kind, original, std::sync::Arc::new(FileText::Owned(bytes)), choice, false)?;
     if t.rows != lines.len() {
         return Err(Error::Unreadable {
             path: original.to_path_buf(),

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 /// A CSV file's text and where each of its cells is.
 pub struct SplitFile {
     /// The file's bytes, as read.
-    file: Arc<Vec<u8>>,
+    file: Arc<super::FileText>,
     /// Where its text starts (after a BOM).
     offset: usize,
     /// Column names, as the header spells them.
@@ -77,7 +77,7 @@ impl SplitFile {
 
 /// Splits a CSV file (UTF-8, its header at `offset`, after any BOM) on
 /// `separator`; `None` when the file needs polars' reader.
-pub(crate) fn split(file: Arc<Vec<u8>>, offset: usize, separator: u8) -> Option<SplitFile> {
+pub(crate) fn split(file: Arc<super::FileText>, offset: usize, separator: u8) -> Option<SplitFile> {
     let text = &file[offset..];
     if memchr::memchr(b'"', text).is_some() {
         return None;
@@ -241,7 +241,9 @@ mod tests {
         for round in 0..2000 {
             let separator = if round % 2 == 0 { b',' } else { b';' };
             let text = file(&mut rng, separator);
-            let Some(split) = split(Arc::new(text.clone()), 0, separator) else { continue };
+            let Some(split) = split(Arc::new(crate::ingest::FileText::Owned(text.clone())), 0, separator) else {
+                continue;
+            };
             taken += 1;
             let ours: Vec<Vec<Option<String>>> =
                 (0..split.rows()).map(|r| (0..split.header.len()).map(|c| cell(split.get(r, c))).collect()).collect();
@@ -262,9 +264,9 @@ mod tests {
             "a,\nx,y\n",         // a name empty
             " a,b\nx,y\n",       // a name with a space
         ] {
-            assert!(split(Arc::new(text.into()), 0, b',').is_none(), "{text:?}");
+            assert!(split(Arc::new(crate::ingest::FileText::Owned(text.into())), 0, b',').is_none(), "{text:?}");
         }
-        let s = split(Arc::new(b"a,b,c\nx,,z\r\nu\n".to_vec()), 0, b',').unwrap();
+        let s = split(Arc::new(crate::ingest::FileText::Owned(b"a,b,c\nx,,z\r\nu\n".to_vec())), 0, b',').unwrap();
         assert_eq!(
             (s.rows(), s.get(0, 1), s.get(0, 2), s.get(1, 0), s.get(1, 1)),
             (2, Some(""), Some("z"), Some("u"), None)
