@@ -248,7 +248,7 @@ mod at {
 /// Reads the cells of one row, remembering every problem.
 struct Cells<'a> {
     table: &'a RawTable,
-    at: RowAt,
+    at: RowAt<'a>,
     decimal_mark: u8,
     problems: Vec<(usize, Code, String)>,
 }
@@ -264,7 +264,7 @@ impl<'a> Cells<'a> {
     }
 
     fn raw(&self, col: usize) -> Option<&'a str> {
-        self.table.cell_at(col, self.at)
+        self.table.cell_at(col, &self.at)
     }
 
     /// The cell's text, or a `missing_value` problem when it is required and empty.

@@ -56,20 +56,40 @@ impl SplitFile {
         self.get_in(piece, row - self.first_rows[piece], col)
     }
 
-    /// [`SplitFile::get`] of the `offset`-th record of a piece.
-    pub(crate) fn get_in(&self, piece: usize, offset: usize, col: usize) -> Option<&str> {
-        let p = &self.pieces[piece];
+    /// The `offset`-th record of a piece, for reading several of its fields.
+    pub(crate) fn record(&self, piece: usize, offset: usize) -> Option<Record<'_>> {
+        let p = self.pieces.get(piece)?;
         let n = self.header.len();
         let ends = p.ends.get(offset * n..offset * n + n)?;
-        let end = ends[col];
+        let text = &self.file[self.offset + *p.starts.get(offset)? as usize..];
+        Some(Record { text, ends })
+    }
+
+    /// [`SplitFile::get`] of the `offset`-th record of a piece.
+    pub(crate) fn get_in(&self, piece: usize, offset: usize, col: usize) -> Option<&str> {
+        self.record(piece, offset)?.field(col)
+    }
+}
+
+/// One record of a [`SplitFile`]: its text, from its first byte on, and
+/// where each of its fields ends.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Record<'a> {
+    text: &'a [u8],
+    ends: &'a [u32],
+}
+
+impl<'a> Record<'a> {
+    /// The text of field `col`, as [`SplitFile::get_in`] gives it.
+    pub(crate) fn field(&self, col: usize) -> Option<&'a str> {
+        let end = *self.ends.get(col)?;
         if end == ABSENT {
             return None;
         }
-        let begin = if col == 0 { 0 } else { ends[col - 1] + 1 };
-        let at = self.offset + p.starts[offset] as usize;
-        let bytes = &self.file[at + begin as usize..at + end as usize];
+        let begin = if col == 0 { 0 } else { self.ends[col - 1] + 1 };
+        let bytes = &self.text[begin as usize..end as usize];
         // SAFETY: the file was checked to be UTF-8 before splitting, and a
-        // cell is cut at ASCII separators and line ends only, which never
+        // field is cut at ASCII separators and line ends only, which never
         // fall inside a multi-byte character.
         Some(unsafe { std::str::from_utf8_unchecked(bytes) })
     }
@@ -248,6 +268,15 @@ mod tests {
             let ours: Vec<Vec<Option<String>>> =
                 (0..split.rows()).map(|r| (0..split.header.len()).map(|c| cell(split.get(r, c))).collect()).collect();
             assert_eq!(ours, polars_cells(&text, separator), "{}", String::from_utf8_lossy(&text));
+            // A record read whole (as validation reads it) has the same fields.
+            let by_record: Vec<Vec<Option<String>>> = (0..split.rows())
+                .map(|r| {
+                    let piece = split.first_rows.partition_point(|&f| f <= r) - 1;
+                    let record = split.record(piece, r - split.first_rows[piece]).expect("a record of the file");
+                    (0..split.header.len()).map(|c| cell(record.field(c))).collect()
+                })
+                .collect();
+            assert_eq!(by_record, ours, "{}", String::from_utf8_lossy(&text));
         }
         // Files without quotes, blank lines or long records are this path's.
         assert_eq!(taken, 2000);
