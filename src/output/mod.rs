@@ -486,6 +486,54 @@ fn push_fixed(out: &mut String, d: Decimal, places: u32) {
 
 /// Appends a whole number of 10^-places with exactly `places` decimals.
 fn push_units(out: &mut String, units: i128, places: u32) {
+    // Money and `a` (2 and 3 places) in 64 bits: nearly every figure written.
+    if let (Ok(a), 2 | 3) = (u64::try_from(units.unsigned_abs()), places) {
+        return push_small_units(out, a, units < 0, places);
+    }
+    push_units_general(out, units, places)
+}
+
+/// [`push_units`] of `a` 10^-places (2 or 3), written right to left into a
+/// buffer and appended once: the whole part, the point and the decimals
+/// were three appends, 2.8 % of a run's CPU for 17 figures a row.
+fn push_small_units(out: &mut String, a: u64, negative: bool, places: u32) {
+    let pair = |v: u64| [DIGIT_PAIRS[v as usize * 2], DIGIT_PAIRS[v as usize * 2 + 1]];
+    // A sign, 20 digits, a point and 3 decimals at most.
+    let mut buf = [0u8; 25];
+    let mut i = buf.len();
+    let mut v = a;
+    if places == 3 {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    i -= 2;
+    buf[i..i + 2].copy_from_slice(&pair(v % 100));
+    v /= 100;
+    i -= 1;
+    buf[i] = b'.';
+    while v >= 100 {
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&pair(v % 100));
+        v /= 100;
+    }
+    if v >= 10 {
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&pair(v));
+    } else {
+        i -= 1;
+        buf[i] = b'0' + v as u8;
+    }
+    if negative {
+        i -= 1;
+        buf[i] = b'-';
+    }
+    // SAFETY: only ASCII digits, `.` and `-` were written.
+    out.push_str(unsafe { std::str::from_utf8_unchecked(&buf[i..]) });
+}
+
+/// [`push_units`] of any figure and number of places.
+fn push_units_general(out: &mut String, units: i128, places: u32) {
     if units < 0 {
         out.push('-');
     }
@@ -952,6 +1000,28 @@ mod tests {
                 let mut s = String::new();
                 push_padded(&mut s, v, width);
                 assert_eq!(s, format!("{v:0width$}"));
+            }
+        }
+        // Figures of 2 and 3 places as the general writer writes them (and
+        // as fmt does), from 0 to 64 bits, both signs.
+        let mut v = 1u64;
+        let mut figures = vec![0, 1, 9, 10, 99, 100, 101, 999, 1000, 1001, 99_999, u64::MAX, u64::MAX - 1];
+        while let Some(next) = v.checked_mul(3) {
+            figures.extend([v - 1, v, v + 1]);
+            v = next;
+        }
+        for &a in &figures {
+            for units in [i128::from(a), -i128::from(a)] {
+                for places in [2, 3] {
+                    let (mut fast, mut general) = (String::new(), String::new());
+                    push_units(&mut fast, units, places);
+                    push_units_general(&mut general, units, places);
+                    assert_eq!(fast, general, "{units} in 10^-{places}");
+                    let unit = 10u128.pow(places);
+                    let sign = if units < 0 { "-" } else { "" };
+                    let (whole, part) = (a as u128 / unit, a as u128 % unit);
+                    assert_eq!(fast, format!("{sign}{whole}.{part:0w$}", w = places as usize), "{units}");
+                }
             }
         }
         let mut s = String::new();
