@@ -669,6 +669,16 @@ pub(crate) fn text_table(kind: InputKind, path: &Path, df: &DataFrame, typed: bo
                     .cast(&DataType::String)
                     .map_err(|_| column_problem(format!("has type {}, which cannot be read as text", c.dtype())))?;
                 let ca = s.str().map_err(|e| column_problem(e.to_string()))?.clone();
+                // A damaged file can give a frame whose columns (or whose
+                // columns' pieces) do not hold as many rows as the table:
+                // reading a cell past its piece's end would crash the run.
+                let pieces: usize = ca.chunks().iter().map(|a| a.len()).sum();
+                if ca.len() != df.height() || pieces != df.height() {
+                    return Err(unreadable(format!(
+                        "not a readable Parquet file (its pages are damaged: column `{name}` holds {pieces} of its {} rows)",
+                        df.height()
+                    )));
+                }
                 columns.push(Some(TextColumn::new(ca)));
             }
             Err(_) if !required => columns.push(None),
