@@ -779,7 +779,7 @@ fn repeats_among<'a>(
     hash: impl Fn(&str) -> u64 + Sync,
 ) -> Vec<bool> {
     let row_bits = u64::BITS - (n.max(1) as u64 - 1).leading_zeros();
-    let row_mask = u64::MAX.checked_shr(u64::BITS - row_bits).filter(|_| row_bits > 0).unwrap_or(0);
+    let row_mask = ((1u128 << row_bits) - 1) as u64;
     let mut keys: Vec<u64> =
         (0..n).into_par_iter().filter_map(|i| id(i).map(|id| (hash(id) & !row_mask) | i as u64)).collect();
     keys.par_sort_unstable();
