@@ -3,6 +3,7 @@
 //! entitlements) into a temporary folder that replaces `--out` only when
 //! everything is written.
 
+pub(crate) mod durable;
 pub mod folder;
 pub mod frames;
 pub mod manifest;
@@ -29,6 +30,7 @@ use crate::model::{Id, Month};
 use crate::reconcile::{Cause, Status};
 use crate::status::{Action, Channel};
 use crate::util::hex;
+use durable::DurableFile;
 
 /// Money as data.md writes it: exactly two decimals, `-` when negative.
 pub fn money(d: Decimal) -> String {
@@ -792,8 +794,7 @@ pub(crate) fn write_scratch_csv<R: CsvRow + Sync>(
     header: &[&str],
     parts: &[&[R]],
 ) -> Result<(), Error> {
-    let mut out = CsvStream::create(dir, file, header)?;
-    out.hasher = None;
+    let mut out = CsvStream::scratch(dir, file, header)?;
     out.put_rows(parts)?;
     out.file.flush().map_err(|e| Error::output(&out.path, e))
 }
@@ -802,7 +803,7 @@ pub(crate) fn write_scratch_csv<R: CsvRow + Sync>(
 /// partitioned run's merge, which has its rows a row group at a time.
 pub(crate) struct CsvStream {
     path: std::path::PathBuf,
-    file: std::io::BufWriter<fs::File>,
+    file: std::io::BufWriter<DurableFile>,
     /// None for a scratch file.
     hasher: Option<Sha256>,
     rows: u64,
@@ -814,12 +815,20 @@ impl CsvStream {
         let f = fs::File::create(&path).map_err(|e| Error::output(&path, e))?;
         let mut s = CsvStream {
             path,
-            file: std::io::BufWriter::with_capacity(1 << 20, f),
+            file: std::io::BufWriter::with_capacity(1 << 20, DurableFile::new(f)),
             hasher: Some(Sha256::new()),
             rows: 0,
         };
         let head = format!("{}\n", header.join(","));
         s.put(head.as_bytes())?;
+        Ok(s)
+    }
+
+    /// A scratch file: neither hashed nor written back to disk early.
+    fn scratch(dir: &Path, file: &str, header: &[&str]) -> Result<Self, Error> {
+        let mut s = CsvStream::create(dir, file, header)?;
+        s.hasher = None;
+        s.file.get_mut().scratch();
         Ok(s)
     }
 
@@ -891,8 +900,7 @@ impl CsvStream {
         file: &str,
         header: &[&str],
     ) -> Result<(), Error> {
-        let mut copy = CsvStream::create(dir, file, header)?;
-        copy.hasher = None;
+        let mut copy = CsvStream::scratch(dir, file, header)?;
         let chunks: Vec<&[R]> = rows.chunks(16_384).collect();
         let texts: Vec<(String, usize)> = chunks.par_iter().map(|c| (CsvStream::lines(c), c.len())).collect();
         for (text, n) in &texts {

@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
+use super::durable::DurableFile;
 use super::{fixed_units, write_file, ChangeRow, Chunked, EntitlementRow, FindingRow, Written};
 use crate::error::Error;
 use crate::model::Month;
@@ -353,13 +354,13 @@ impl EntitlementsEncoder {
 /// A file written through a buffer and hashed on the way (the Parquet
 /// writer owns its sink; the handle kept outside flushes and hashes it).
 #[derive(Clone)]
-pub(crate) struct HashingFile(std::sync::Arc<std::sync::Mutex<(std::io::BufWriter<std::fs::File>, Sha256)>>);
+pub(crate) struct HashingFile(std::sync::Arc<std::sync::Mutex<(std::io::BufWriter<DurableFile>, Sha256)>>);
 
 impl HashingFile {
     fn create(path: &Path) -> Result<Self, Error> {
         let f = std::fs::File::create(path).map_err(|e| Error::output(path, e))?;
         Ok(HashingFile(std::sync::Arc::new(std::sync::Mutex::new((
-            std::io::BufWriter::with_capacity(1 << 20, f),
+            std::io::BufWriter::with_capacity(1 << 20, DurableFile::new(f)),
             Sha256::new(),
         )))))
     }
