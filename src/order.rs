@@ -33,7 +33,7 @@ pub(crate) fn sort_by_ids<T: Send + Sync>(v: &mut Vec<T>, ids: impl Fn(&T) -> (&
             a.0.cmp(&b.0).then_with(|| ids(&records[a.1 as usize]).cmp(&ids(&records[b.1 as usize])))
         });
     }
-    permute(v, keys.iter().map(|&(_, i)| i));
+    permute(v, &keys.par_iter().map(|&(_, i)| i).collect::<Vec<u32>>());
 }
 
 /// The longest seeker id [`sort_short`] takes: its key's last 4 bytes are
@@ -55,7 +55,7 @@ fn sort_short<T: Send + Sync>(v: &mut Vec<T>, len: u32, ids: impl Fn(&T) -> (&st
             one_seeker.sort_unstable_by(|a, b| ids(at(a)).cmp(&ids(at(b))));
         }
     });
-    permute(v, keys.iter().map(|&k| k as u32));
+    permute(v, &keys.par_iter().map(|&k| k as u32).collect::<Vec<u32>>());
 }
 
 /// The first 16 bytes of `s`, big-endian, zero-padded: `a < b` as strings
@@ -69,30 +69,34 @@ pub(crate) fn prefix_key(s: &str) -> u128 {
     u128::from_be_bytes(buf)
 }
 
-/// Reorders `v` so that its `j`-th record is the one that was at the `j`-th
-/// index of `order`, a permutation of `0..v.len()`.
-fn permute<T: Send + Sync>(v: &mut Vec<T>, order: impl ExactSizeIterator<Item = u32>) {
-    assert_eq!(order.len(), v.len(), "a permutation of the records");
-    // Where each record goes: records are then read in their order and
-    // written out of it (a write does not wait on memory; a read does).
-    let mut rank = vec![u32::MAX; v.len()];
-    for (j, i) in order.enumerate() {
-        let slot = &mut rank[i as usize];
-        assert_eq!(*slot, u32::MAX, "record {i} placed twice");
-        *slot = j as u32;
-    }
+/// Reorders `v` so that its `j`-th record is the one that was at
+/// `order[j]`, `order` being a permutation of `0..v.len()`.
+fn permute<T: Send + Sync>(v: &mut Vec<T>, order: &[u32]) {
     let n = v.len();
+    assert_eq!(order.len(), n, "a permutation of the records");
+    let mut taken = vec![false; n];
+    for &i in order {
+        assert!(!std::mem::replace(&mut taken[i as usize], true), "record {i} placed twice");
+    }
+    // Each record is read from its place and written in order: the writes
+    // run ahead in a stream, and the reads, announced a few records ahead,
+    // wait on memory side by side. Writing each record to its random place
+    // instead (reading in order) made sorting the shuffled 1M month's four
+    // lists 5 % slower (365 against 347 ms, medians of 10 runs each).
     let mut out: Vec<T> = Vec::with_capacity(n);
-    let (src, dst) = (v.as_ptr() as usize, out.as_mut_ptr() as usize);
+    let src = v.as_ptr() as usize;
     const CHUNK: usize = 1 << 14;
-    rank.par_chunks(CHUNK).enumerate().for_each(|(c, ranks)| {
-        for (k, &r) in ranks.iter().enumerate() {
-            // SAFETY: `rank` is a permutation of 0..n (checked above), so
-            // every slot of `out` is written exactly once, from a distinct
-            // record of `v`, both within their allocations.
-            unsafe {
-                std::ptr::copy_nonoverlapping((src as *const T).add(c * CHUNK + k), (dst as *mut T).add(r as usize), 1);
+    const AHEAD: usize = 8;
+    let slots = &mut out.spare_capacity_mut()[..n];
+    slots.par_chunks_mut(CHUNK).zip(order.par_chunks(CHUNK)).for_each(|(slots, from)| {
+        for (k, (slot, &i)) in slots.iter_mut().zip(from).enumerate() {
+            if let Some(&next) = from.get(k + AHEAD) {
+                prefetch((src as *const T).wrapping_add(next as usize));
             }
+            // SAFETY: `order` is a permutation of 0..n (checked above), so
+            // every record of `v` is read exactly once, into a distinct
+            // slot of `out`, both within their allocations.
+            unsafe { std::ptr::copy_nonoverlapping((src as *const T).add(i as usize), slot.as_mut_ptr(), 1) };
         }
     });
     // SAFETY: every slot of `out` now holds a record moved out of `v`,
@@ -102,6 +106,22 @@ fn permute<T: Send + Sync>(v: &mut Vec<T>, order: impl ExactSizeIterator<Item = 
         v.set_len(0);
     }
     *v = out;
+}
+
+/// Asks for the cache lines of `*p` ahead of reading it (a hint: no
+/// memory is read, whatever `p` is).
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        let (first, last) = (p as usize & !63, (p as usize + std::mem::size_of::<T>().max(1) - 1) & !63);
+        for line in (first..=last).step_by(64) {
+            // SAFETY: a prefetch is only a hint; it never faults.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(line as *const i8) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 #[cfg(test)]
