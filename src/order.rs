@@ -158,4 +158,22 @@ mod tests {
             assert_eq!(seen, (0..n).collect::<Vec<_>>(), "every record once");
         }
     }
+
+    /// The records are moved out by raw reads: an order naming a record
+    /// twice would drop it twice (and leak another), so it is refused
+    /// before anything is moved.
+    #[test]
+    #[should_panic(expected = "record 1 placed twice")]
+    fn an_order_naming_a_record_twice_is_refused() {
+        let mut v: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        permute(&mut v, &[1, 0, 1]);
+    }
+
+    /// An order of the wrong length is refused too.
+    #[test]
+    #[should_panic(expected = "a permutation of the records")]
+    fn an_order_of_another_length_is_refused() {
+        let mut v: Vec<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
+        permute(&mut v, &[0]);
+    }
 }
