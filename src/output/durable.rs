@@ -12,10 +12,20 @@
 //! and its own errors are left to that `fsync`.
 
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
+use std::path::Path;
+
+use crate::error::Error;
 
 /// Bytes written between two requests to start write-back.
 const WRITEBACK_EVERY: u64 = 8 << 20;
+
+/// A new output file at `path`, written through a buffer of 1 MiB; an
+/// error names the file.
+pub(crate) fn create(path: &Path) -> Result<BufWriter<DurableFile>, Error> {
+    let file = File::create(path).map_err(|e| Error::output(path, e))?;
+    Ok(BufWriter::with_capacity(1 << 20, DurableFile::new(file)))
+}
 
 /// A file being written, its earlier bytes already on their way to disk.
 pub(crate) struct DurableFile {

@@ -812,13 +812,7 @@ pub(crate) struct CsvStream {
 impl CsvStream {
     pub(crate) fn create(dir: &Path, file: &str, header: &[&str]) -> Result<Self, Error> {
         let path = dir.join(file);
-        let f = fs::File::create(&path).map_err(|e| Error::output(&path, e))?;
-        let mut s = CsvStream {
-            path,
-            file: std::io::BufWriter::with_capacity(1 << 20, DurableFile::new(f)),
-            hasher: Some(Sha256::new()),
-            rows: 0,
-        };
+        let mut s = CsvStream { file: durable::create(&path)?, path, hasher: Some(Sha256::new()), rows: 0 };
         let head = format!("{}\n", header.join(","));
         s.put(head.as_bytes())?;
         Ok(s)

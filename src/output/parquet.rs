@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
-use super::durable::DurableFile;
+use super::durable::{self, DurableFile};
 use super::{fixed_units, write_file, ChangeRow, Chunked, EntitlementRow, FindingRow, Written};
 use crate::error::Error;
 use crate::model::Month;
@@ -358,11 +358,7 @@ pub(crate) struct HashingFile(std::sync::Arc<std::sync::Mutex<(std::io::BufWrite
 
 impl HashingFile {
     fn create(path: &Path) -> Result<Self, Error> {
-        let f = std::fs::File::create(path).map_err(|e| Error::output(path, e))?;
-        Ok(HashingFile(std::sync::Arc::new(std::sync::Mutex::new((
-            std::io::BufWriter::with_capacity(1 << 20, DurableFile::new(f)),
-            Sha256::new(),
-        )))))
+        Ok(HashingFile(std::sync::Arc::new(std::sync::Mutex::new((durable::create(path)?, Sha256::new())))))
     }
 
     /// Flushes and syncs the file; its SHA-256.
