@@ -202,11 +202,14 @@ struct Summary {
     known: Vec<String>,
     decisions_unmatched: u64,
     unknown_columns: BTreeMap<String, Vec<String>>,
+    /// The bucket's seeker-months (its entitlement rows, not spilled when
+    /// the run writes no entitlements).
+    seeker_months: u64,
 }
 
 /// Reconciles a bucket into `dir` (created; it must not exist):
-/// findings.csv, notices.csv (tonight's candidates), entitlements.bin,
-/// rejects.csv and summary.json, what [`merge`] takes. `repeats`: the
+/// findings.csv, notices.csv (tonight's candidates), entitlements.bin
+/// (unless `--outputs nightly`), rejects.csv and summary.json, what [`merge`] takes. `repeats`: the
 /// lines of each input that repeat an earlier id ([`duplicate_lines`]).
 pub fn reconcile(
     inputs: Vec<BucketInput>,
@@ -233,6 +236,7 @@ pub fn reconcile(
         stats: p.stats.iter().map(|(k, s)| (k.name().to_string(), s.clone())).collect(),
         known: p.known.iter().map(Month::to_string).collect(),
         decisions_unmatched: p.decisions_unmatched,
+        seeker_months: p.seeker_months,
         unknown_columns: p.unknown_columns.iter().map(|(k, c)| (k.name().to_string(), c.clone())).collect(),
     };
     let json = serde_json::to_vec(&summary).map_err(|e| Error::output(dir.join("summary.json"), e))?;
@@ -270,6 +274,7 @@ pub fn merge(files: &[FileFacts], dirs: &[PathBuf], opts: &RunOptions) -> Result
         }
         p.known.extend(s.known.iter().filter_map(|m| Month::parse(m)));
         p.decisions_unmatched += s.decisions_unmatched;
+        p.seeker_months += s.seeker_months;
         p.rejects.push(output::read::rejects(&dir.join("rejects.csv"))?);
         p.dirs.push(dir.clone());
     }

@@ -38,3 +38,4 @@ pub mod validate;
 
 pub use error::{Error, Result};
 pub use output::frames;
+pub use output::OutputSet;

@@ -251,6 +251,11 @@ struct RunArgs {
     /// memory (for benchmarks and tests; the outputs are the same for every N).
     #[arg(long, value_name = "N", conflicts_with = "memory_limit")]
     partitions: Option<u32>,
+    /// Which files to write: `all`, or `nightly` for every file but entitlements.csv and
+    /// entitlements.parquet (the per-month recomputation, most of the bytes; `indus report`
+    /// needs them, the next night's --previous does not).
+    #[arg(long, value_name = "SET", default_value = "all")]
+    outputs: indus::OutputSet,
 }
 
 #[derive(Args)]
@@ -434,6 +439,7 @@ fn run(args: RunArgs) -> Result<(), Error> {
         shard: args.shard,
         memory_limit: args.memory_limit,
         partitions: args.partitions,
+        outputs: args.outputs,
     };
     probe_parquet_inputs(&opts.inputs)?;
     let report = indus::run::run(&opts)?;

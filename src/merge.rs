@@ -15,8 +15,8 @@ use crate::error::{Error, Result};
 use crate::nights;
 use crate::output::manifest::{Manifest, ShardRef};
 use crate::output::parquet::RuleSetTag;
-use crate::output::{self, Chunked, FolderKind, Staging};
-use crate::run::{self, Rows};
+use crate::output::{self, Chunked, FolderKind, OutputSet, Staging};
+use crate::run::{self, EntitlementFiles, Rows};
 use crate::validate::Reject;
 
 /// What `indus merge` is asked to do.
@@ -34,8 +34,14 @@ struct Part {
 }
 
 /// The CSV files a part's rows are read back from (their Parquet twins are
-/// written again from the rows).
-const READ_BACK: [&str; 5] = ["findings.csv", "entitlements.csv", "notices.csv", "changes.csv", "rejects.csv"];
+/// written again from the rows); entitlements.csv too unless the parts
+/// were run with `--outputs nightly`.
+const READ_BACK: [&str; 4] = ["findings.csv", "notices.csv", "changes.csv", "rejects.csv"];
+
+/// The files of a part `merge` reads back.
+fn read_back(set: OutputSet) -> impl Iterator<Item = &'static str> {
+    READ_BACK.into_iter().chain(set.writes_entitlements().then_some("entitlements.csv"))
+}
 
 /// Joins the parts into `opts.out` (replaced atomically) and returns its manifest.
 pub fn merge(opts: &MergeOptions) -> Result<Manifest> {
@@ -51,6 +57,7 @@ pub fn merge(opts: &MergeOptions) -> Result<Manifest> {
     }
     let staging = Staging::new(&opts.out, FolderKind::Run)?;
 
+    let set = parts[0].manifest.output_set;
     let mut findings = Vec::new();
     let mut entitlements = Vec::new();
     let mut notices = Vec::new();
@@ -58,7 +65,9 @@ pub fn merge(opts: &MergeOptions) -> Result<Manifest> {
     let mut rejects = Vec::new();
     for p in &parts {
         findings.push(output::read::findings(&p.dir.join("findings.csv"))?);
-        entitlements.push(output::read::entitlements(&p.dir.join("entitlements.csv"))?);
+        if set.writes_entitlements() {
+            entitlements.push(output::read::entitlements(&p.dir.join("entitlements.csv"))?);
+        }
         notices.push(output::read::notices(&p.dir.join("notices.csv"))?);
         changes.push(output::read::changes(&p.dir.join("changes.csv"))?);
         rejects.push(output::read::rejects(&p.dir.join("rejects.csv"))?);
@@ -89,7 +98,13 @@ pub fn merge(opts: &MergeOptions) -> Result<Manifest> {
         label: format!("{}@{}", base.rule_set.id, base.rule_set.version),
         sha256: base.rule_set.sha256.clone(),
     };
-    let manifest = run::write_folder(&staging.dir, &rows, &rejects, &tag, manifest, None)?;
+    let files = match set {
+        OutputSet::All => EntitlementFiles::FromRows,
+        OutputSet::Nightly => {
+            EntitlementFiles::Left { seeker_months: parts.iter().map(|p| p.manifest.totals.seeker_months).sum() }
+        }
+    };
+    let manifest = run::write_folder(&staging.dir, &rows, &rejects, &tag, manifest, files)?;
     staging.commit()?;
     Ok(manifest)
 }
@@ -103,7 +118,7 @@ fn read_part(dir: &Path) -> Result<Part> {
             dir.display()
         )));
     };
-    for file in READ_BACK {
+    for file in read_back(manifest.output_set) {
         let listed = manifest
             .outputs
             .iter()
@@ -142,6 +157,7 @@ fn check_one_run(mut parts: Vec<Part>) -> Result<Vec<Part>> {
             ("--max-reject-rate", m.max_reject_rate.to_string()),
             ("--max-withdrawal-rate", m.max_withdrawal_rate.to_string()),
             ("--allow-empty", m.allow_empty.to_string()),
+            ("--outputs", m.output_set.as_str().to_string()),
             ("previous night", m.previous.as_ref().map(|p| p.manifest_sha256.clone()).unwrap_or_default()),
             (
                 "inputs",

@@ -45,11 +45,13 @@ use crate::output::parquet::{frame_groups, FrameParquet};
 use crate::output::parquet::{EntitlementsParquet, RuleSetTag, ENTITLEMENTS_ROW_GROUP};
 use crate::output::read;
 use crate::output::rows::Tally;
-use crate::output::{self, Chunked, CsvStream, EntitlementRow, FindingRow, FolderKind, NoticeRow, Staging, Written};
+use crate::output::{
+    self, Chunked, CsvStream, EntitlementRow, FindingRow, FolderKind, NoticeRow, OutputSet, Staging, Written,
+};
 use crate::partition::Ranges;
 use crate::previous;
 use crate::rules::RuleSet;
-use crate::run::{self, Prepared, Rows, RunOptions, RunReport, Timings};
+use crate::run::{self, EntitlementFiles, Prepared, Rows, RunOptions, RunReport, Timings};
 use crate::validate::{self, InputStats, Reject, RejectSummary, Window};
 
 /// Peak memory of the in-memory run per byte of CSV input, measured: 1.09 GB
@@ -370,14 +372,23 @@ fn finish_merged(
     timings.lap("nights", t);
 
     let tag = RuleSetTag { label: p.rules.label(), sha256: p.rules.sha256.clone() };
-    let spilled: Vec<PathBuf> = p.dirs.iter().map(|d| d.join("entitlements.bin")).collect();
-    let entitlements = merge_entitlements(&staging.dir, &spilled, &tag)?;
+    let entitlements = match opts.outputs {
+        OutputSet::All => {
+            let spilled: Vec<PathBuf> = p.dirs.iter().map(|d| d.join("entitlements.bin")).collect();
+            Some(merge_entitlements(&staging.dir, &spilled, &tag)?)
+        }
+        OutputSet::Nightly => None,
+    };
     timings.lap("entitlements", t);
     let previous_ref =
         previous.map(|p| PreviousRef { path: p.dir.display().to_string(), manifest_sha256: p.manifest_sha256 });
     let head = run::manifest_head(&p.rules, opts, &months, previous_ref, p.decisions_unmatched, shard, inputs);
     remove_scratch(staging)?;
-    run::write_folder(&staging.dir, &rows, &rejects, &tag, head, Some(&entitlements))
+    let files = match &entitlements {
+        Some(w) => EntitlementFiles::Written(w),
+        None => EntitlementFiles::Left { seeker_months: p.seeker_months },
+    };
+    run::write_folder(&staging.dir, &rows, &rejects, &tag, head, files)
 }
 
 /// The output folder holds the outputs only.
@@ -490,27 +501,24 @@ fn finish_in_order(
         group,
     );
     let rejects = merge_rejects(dir, &o.reject_parts, &o.files)?;
-    let [entitlements_csv, entitlements_parquet] = o.entitlements;
-    let seeker_months = entitlements_csv.rows;
-    let written = [
-        o.findings,
-        findings_parquet?,
-        entitlements_csv,
-        entitlements_parquet,
+    let seeker_months = p.seeker_months;
+    let mut written = vec![o.findings, findings_parquet?];
+    written.extend(o.entitlements.into_iter().flatten());
+    written.extend([
         notices.finish()?,
         changes,
         changes_parquet?,
         output::write_csv(dir, "agencies.csv", output::AGENCIES_HEADER, &[&agencies])?,
-        rejects,
-    ];
+    ]);
+    let rejects_written = rejects.rows;
+    written.push(rejects);
     let previous_ref = previous.as_ref().map(|s| {
         let (path, sha) = s.reference();
         PreviousRef { path: path.display().to_string(), manifest_sha256: sha.to_string() }
     });
     let head = run::manifest_head(&p.rules, opts, &months, previous_ref, p.decisions_unmatched, shard, inputs);
     remove_scratch(staging)?;
-    let rejects = written[8].rows;
-    run::seal_folder(dir, &written, tally.totals(seeker_months, rejects), head)
+    run::seal_folder(dir, &written, tally.totals(seeker_months, rejects_written), head)
 }
 
 /// rejects.csv from the partitions' rejects files, each in file and line
@@ -651,6 +659,9 @@ pub(crate) struct Partitions {
     pub known: BTreeSet<Month>,
     pub decisions_unmatched: u64,
     pub unknown_columns: BTreeMap<InputKind, Vec<String>>,
+    /// The seeker-months reconciled (the entitlement rows), counted even
+    /// when the entitlements are not written (`--outputs nightly`).
+    pub seeker_months: u64,
     /// Each bucket's folder: findings.csv, notices.csv (tonight's
     /// candidates) and entitlements.bin, sorted by seeker (a cluster's
     /// buckets, merged by [`finish`]).
@@ -667,7 +678,8 @@ pub(crate) struct InOrder {
     findings: Written,
     /// Each range's findings and candidate notices, in the scratch folder.
     parts: Vec<(PathBuf, PathBuf)>,
-    entitlements: [Written; 2],
+    /// `None`: not written (`--outputs nightly`).
+    entitlements: Option<[Written; 2]>,
     /// Each partition's rejects (a shard's), in file and line order, in the scratch folder.
     reject_parts: Vec<PathBuf>,
     /// What the reject threshold needs of them all.
@@ -685,6 +697,7 @@ impl Partitions {
             known: BTreeSet::new(),
             decisions_unmatched: 0,
             unknown_columns: BTreeMap::new(),
+            seeker_months: 0,
             dirs: Vec::new(),
             in_order: None,
         }
@@ -709,7 +722,9 @@ fn reconcile_in_order(
     let mut out = Partitions::new(rules);
     let tag = RuleSetTag { label: out.rules.label(), sha256: out.rules.sha256.clone() };
     let scratch = dir.join(".partitions");
-    let mut entitlements = EntitlementsSink::create(dir, &tag, ENTITLEMENTS_ROW_GROUP)?;
+    let mut entitlements = (opts.outputs.writes_entitlements())
+        .then(|| EntitlementsSink::create(dir, &tag, ENTITLEMENTS_ROW_GROUP))
+        .transpose()?;
     let mut findings = CsvStream::create(dir, "findings.csv", output::FINDINGS_HEADER)?;
     let mut parts = Vec::new();
     let (mut reject_parts, mut reject_summary) = (Vec::new(), RejectSummary::default());
@@ -750,14 +765,16 @@ fn reconcile_in_order(
         output::write_scratch_csv(&scratch, &f, output::FINDINGS_HEADER, &found.parts())?;
         output::write_scratch_csv(&scratch, &c, output::NOTICES_HEADER, &Chunked(r.candidates).parts())?;
         parts.push((scratch.join(f), scratch.join(c)));
-        entitlements.put(r.entitlements)?;
+        if let Some(sink) = &mut entitlements {
+            sink.put(r.entitlements)?;
+        }
         give_back_if_near(limit);
     }
     out.in_order = Some(InOrder {
         ranges,
         findings: findings.finish()?,
         parts,
-        entitlements: entitlements.finish()?,
+        entitlements: entitlements.map(EntitlementsSink::finish).transpose()?,
         reject_parts,
         reject_summary,
         files,
@@ -780,7 +797,9 @@ pub(crate) fn reconcile_partition(
     let r = reconcile_tables(tables, opts, window, selected, out)?;
     std::fs::create_dir(dir).map_err(|e| Error::output(dir, e))?;
     output::write_scratch_csv(dir, "findings.csv", output::FINDINGS_HEADER, &Chunked(r.findings).parts())?;
-    output::spill::write(&dir.join("entitlements.bin"), r.entitlements.iter().flatten())?;
+    if opts.outputs.writes_entitlements() {
+        output::spill::write(&dir.join("entitlements.bin"), r.entitlements.iter().flatten())?;
+    }
     output::write_scratch_csv(dir, "notices.csv", output::NOTICES_HEADER, &Chunked(r.candidates).parts())?;
     out.dirs.push(dir.to_path_buf());
     Ok(())
@@ -815,6 +834,7 @@ fn reconcile_tables(
     }
     let r = run::reconcile_all(&p, selected, None)?;
     out.decisions_unmatched += run::unmatched_decisions(&p, r.findings.iter().flatten());
+    out.seeker_months += r.entitlements.iter().map(|e| e.len() as u64).sum::<u64>();
     Ok(r)
 }
 

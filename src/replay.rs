@@ -141,6 +141,7 @@ pub fn replay(opts: &ReplayOptions) -> Result<String> {
         // Replay computes in memory: a partitioned run's outputs are the same bytes.
         memory_limit: None,
         partitions: None,
+        outputs: m.output_set,
     };
     // A previous folder whose files no longer match its own manifest is a changed input.
     let computed = compute(&run_opts).map_err(|e| match e {

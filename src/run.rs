@@ -20,7 +20,9 @@ use crate::model::Month;
 use crate::nights;
 use crate::order;
 use crate::output::manifest::{InputRef, Manifest, OutputRef, PreviousRef, RuleSetRef, ShardRef, Totals};
-use crate::output::{self, AgencyRow, ChangeRow, Chunked, EntitlementRow, FindingRow, NoticeRow, Staging, Written};
+use crate::output::{
+    self, AgencyRow, ChangeRow, Chunked, EntitlementRow, FindingRow, NoticeRow, OutputSet, Staging, Written,
+};
 use crate::partition::Shard;
 use crate::previous;
 use crate::reconcile::{reconcile_seeker, Context, MonthOutcome, SeekerRecords, Status};
@@ -97,6 +99,8 @@ pub struct RunOptions {
     pub memory_limit: Option<u64>,
     /// `--partitions N`: that many partitions, whatever the memory.
     pub partitions: Option<u32>,
+    /// `--outputs`: every file, or all but the entitlements.
+    pub outputs: OutputSet,
 }
 
 /// Three quarters of the machine's memory: a run that fits stays in memory
@@ -888,11 +892,26 @@ pub(crate) fn unmatched_decisions<'a>(p: &Prepared, findings: impl Iterator<Item
         .sum()
 }
 
-/// Writes every output of a computed run into `dir` (which must exist) and
-/// returns the manifest.
+/// Writes every output of a computed run (`--outputs`) into `dir` (which
+/// must exist) and returns the manifest.
 pub(crate) fn write_outputs(c: &Computed, opts: &RunOptions, dir: &Path) -> Result<Manifest> {
     let tag = output::parquet::RuleSetTag { label: c.rules.label(), sha256: c.rules.sha256.clone() };
-    write_folder(dir, &c.rows, &c.validated.rejects, &tag, manifest_base(c, opts), None)
+    let entitlements = match opts.outputs {
+        OutputSet::All => EntitlementFiles::FromRows,
+        OutputSet::Nightly => EntitlementFiles::Left { seeker_months: c.rows.entitlements.len() as u64 },
+    };
+    write_folder(dir, &c.rows, &c.validated.rejects, &tag, manifest_base(c, opts), entitlements)
+}
+
+/// What [`write_folder`] does of entitlements.csv and .parquet.
+pub(crate) enum EntitlementFiles<'a> {
+    /// Writes them from the rows.
+    FromRows,
+    /// Lists them: a partitioned run streamed them already.
+    Written(&'a [Written; 2]),
+    /// Leaves them out (`--outputs nightly`); the manifest still counts
+    /// the seeker-months reconciled.
+    Left { seeker_months: u64 },
 }
 
 /// Writes a run folder's files from its rows, then its manifest (`base`
@@ -904,35 +923,37 @@ pub(crate) fn write_folder(
     rejects: &[Reject],
     tag: &output::parquet::RuleSetTag,
     manifest: Manifest,
-    entitlements: Option<&[Written; 2]>,
+    entitlements: EntitlementFiles,
 ) -> Result<Manifest> {
     // The files are independent: write them side by side (each is also parallel inside).
     type Job<'a> = Box<dyn Fn() -> Result<Written> + Sync + 'a>;
-    // entitlements.csv and .parquet, unless a partitioned run streamed them already.
-    let entitlement = |i: usize| -> Result<Written> {
-        match (entitlements, i) {
-            (Some(w), _) => Ok(w[i].clone()),
-            (None, 0) => {
+    let entitlement_jobs: Vec<Job> = match &entitlements {
+        EntitlementFiles::FromRows => vec![
+            Box::new(|| {
                 output::write_csv(dir, "entitlements.csv", output::ENTITLEMENTS_HEADER, &rows.entitlements.parts())
-            }
-            (None, _) => output::parquet::write_entitlements(dir, &rows.entitlements, tag),
-        }
+            }),
+            Box::new(|| output::parquet::write_entitlements(dir, &rows.entitlements, tag)),
+        ],
+        EntitlementFiles::Written(w) => w.iter().map(|w| Box::new(move || Ok(w.clone())) as Job).collect(),
+        EntitlementFiles::Left { .. } => Vec::new(),
     };
-    let jobs: Vec<Job> = vec![
+    let mut jobs: Vec<Job> = vec![
         Box::new(|| output::write_csv(dir, "findings.csv", output::FINDINGS_HEADER, &rows.findings.parts())),
         Box::new(|| output::parquet::write_findings(dir, &rows.findings, tag)),
-        Box::new(|| entitlement(0)),
-        Box::new(|| entitlement(1)),
+    ];
+    jobs.extend(entitlement_jobs);
+    jobs.extend::<[Job; 5]>([
         Box::new(|| output::write_csv(dir, "notices.csv", output::NOTICES_HEADER, &rows.notices.parts())),
         Box::new(|| output::write_csv(dir, "changes.csv", output::CHANGES_HEADER, &[&rows.changes])),
         Box::new(|| output::parquet::write_changes(dir, &rows.changes, tag)),
         Box::new(|| output::write_csv(dir, "agencies.csv", output::AGENCIES_HEADER, &rows.agencies.parts())),
         Box::new(|| output::write_csv(dir, "rejects.csv", output::REJECTS_HEADER, &[rejects])),
-    ];
+    ]);
     let written: Vec<Written> = jobs.par_iter().map(|job| job()).collect::<Result<_>>()?;
     let seeker_months = match entitlements {
-        Some(w) => w[0].rows,
-        None => rows.entitlements.len() as u64,
+        EntitlementFiles::FromRows => rows.entitlements.len() as u64,
+        EntitlementFiles::Written(w) => w[0].rows,
+        EntitlementFiles::Left { seeker_months } => seeker_months,
     };
     let tally = output::rows::Tally::of(rows.findings.iter(), rows.notices.iter());
     seal_folder(dir, &written, tally.totals(seeker_months, rejects.len() as u64), manifest)
@@ -999,6 +1020,7 @@ pub(crate) fn manifest_head(
         max_reject_rate: opts.max_reject_rate,
         max_withdrawal_rate: opts.max_withdrawal_rate,
         allow_empty: opts.allow_empty,
+        output_set: opts.outputs,
         previous,
         decisions_unmatched,
         shard,

@@ -28,6 +28,7 @@ fn options(input: &Path, out: &Path, as_of: &str) -> RunOptions {
         shard: None,
         memory_limit: None,
         partitions: None,
+        outputs: indus::OutputSet::All,
     }
 }
 
@@ -105,5 +106,21 @@ fn buckets_of_parquet_inputs_give_the_run_folder() {
     let scratch = tmp.path().join("scratch");
     std::fs::create_dir(&scratch).unwrap();
     cluster_run(&options(&input, &out, "2024-06-30"), 5, &scratch).unwrap();
+    assert_same_folder(&whole, &out);
+}
+
+#[test]
+fn buckets_of_a_nightly_run_give_its_folder_without_the_entitlements() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    generate(&input, &["--seekers", "1500", "--months", "2024-02..2024-03", "--seed", "21", "--bad-rate", "0.004"]);
+    let whole = tmp.path().join("whole");
+    run_ok(&input, &whole, "2024-06-30", &["-q", "--outputs", "nightly"]);
+    assert!(!whole.join("entitlements.csv").exists());
+    let out = tmp.path().join("b4");
+    let scratch = tmp.path().join("scratch");
+    std::fs::create_dir(&scratch).unwrap();
+    let opts = RunOptions { outputs: indus::OutputSet::Nightly, ..options(&input, &out, "2024-06-30") };
+    cluster_run(&opts, 4, &scratch).unwrap();
     assert_same_folder(&whole, &out);
 }

@@ -126,6 +126,8 @@ impl Options {
             shard: None,
             memory_limit: None,
             partitions: None,
+            // Analysts' runs: every file (the report reads the entitlements).
+            outputs: indus::OutputSet::All,
         })
     }
 }

@@ -100,6 +100,7 @@ mod tests {
             shard: None,
             memory_limit: None,
             partitions: None,
+            outputs: crate::OutputSet::All,
         };
         let c = crate::run::compute(&opts).unwrap();
         let heights: Vec<usize> = OUTPUTS.iter().map(|n| output_frame(&c, n).unwrap().unwrap().height()).collect();

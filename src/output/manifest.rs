@@ -26,6 +26,10 @@ pub struct Manifest {
     /// `--allow-empty`: the run was told that empty inputs were expected.
     #[serde(default)]
     pub allow_empty: bool,
+    /// `--outputs`: absent for every output; `nightly` for a run that left
+    /// out the entitlements (which `outputs` then does not list).
+    #[serde(default, skip_serializing_if = "super::OutputSet::is_all")]
+    pub output_set: super::OutputSet,
     /// The previous night compared with (`--previous`); null for a run that stands alone.
     #[serde(default)]
     pub previous: Option<PreviousRef>,

@@ -32,6 +32,58 @@ use crate::status::{Action, Channel};
 use crate::util::hex;
 use durable::DurableFile;
 
+/// `--outputs`: which files a run writes. The nightly job needs what the
+/// next night reads back (`--previous`: findings and notices) and what it
+/// sends or files (changes, agency briefings, rejects); the per-month
+/// recomputation (`entitlements.csv` and `.parquet`, 223 MB of the 1M
+/// month's 257 MB) is for auditors and analysts (`indus report` reads it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputSet {
+    /// Every output (the default).
+    #[default]
+    All,
+    /// Every output but the entitlements. The entitlement rows are still
+    /// built and checked, so a night fails on what a complete run fails on.
+    Nightly,
+}
+
+impl OutputSet {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputSet::All => "all",
+            OutputSet::Nightly => "nightly",
+        }
+    }
+
+    pub fn writes_entitlements(self) -> bool {
+        match self {
+            OutputSet::All => true,
+            OutputSet::Nightly => false,
+        }
+    }
+
+    /// A manifest names the set only when it is not the default, so that a
+    /// complete run's manifest is the bytes it was before the option.
+    pub(crate) fn is_all(&self) -> bool {
+        *self == OutputSet::All
+    }
+}
+
+impl std::str::FromStr for OutputSet {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<OutputSet, String> {
+        match s {
+            "all" => Ok(OutputSet::All),
+            "nightly" => Ok(OutputSet::Nightly),
+            _ => Err(format!(
+                "`{s}` is not a set of outputs: `all` (every file) or `nightly` (every file but entitlements.csv and entitlements.parquet)"
+            )),
+        }
+    }
+}
+
 /// Money as data.md writes it: exactly two decimals, `-` when negative.
 pub fn money(d: Decimal) -> String {
     let mut s = String::with_capacity(12);

@@ -191,6 +191,16 @@ fn read_run(path: &Path, position: usize) -> Result<RunInfo, Error> {
     let as_of = crate::validate::parse_date(&m.as_of)
         .ok_or_else(|| unreadable(&manifest, format!("as_of `{}` is not a date (YYYY-MM-DD)", m.as_of)))?;
     let months = Some(m.months);
+    if !m.output_set.writes_entitlements() {
+        return Err(unreadable(
+            path,
+            format!(
+                "was run with --outputs {}, which leaves out entitlements.parquet: the report sums it \
+                 (run the month again with --outputs all)",
+                m.output_set.as_str()
+            ),
+        ));
+    }
     for file in ["findings.parquet", "entitlements.parquet", "notices.csv"] {
         if !path.join(file).is_file() {
             return Err(unreadable(path, format!("{file} is missing: not a complete run folder")));
