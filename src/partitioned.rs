@@ -832,9 +832,9 @@ fn reconcile_tables(
     if let Some(shard) = opts.shard {
         run::keep_shard(&mut p, shard);
     }
-    let r = run::reconcile_all(&p, selected, None)?;
+    let r = run::reconcile_all(&p, selected, opts.outputs, None)?;
     out.decisions_unmatched += run::unmatched_decisions(&p, r.findings.iter().flatten());
-    out.seeker_months += r.entitlements.iter().map(|e| e.len() as u64).sum::<u64>();
+    out.seeker_months += r.seeker_months;
     Ok(r)
 }
 

@@ -490,18 +490,19 @@ pub(crate) fn settle_seeker(
     rules_label: &str,
 ) -> Result<SeekerResult> {
     let (mut findings, mut entitlements) = (Vec::new(), Vec::with_capacity(months.len()));
-    let notice = settle_seeker_into(&mut months, recs, ctx, rules_label, &mut findings, &mut entitlements)?;
+    let notice = settle_seeker_into(&mut months, recs, ctx, rules_label, &mut findings, Some(&mut entitlements))?;
     Ok(SeekerResult { months, findings, entitlements, notice })
 }
 
-/// [`settle_seeker`] appending the output rows to the run's.
+/// [`settle_seeker`] appending the output rows to the run's (the
+/// entitlement rows only checked where `entitlements` is `None`).
 fn settle_seeker_into(
     months: &mut [MonthOutcome],
     recs: &SeekerRecords,
     ctx: &Context,
     rules_label: &str,
     findings: &mut Vec<FindingRow>,
-    entitlements: &mut Vec<EntitlementRow>,
+    entitlements: Option<&mut Vec<EntitlementRow>>,
 ) -> Result<Option<NoticeRow>> {
     let decisions = ctx.decisions_of(recs.seeker_id);
     let notice = status::settle_seeker(months, decisions, ctx);
@@ -681,7 +682,7 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
         keep_shard(&mut p, shard);
     }
     let mut t = Instant::now();
-    let r = reconcile_all(&p, selected.as_deref(), timings.progress.as_ref())?;
+    let r = reconcile_all(&p, selected.as_deref(), opts.outputs, timings.progress.as_ref())?;
     // The records are read no more: their memory (a third of the run's on
     // the 1M month) is given back before the outputs are built, by a task
     // of its own (freeing it took 0.1 s of one core, the other one idle).
@@ -692,7 +693,7 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
     rows.entitlements.0 = r.entitlements;
     let candidates = r.candidates;
     let clocked = r.clocked;
-    let seeker_months = rows.entitlements.len() as u64;
+    let seeker_months = r.seeker_months;
     // Nights.md §8.1, §8.3, §8.4: compared with the previous night.
     let mut previous = previous.map(previous::Checked::read).transpose()?;
     if let (Some(shard), Some(prev)) = (opts.shard, previous.as_mut()) {
@@ -742,16 +743,23 @@ pub fn compute(opts: &RunOptions) -> Result<Computed> {
 /// in; the notices are tonight's candidates, before the previous night.
 pub(crate) struct Reconciled {
     pub findings: Vec<Vec<FindingRow>>,
+    /// Empty when the run writes no entitlements (`--outputs nightly`).
     pub entitlements: Vec<Vec<EntitlementRow>>,
+    /// The seeker-months reconciled: a row of entitlements each, kept or not.
+    pub seeker_months: u64,
     pub candidates: Vec<Vec<NoticeRow>>,
     /// Time spent recomputing and settling (for --timings).
     pub clocked: [Duration; 2],
 }
 
 /// Recomputes and settles every seeker of `p` in parallel (rules.md §3–§6).
+/// The entitlement rows are checked, and kept only if `outputs` writes them:
+/// a million of them is 300 MB a night that does not write them would
+/// still fault in.
 pub(crate) fn reconcile_all(
     p: &Prepared,
     selected: Option<&[Month]>,
+    outputs: OutputSet,
     progress: Option<&crate::progress::Progress>,
 ) -> Result<Reconciled> {
     let grouped = group(&p.validated);
@@ -765,11 +773,13 @@ pub(crate) fn reconcile_all(
     if let Some(p) = progress {
         p.counted("recomputing every seeker", ids.len() as u64);
     }
-    type Chunk = (Vec<FindingRow>, Vec<EntitlementRow>, Vec<NoticeRow>, [Duration; 2]);
+    type Chunk = (Vec<FindingRow>, Vec<EntitlementRow>, Vec<NoticeRow>, [Duration; 2], u64);
+    let keep = outputs.writes_entitlements();
     let chunks: Vec<Chunk> = ids
         .par_chunks(4096)
         .map(|chunk| {
-            let mut out: Chunk = (Vec::new(), Vec::with_capacity(chunk.len()), Vec::new(), Default::default());
+            let rows = if keep { chunk.len() } else { 0 };
+            let mut out: Chunk = (Vec::new(), Vec::with_capacity(rows), Vec::new(), Default::default(), 0);
             for &i in chunk {
                 let recs = grouped.records(i);
                 let held = p.validated.held.get(recs.seeker_id).unwrap_or(&no_hold);
@@ -781,7 +791,9 @@ pub(crate) fn reconcile_all(
                 let t0 = clocked.then(Instant::now);
                 let mut months = recompute_seeker(&recs, held, &ctx, selected);
                 let t1 = clocked.then(Instant::now);
-                let notice = settle_seeker_into(&mut months, &recs, &ctx, &label, &mut out.0, &mut out.1)?;
+                let kept = keep.then_some(&mut out.1);
+                let notice = settle_seeker_into(&mut months, &recs, &ctx, &label, &mut out.0, kept)?;
+                out.4 += months.len() as u64;
                 if let (Some(t0), Some(t1)) = (t0, t1) {
                     out.3[0] += t1 - t0;
                     out.3[1] += t1.elapsed();
@@ -798,9 +810,11 @@ pub(crate) fn reconcile_all(
         findings: Vec::with_capacity(chunks.len()),
         entitlements: Vec::with_capacity(chunks.len()),
         candidates: Vec::with_capacity(chunks.len()),
+        seeker_months: 0,
         clocked: [Duration::ZERO; 2],
     };
-    for (f, e, n, d) in chunks {
+    for (f, e, n, d, months) in chunks {
+        r.seeker_months += months;
         r.findings.push(f);
         r.entitlements.push(e);
         r.candidates.push(n);
@@ -898,7 +912,7 @@ pub(crate) fn write_outputs(c: &Computed, opts: &RunOptions, dir: &Path) -> Resu
     let tag = output::parquet::RuleSetTag { label: c.rules.label(), sha256: c.rules.sha256.clone() };
     let entitlements = match opts.outputs {
         OutputSet::All => EntitlementFiles::FromRows,
-        OutputSet::Nightly => EntitlementFiles::Left { seeker_months: c.rows.entitlements.len() as u64 },
+        OutputSet::Nightly => EntitlementFiles::Left { seeker_months: c.seeker_months },
     };
     write_folder(dir, &c.rows, &c.validated.rejects, &tag, manifest_base(c, opts), entitlements)
 }

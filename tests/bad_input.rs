@@ -259,6 +259,12 @@ fn an_amount_no_output_can_hold_is_a_reject_and_a_sum_of_them_stops_the_run() {
     let input = case02_with(tmp.path(), "ledger.csv", lines);
     let err = run_fails(&input, &tmp.path().join("out"));
     assert!(err.contains("seeker S02, month 2024-03:") && err.contains("more than 16 digits"), "{err}");
+    // A night that writes no entitlements still checks them: it fails alike.
+    let out = tmp.path().join("nightly");
+    let o = run_input(&input, &out, "2024-04-15", &["--outputs", "nightly"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("seeker S02, month 2024-03:"), "{}", stderr(&o));
+    assert!(!out.exists());
     // One cent less than 10^16 € in all is still written, to the cent.
     let tmp = tempfile::tempdir().unwrap();
     let line = "P-S02-2,S02,R-S02,2024-03,regularisation,0,45.60,9999999999999133.59,2024-04-05";

@@ -33,7 +33,7 @@ pub(crate) fn seeker_rows(
     decisions: &[Decision],
     rules_label: &str,
     findings: &mut Vec<FindingRow>,
-    entitlements: &mut Vec<EntitlementRow>,
+    mut entitlements: Option<&mut Vec<EntitlementRow>>,
 ) -> Result<Option<NoticeRow>> {
     let seeker = recs.seeker_id;
     for m in months {
@@ -61,7 +61,12 @@ pub(crate) fn seeker_rows(
                 rule_set: rules_label.to_string(),
             });
         }
-        entitlements.push(entitlement_row(seeker, m, recs)?);
+        // Built even when not kept: a figure no output can hold fails the
+        // night as it fails a complete run.
+        let row = entitlement_row(seeker, m, recs)?;
+        if let Some(rows) = entitlements.as_deref_mut() {
+            rows.push(row);
+        }
     }
     let notice = notice.map(|n| NoticeRow {
         seeker_id: seeker.into(),
