@@ -209,8 +209,9 @@ struct Summary {
 
 /// Reconciles a bucket into `dir` (created; it must not exist):
 /// findings.csv, notices.csv (tonight's candidates), entitlements.bin
-/// (unless `--outputs nightly`), rejects.csv and summary.json, what [`merge`] takes. `repeats`: the
-/// lines of each input that repeat an earlier id ([`duplicate_lines`]).
+/// (unless `--outputs nightly`), rejects.csv and summary.json, what
+/// [`merge`] takes. `repeats`: the lines of each input that repeat an
+/// earlier id ([`duplicate_lines`]).
 pub fn reconcile(
     inputs: Vec<BucketInput>,
     repeats: &BTreeMap<InputKind, HashSet<u64>>,
