@@ -79,7 +79,7 @@ fn cluster_run(opts: &RunOptions, buckets: u32, scratch: &Path) -> indus::Result
 fn buckets_give_the_run_folder_with_ids_repeated_across_buckets() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
-    generate(&input, &["--seekers", "1500", "--months", "2024-02..2024-03", "--seed", "21", "--bad-rate", "0.004"]);
+    generate(&input, &TWO_MONTHS_WITH_BAD_RECORDS);
     add_records_the_generator_does_not_write(&input);
     let whole = tmp.path().join("whole");
     run_ok(&input, &whole, "2024-06-30", &["-q"]);
@@ -98,8 +98,7 @@ fn buckets_give_the_run_folder_with_ids_repeated_across_buckets() {
 fn buckets_of_parquet_inputs_give_the_run_folder() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
-    let args = ["--seekers", "1500", "--months", "2024-02..2024-03", "--seed", "21", "--bad-rate", "0.004"];
-    generate(&input, &[&args[..], &["--format", "parquet"]].concat());
+    generate(&input, &[&TWO_MONTHS_WITH_BAD_RECORDS[..], &["--format", "parquet"]].concat());
     let whole = tmp.path().join("whole");
     run_ok(&input, &whole, "2024-06-30", &["-q"]);
     let out = tmp.path().join("b5");
@@ -113,7 +112,7 @@ fn buckets_of_parquet_inputs_give_the_run_folder() {
 fn buckets_of_a_nightly_run_give_its_folder_without_the_entitlements() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
-    generate(&input, &["--seekers", "1500", "--months", "2024-02..2024-03", "--seed", "21", "--bad-rate", "0.004"]);
+    generate(&input, &TWO_MONTHS_WITH_BAD_RECORDS);
     let whole = tmp.path().join("whole");
     run_ok(&input, &whole, "2024-06-30", &["-q", "--outputs", "nightly"]);
     assert!(!whole.join("entitlements.csv").exists());

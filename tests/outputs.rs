@@ -70,7 +70,7 @@ fn a_nightly_folder_is_the_complete_one_without_the_entitlements_and_replays() {
 fn partitions_and_merged_shards_write_the_nightly_folder_of_a_run_in_memory() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("in");
-    generate(&input, &["--seekers", "1500", "--months", "2024-02..2024-03", "--seed", "21", "--bad-rate", "0.004"]);
+    generate(&input, &TWO_MONTHS_WITH_BAD_RECORDS);
     add_records_the_generator_does_not_write(&input);
     let complete = tmp.path().join("complete");
     run_ok(&input, &complete, "2024-06-30", &["-q"]);
@@ -92,19 +92,14 @@ fn partitions_and_merged_shards_write_the_nightly_folder_of_a_run_in_memory() {
         parts.push(part);
     }
     let merged = tmp.path().join("merged");
-    let mut args = vec!["merge", "-q", "--out", merged.to_str().unwrap()];
-    args.extend(parts.iter().map(|p| p.to_str().unwrap()));
-    let o = indus(&args);
-    assert!(o.status.success(), "{}", stderr(&o));
+    merge_ok(&parts, &merged);
     assert_same_folder(&nightly, &merged);
 
     // A complete shard is not a shard of a nightly run: the merge names the option.
     let complete_part = tmp.path().join("complete-part-2");
     run_ok(&input, &complete_part, "2024-06-30", &["-q", "--shard", "2/3"]);
     let mixed = tmp.path().join("mixed");
-    let mut args = vec!["merge", "-q", "--out", mixed.to_str().unwrap()];
-    args.extend([parts[0].to_str().unwrap(), parts[1].to_str().unwrap(), complete_part.to_str().unwrap()]);
-    let o = indus(&args);
+    let o = merge(&[&parts[0], &parts[1], &complete_part], &mixed);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("--outputs differ (nightly | all)"), "{}", stderr(&o));
     assert!(!mixed.exists());

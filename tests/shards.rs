@@ -49,18 +49,6 @@ fn run_shards_partitioned(
         .collect()
 }
 
-fn merge(parts: &[&Path], out: &Path) -> Output {
-    let mut args: Vec<&str> = vec!["merge", "-q", "--out", out.to_str().unwrap()];
-    args.extend(parts.iter().map(|p| p.to_str().unwrap()));
-    indus(&args)
-}
-
-fn merge_ok(parts: &[PathBuf], out: &Path) {
-    let refs: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
-    let o = merge(&refs, out);
-    assert!(o.status.success(), "merge failed: {}", stderr(&o));
-}
-
 #[test]
 fn four_shards_of_the_5k_month_merge_into_the_run_byte_for_byte() {
     let tmp = tempfile::tempdir().unwrap();

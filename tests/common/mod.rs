@@ -101,6 +101,25 @@ pub fn assert_same_folder(a: &Path, b: &Path) {
     }
 }
 
+/// A generated two-month input of 1,500 seekers with bad records
+/// (`--bad-rate`), for the runs compared across partitions, shards and buckets.
+pub const TWO_MONTHS_WITH_BAD_RECORDS: [&str; 8] =
+    ["--seekers", "1500", "--months", "2024-02..2024-03", "--seed", "21", "--bad-rate", "0.004"];
+
+/// `indus merge -q --out OUT PARTS…`, whatever its exit.
+pub fn merge(parts: &[&Path], out: &Path) -> Output {
+    let mut args: Vec<&str> = vec!["merge", "-q", "--out", out.to_str().unwrap()];
+    args.extend(parts.iter().map(|p| p.to_str().unwrap()));
+    indus(&args)
+}
+
+/// [`merge`], which must succeed.
+pub fn merge_ok(parts: &[PathBuf], out: &Path) {
+    let refs: Vec<&Path> = parts.iter().map(PathBuf::as_path).collect();
+    let o = merge(&refs, out);
+    assert!(o.status.success(), "merge failed: {}", stderr(&o));
+}
+
 /// `indus generate ARGS --out OUT`, which must succeed.
 pub fn generate(out: &Path, args: &[&str]) {
     let mut a = vec!["generate"];
