@@ -42,6 +42,11 @@ def main():
     p.add_argument("--run", action="append", required=True, metavar="NAME=COMMAND")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument(
+        "--abba",
+        action="store_true",
+        help="run the commands in reverse order every other round, so that no command always follows the same one",
+    )
+    p.add_argument(
         "--ratio",
         action="append",
         default=[],
@@ -60,7 +65,10 @@ def main():
         if len(pair) != 2 or pair[0] not in results or pair[1] not in results:
             sys.exit(f"--ratio {'/'.join(pair)}: not two command names as --run gives them (A/B)")
     for r in range(args.rounds):
-        for name, argv in commands:
+        # A run leaves the machine in some state (dirty pages, a folder to
+        # delete, freed memory) that the next command finds.
+        in_order = commands[::-1] if args.abba and r % 2 == 1 else commands
+        for name, argv in in_order:
             results[name].append(run_once(argv))
             wall, cpu, rss = results[name][-1]
             print(f"round {r + 1} {name}: {wall:.2f} s wall, {cpu:.2f} s cpu, {rss / 1e6:.2f} GB", flush=True)

@@ -5,9 +5,10 @@
 #
 #   bash benches/issue15.sh              # release build, 1M seekers, 7 rounds
 #
-# What it prints, in order: benches/alternate.py's rounds and ratios (the
-# complete run over DuckDB, shuffled over sorted, the nightly output set over
-# DuckDB), then one line per output compared. It stops with an error if a
+# What it prints, in order: benches/alternate.py's rounds (the commands in
+# reverse order every other round) and ratios (the complete run over DuckDB,
+# shuffled over sorted, the nightly output set over DuckDB), then one line
+# per output compared. It stops with an error if a
 # file differs where it must not:
 #   - against the sorted month's outputs, every file but manifest.json: the
 #     shuffled month's (whose inputs' hashes differ), a run under
@@ -74,7 +75,7 @@ if [ "${INDUS_BENCH_NO_DUCKDB:-0}" != 1 ]; then
   ratios+=(--ratio full/duckdb --ratio nightly/duckdb)
 fi
 echo "== $rounds alternating rounds on $month ($("$bin" --version))"
-python3 benches/alternate.py --rounds "$rounds" "${commands[@]}" "${ratios[@]}"
+python3 benches/alternate.py --rounds "$rounds" --abba "${commands[@]}" "${ratios[@]}"
 
 echo "== outputs compared"
 "${run[@]}" --input "$month" --out "$work/limited" --memory-limit 1GiB
