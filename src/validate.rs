@@ -281,7 +281,7 @@ impl<'a> Cells<'a> {
         // A control character (a NUL from a broken export) would pass into
         // every output that names the record: the record is not readable.
         // Printable ASCII holds none: only other text is decoded to look.
-        let plain = v.bytes().all(|b| (b' '..0x7f).contains(&b));
+        let plain = printable_ascii(v);
         let control = if plain { None } else { v.chars().find(|c| c.is_control() && *c != '\t') };
         if let Some(c) = control {
             self.problem(col, Code::BadRecord, format!("holds the control character U+{:04X}", c as u32));
@@ -337,8 +337,8 @@ impl<'a> Cells<'a> {
             return None;
         }
         // |v| >= 10^16, on the mantissa (a Decimal comparison cost 1 % of a run).
-        let limit = 10u128.checked_pow(16 + v.scale());
-        if money && limit.is_some_and(|l| v.mantissa().unsigned_abs() >= l) {
+        let limit = POWERS_OF_TEN.get(16 + v.scale() as usize);
+        if money && limit.is_some_and(|&l| v.mantissa().unsigned_abs() >= l) {
             // No output can hold it (Decimal(18, 2)), and no allowance is that large.
             self.problem(col, Code::OutOfRange, format!("`{s}` is 10^16 € or more"));
             return None;
@@ -412,11 +412,33 @@ pub(crate) fn parse_decimal(s: &str, mark: u8) -> Option<Decimal> {
     Some(d)
 }
 
+/// Whether every byte of `s` is printable ASCII (space to `~`). Every byte
+/// is looked at, with no early exit, which the compiler does 16 or 32 bytes
+/// at a time: stopping at the first other byte cost more than copying the id.
+fn printable_ascii(s: &str) -> bool {
+    s.bytes().fold(true, |plain, b| plain & (b.wrapping_sub(b' ') < 0x7f - b' '))
+}
+
+/// 10^0 … 10^38, looked up rather than computed for every money cell.
+const POWERS_OF_TEN: [u128; 39] = {
+    let mut p = [1u128; 39];
+    let mut i = 1;
+    while i < 39 {
+        p[i] = p[i - 1] * 10;
+        i += 1;
+    }
+    p
+};
+
 pub(crate) fn parse_bool(s: &str) -> Option<bool> {
-    match s.to_ascii_lowercase().as_str() {
-        "true" | "1" | "o" | "y" => Some(true),
-        "false" | "0" | "n" => Some(false),
-        _ => None,
+    // Compared without a lowercase copy: a copy was an allocation a payslip.
+    let is = |words: &[&str]| words.iter().any(|w| s.eq_ignore_ascii_case(w));
+    if is(&["true", "1", "o", "y"]) {
+        Some(true)
+    } else if is(&["false", "0", "n"]) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -1081,6 +1103,15 @@ mod tests {
         assert_eq!(parse_integer("3.0"), None);
         assert_eq!(parse_bool("O"), Some(true));
         assert_eq!(parse_bool("n"), Some(false));
+        assert!(printable_ascii(" AS0001-202403-1 ~"));
+        assert!(printable_ascii(""));
+        for other in ["a\u{1f}", "\u{7f}b", "\0", "Saint-Étienne", "a\tb"] {
+            assert!(!printable_ascii(other), "{other:?}");
+        }
         assert_eq!(parse_bool("maybe"), None);
+        assert_eq!(parse_bool("TRUE"), Some(true));
+        assert_eq!(parse_bool("False"), Some(false));
+        assert_eq!(parse_bool("yes"), None);
+        assert_eq!(parse_bool(""), None);
     }
 }
