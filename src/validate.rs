@@ -259,8 +259,19 @@ impl<'a> Cells<'a> {
         Cells { table, at: table.row_at(row), decimal_mark, problems: Vec::new() }
     }
 
+    // This and `missing` are out of line: inlined, their message's
+    // allocation made every reader of a cell set up a stack frame on each
+    // call, for a path few cells take.
+    #[cold]
+    #[inline(never)]
     fn problem(&mut self, col: usize, code: Code, message: String) {
         self.problems.push((col, code, message));
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn missing(&mut self, col: usize) {
+        self.problem(col, Code::MissingValue, "is empty but required".into());
     }
 
     fn raw(&self, col: usize) -> Option<&'a str> {
@@ -271,7 +282,7 @@ impl<'a> Cells<'a> {
     fn get(&mut self, col: usize) -> Option<&'a str> {
         let v = self.raw(col);
         if v.is_none() && self.table.kind.columns()[col].presence == Presence::Required {
-            self.problem(col, Code::MissingValue, "is empty but required".into());
+            self.missing(col);
         }
         v
     }

@@ -92,12 +92,15 @@ pub(crate) fn seeker_rows(
 /// A figure as the outputs write it, or the error that stops a run whose
 /// figure no output can hold.
 fn figure(seeker: &str, month: Month, name: &'static str, d: Decimal, places: u32) -> Result<Fixed> {
-    Fixed::new(d, places).ok_or_else(|| Error::FigureOutOfRange {
-        seeker: seeker.to_string(),
-        month: month.to_string(),
-        figure: name,
-        value: d.to_string(),
-    })
+    Fixed::new(d, places).ok_or_else(|| out_of_range(seeker, month, name, d))
+}
+
+/// [`figure`]'s error, out of line: built inline, its strings made every
+/// one of a row's 20 figures set up a frame for a path no figure takes.
+#[cold]
+#[inline(never)]
+fn out_of_range(seeker: &str, month: Month, name: &'static str, d: Decimal) -> Error {
+    Error::FigureOutOfRange { seeker: seeker.to_string(), month: month.to_string(), figure: name, value: d.to_string() }
 }
 
 /// A reconciled month's row of entitlements.csv; fails on a figure the
