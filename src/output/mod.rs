@@ -993,6 +993,16 @@ mod tests {
     }
 
     #[test]
+    fn text_is_quoted_only_when_it_must_be() {
+        let mut s = String::new();
+        let mut line = CsvLine::new(&mut s);
+        for t in ["GES-067-STRASBOURG", "a,b", "say \"hi\"", "two\nlines", "cr\r", "", "Saint-Étienne"] {
+            line.text(t);
+        }
+        assert_eq!(s, "GES-067-STRASBOURG,\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\",\"cr\r\",,Saint-Étienne");
+    }
+
+    #[test]
     fn fixed_figures_write_as_their_decimals() {
         let line = |figures: &[(Fixed, u32)]| {
             let mut s = String::new();
