@@ -773,13 +773,21 @@ pub(crate) fn reconcile_all(
     if let Some(p) = progress {
         p.counted("recomputing every seeker", ids.len() as u64);
     }
-    type Chunk = (Vec<FindingRow>, Vec<EntitlementRow>, Vec<NoticeRow>, [Duration; 2], u64);
+    /// One chunk of seekers' share of [`Reconciled`].
+    #[derive(Default)]
+    struct Chunk {
+        findings: Vec<FindingRow>,
+        entitlements: Vec<EntitlementRow>,
+        candidates: Vec<NoticeRow>,
+        clocked: [Duration; 2],
+        seeker_months: u64,
+    }
     let keep = outputs.writes_entitlements();
     let chunks: Vec<Chunk> = ids
         .par_chunks(4096)
         .map(|chunk| {
             let rows = if keep { chunk.len() } else { 0 };
-            let mut out: Chunk = (Vec::new(), Vec::with_capacity(rows), Vec::new(), Default::default(), 0);
+            let mut out = Chunk { entitlements: Vec::with_capacity(rows), ..Chunk::default() };
             for &i in chunk {
                 let recs = grouped.records(i);
                 let held = p.validated.held.get(recs.seeker_id).unwrap_or(&no_hold);
@@ -791,14 +799,14 @@ pub(crate) fn reconcile_all(
                 let t0 = clocked.then(Instant::now);
                 let mut months = recompute_seeker(&recs, held, &ctx, selected);
                 let t1 = clocked.then(Instant::now);
-                let kept = keep.then_some(&mut out.1);
-                let notice = settle_seeker_into(&mut months, &recs, &ctx, &label, &mut out.0, kept)?;
-                out.4 += months.len() as u64;
+                let kept = keep.then_some(&mut out.entitlements);
+                let notice = settle_seeker_into(&mut months, &recs, &ctx, &label, &mut out.findings, kept)?;
+                out.seeker_months += months.len() as u64;
                 if let (Some(t0), Some(t1)) = (t0, t1) {
-                    out.3[0] += t1 - t0;
-                    out.3[1] += t1.elapsed();
+                    out.clocked[0] += t1 - t0;
+                    out.clocked[1] += t1.elapsed();
                 }
-                out.2.extend(notice);
+                out.candidates.extend(notice);
             }
             if let Some(p) = progress {
                 p.inc(chunk.len() as u64);
@@ -813,13 +821,13 @@ pub(crate) fn reconcile_all(
         seeker_months: 0,
         clocked: [Duration::ZERO; 2],
     };
-    for (f, e, n, d, months) in chunks {
-        r.seeker_months += months;
-        r.findings.push(f);
-        r.entitlements.push(e);
-        r.candidates.push(n);
-        r.clocked[0] += d[0];
-        r.clocked[1] += d[1];
+    for c in chunks {
+        r.seeker_months += c.seeker_months;
+        r.findings.push(c.findings);
+        r.entitlements.push(c.entitlements);
+        r.candidates.push(c.candidates);
+        r.clocked[0] += c.clocked[0];
+        r.clocked[1] += c.clocked[1];
     }
     Ok(r)
 }
