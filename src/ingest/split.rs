@@ -169,7 +169,7 @@ fn split_piece(text: &[u8], from: usize, to: usize, separator: u8, n: usize) -> 
         ends.extend(std::iter::repeat_n(ABSENT, n - fields - 1));
         true
     };
-    for i in memchr::memchr2_iter(separator, b'\n', piece) {
+    for i in Marks::new(piece, separator) {
         if i - line_start > u32::MAX as usize - 1 {
             return None;
         }
@@ -197,6 +197,81 @@ fn split_piece(text: &[u8], from: usize, to: usize, separator: u8, n: usize) -> 
         end_record(&mut starts, &mut ends, line_start, end, field);
     }
     Some(Piece { starts, ends })
+}
+
+/// The places of every separator and line feed in a piece, in order: what
+/// `memchr2_iter` gave, found 64 bytes at a time as a bit mask. A field is
+/// a few bytes long: a search per field cost ~45 instructions (4 % of a
+/// run's outside SHA-256), a mask costs a few per 64 bytes and per field.
+struct Marks<'a> {
+    text: &'a [u8],
+    separator: u8,
+    /// Where the block of `mask` starts.
+    base: usize,
+    /// The marks of the block at `base` not yet given.
+    mask: u64,
+}
+
+impl<'a> Marks<'a> {
+    fn new(text: &'a [u8], separator: u8) -> Self {
+        let mask = block_marks(text, 0, separator);
+        Marks { text, separator, base: 0, mask }
+    }
+}
+
+impl Iterator for Marks<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            self.base += 64;
+            if self.base >= self.text.len() {
+                return None;
+            }
+            self.mask = block_marks(self.text, self.base, self.separator);
+        }
+        let at = self.base + self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(at)
+    }
+}
+
+/// Bit `k` set when byte `base + k` of `text` is `separator` or a line
+/// feed (bits past the end clear).
+fn block_marks(text: &[u8], base: usize, separator: u8) -> u64 {
+    let rest = &text[base.min(text.len())..];
+    if let Some(block) = rest.first_chunk::<64>() {
+        return marks(block, separator);
+    }
+    let mut block = [0u8; 64];
+    block[..rest.len()].copy_from_slice(rest);
+    marks(&block, separator) & ((1u64 << rest.len()) - 1)
+}
+
+/// Bit `k` set when `block[k]` is `separator` or a line feed.
+fn marks(block: &[u8; 64], separator: u8) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{
+            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        };
+        // SAFETY: SSE2 is part of every x86_64 processor; the four 16-byte
+        // loads are within the 64-byte block (unaligned loads).
+        unsafe {
+            let (sep, lf) = (_mm_set1_epi8(separator as i8), _mm_set1_epi8(b'\n' as i8));
+            let mut m = 0u64;
+            for k in 0..4 {
+                let v = _mm_loadu_si128(block.as_ptr().add(16 * k).cast::<__m128i>());
+                let hit = _mm_or_si128(_mm_cmpeq_epi8(v, sep), _mm_cmpeq_epi8(v, lf));
+                m |= u64::from(_mm_movemask_epi8(hit) as u16) << (16 * k);
+            }
+            m
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        block.iter().enumerate().fold(0, |m, (k, &b)| m | u64::from(b == separator || b == b'\n') << k)
+    }
 }
 
 #[cfg(test)]
@@ -252,6 +327,25 @@ mod tests {
             s.push_str(end);
         }
         s.into_bytes()
+    }
+
+    /// The marks are what a search for either byte finds: across block
+    /// edges, in a last block shorter than 64 bytes, in an empty text.
+    #[test]
+    fn marks_are_where_a_search_finds_separators_and_line_feeds() {
+        let mut rng = Rng::new(7, 0, 0);
+        for len in [0usize, 1, 2, 63, 64, 65, 127, 128, 129, 200, 1000] {
+            for separator in [b',', b';'] {
+                let text: Vec<u8> = (0..len).map(|_| b",;\n\rab 1"[rng.below(8) as usize]).collect();
+                let found: Vec<usize> = Marks::new(&text, separator).collect();
+                let searched: Vec<usize> = memchr::memchr2_iter(separator, b'\n', &text).collect();
+                assert_eq!(found, searched, "{len} bytes, separator {}", separator as char);
+            }
+        }
+        // Marks in the last bits of a block, and a block of nothing but marks.
+        let text = [vec![b'a'; 63], vec![b','], vec![b'\n'; 64], vec![b'a'; 3]].concat();
+        let expected: Vec<usize> = (63..128).collect();
+        assert_eq!(Marks::new(&text, b',').collect::<Vec<_>>(), expected);
     }
 
     #[test]
