@@ -789,8 +789,10 @@ pub(crate) fn read_part_bytes(
 /// lone CR (the whole file would be one line), and a header that names a
 /// column twice (polars would silently take the first).
 fn check_csv_text(bytes: &[u8]) -> Result<(), String> {
-    let first_line_end = bytes.iter().position(|&b| b == b'\n');
-    if bytes.contains(&b'\r')
+    // `memchr` rather than the slice's own search, which reads 8 bytes at a
+    // time: the whole file is looked through, before it is split or hashed.
+    let first_line_end = memchr::memchr(b'\n', bytes);
+    if memchr::memchr(b'\r', bytes).is_some()
         && first_line_end.is_none_or(|n| bytes[..n].contains(&b'\r') && !bytes[..n].ends_with(b"\r"))
     {
         return Err("its lines end with a lone CR (an old Mac export): convert them to LF or CR LF".into());
