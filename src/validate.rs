@@ -730,9 +730,16 @@ fn validate_table<T: Send + Sync>(
     // repeat, and the search for repeated ids below is skipped. A row without
     // an id cannot repeat one: it is compared with nothing.
     let increasing = || {
-        (1..t.rows).into_par_iter().all(|i| {
-            let Some(b) = t.cell(ID_COLUMN, i) else { return true };
-            (0..i).rev().find_map(|j| t.cell(ID_COLUMN, j)).is_none_or(|a| a < b)
+        // In blocks, each id read once: each is compared with the last id before it.
+        const BLOCK: usize = 1 << 16;
+        (0..t.rows.div_ceil(BLOCK)).into_par_iter().all(|b| {
+            let (from, to) = (b * BLOCK, ((b + 1) * BLOCK).min(t.rows));
+            let mut last = (0..from).rev().find_map(|j| t.cell(ID_COLUMN, j));
+            t.column_cells(ID_COLUMN, from..to).flatten().all(|id| {
+                let after = last.is_none_or(|a| a < id);
+                last = Some(id);
+                after
+            })
         })
     };
     // A partition of a file is told its repeats (found over the whole file).
@@ -1113,6 +1120,52 @@ mod tests {
                 assert_eq!(got, expected[..n], "{n} rows");
             }
         }
+    }
+
+    /// A file whose ids increase is not searched for repeats; a file read
+    /// in two pieces (over 8 MB), whose ids increase but for one repeated
+    /// right after a block of the check (row 65,536) or right after the
+    /// pieces' edge, or after a row without id, has that row rejected, and
+    /// only it.
+    #[test]
+    fn ids_that_increase_but_once_are_found_repeated_at_block_and_piece_edges() {
+        let dir = std::env::temp_dir().join(format!("indus-increasing-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("declarations.csv");
+        let rows = 200_000;
+        let write = |repeat_at: Option<usize>| {
+            let mut text = String::from(
+                "declaration_id,seeker_id,month,declared_on,hours_worked,gross_earnings,sick_days,search_ended_on\n",
+            );
+            for i in 0..rows {
+                // Row 70,000 has no id; the next compares with the one before it.
+                let id = match (repeat_at, i) {
+                    (_, 70_000) => String::new(),
+                    (Some(r), i) if i == r => format!("D{:08}", i - if i == 70_001 { 2 } else { 1 }),
+                    _ => format!("D{i:08}"),
+                };
+                text.push_str(&format!("{id},S{i:08},2024-03,2024-03-26,10.5,120.00,0,\n"));
+            }
+            std::fs::write(&path, text).unwrap();
+            let t = crate::ingest::read_table(InputKind::Declarations, &path, Default::default()).unwrap();
+            let as_of = NaiveDate::from_ymd_opt(2024, 4, 15).unwrap();
+            let v =
+                validate(std::slice::from_ref(&t), as_of, 1.0, &Window::from(Month::new(2019, 7).unwrap())).unwrap();
+            let lines = |code: Code| v.rejects.iter().filter(|r| r.code == code).map(|r| r.line).collect::<Vec<_>>();
+            (lines(Code::DuplicateId), lines(Code::MissingValue))
+        };
+        assert_eq!(write(None), (vec![], vec![70_002]));
+        assert!(std::fs::metadata(&path).unwrap().len() > 8 << 20);
+        // The second piece starts at the line after the one holding the
+        // byte 8 MiB past the header (ingest::split's pieces).
+        let text = std::fs::read(&path).unwrap();
+        let body = text.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let edge = text[..body + (8 << 20)].iter().filter(|&&b| b == b'\n').count();
+        for repeat_at in [65_536, edge - 1, edge, 70_001, rows - 1] {
+            // Line = row + 2 (the header is line 1).
+            assert_eq!(write(Some(repeat_at)), (vec![repeat_at as u64 + 2], vec![70_002]), "repeat at row {repeat_at}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
