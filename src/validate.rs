@@ -1168,6 +1168,30 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
+    /// A file polars reads (a quoted value sends it there), whose ids
+    /// increase but for an empty one (a missing cell, to polars) and one
+    /// repeated after it: the repeat is found, the check that ids increase
+    /// going on past the empty cell.
+    #[test]
+    fn an_id_repeated_after_an_empty_one_in_a_file_polars_reads_is_found() {
+        let dir = std::env::temp_dir().join(format!("indus-empty-id-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("declarations.csv");
+        let header =
+            "declaration_id,seeker_id,month,declared_on,hours_worked,gross_earnings,sick_days,search_ended_on\n";
+        let rows = ["D1,\"S1\"", "D2,S2", ",S3", "D2,S4", "D5,S5"];
+        let text: String = rows.iter().map(|r| format!("{r},2024-03,2024-03-26,10.5,120.00,0,\n")).collect();
+        std::fs::write(&path, format!("{header}{text}")).unwrap();
+        let t = crate::ingest::read_table(InputKind::Declarations, &path, Default::default()).unwrap();
+        let by_polars = matches!(t.columns[ID_COLUMN], Some(crate::ingest::TextColumn::Polars { .. }));
+        assert!(by_polars, "the file must be read by polars for the test to mean anything");
+        let as_of = NaiveDate::from_ymd_opt(2024, 4, 15).unwrap();
+        let v = validate(std::slice::from_ref(&t), as_of, 1.0, &Window::from(Month::new(2019, 7).unwrap())).unwrap();
+        let lines = |code: Code| v.rejects.iter().filter(|r| r.code == code).map(|r| r.line).collect::<Vec<_>>();
+        assert_eq!((lines(Code::DuplicateId), lines(Code::MissingValue)), (vec![5], vec![4]));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     #[test]
     fn parses_values_strictly() {
         assert_eq!(parse_date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));

@@ -252,8 +252,9 @@ impl<'a> Iterator for ColumnCells<'a> {
         while starts.get(self.chunk + 1).is_some_and(|&next| next <= row) {
             self.chunk += 1;
         }
-        let s = trim(column.get_in(self.chunk, row - starts[self.chunk])?);
-        Some((!s.is_empty()).then_some(s))
+        // A cell polars read as missing is an empty cell, not the end.
+        let s = column.get_in(self.chunk, row - starts[self.chunk]).map(trim);
+        Some(s.filter(|s| !s.is_empty()))
     }
 }
 
