@@ -79,9 +79,9 @@ impl Month {
 /// dates millions of times (every record's, every month's first and last
 /// day), and chrono's checks cost 2 % of it. Every date of 1970 – 2099 is
 /// built once, on first use, into a table by year, month and day (266 KB,
-/// about a millisecond); a date outside, or no date, is built as asked. (A small table per
-/// thread, remembering the last year built for each month and day, cost
-/// four times the instructions of a lookup in this one.)
+/// about a millisecond); a date outside, or no date, is built as asked. (A
+/// small table per thread, remembering the last year built for each month
+/// and day, cost 24 M more instructions on the 100k month.)
 pub(crate) fn date(year: i32, month: u32, day: u32) -> Option<NaiveDate> {
     const FIRST_YEAR: i32 = 1970;
     const YEARS: usize = 130;

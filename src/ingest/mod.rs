@@ -211,13 +211,6 @@ impl TextColumn {
         }
     }
 
-    fn starts(&self) -> Option<&Vec<usize>> {
-        match self {
-            TextColumn::Polars { starts, .. } => Some(starts),
-            TextColumn::Split { .. } => None,
-        }
-    }
-
     /// The first row of each chunk, whichever kind of column.
     fn chunk_starts(&self) -> &[usize] {
         match self {
@@ -737,8 +730,8 @@ pub(crate) fn text_table(kind: InputKind, path: &Path, df: &DataFrame, typed: bo
             }
         }
     }
-    let mut present = columns.iter().flatten().filter_map(TextColumn::starts);
-    let first = present.next().cloned();
+    let mut present = columns.iter().flatten().map(TextColumn::chunk_starts);
+    let first = present.next().map(<[usize]>::to_vec);
     let uniform_starts = first.filter(|f| present.all(|s| s == f));
     Ok(RawTable::read(kind, path, df.height(), columns, &names, uniform_starts))
 }
